@@ -1,0 +1,1 @@
+"""The checks: one pytest module per exercise, each tagged with its exercise and points."""

@@ -1,0 +1,353 @@
+"""Tensor-aware comparisons that fail with a message a learner can act on (`CheckFailure`)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from grader.codec import type_name
+from grader.errors import CheckFailure
+
+__all__ = [
+    "assert_close",
+    "assert_equal",
+    "assert_number_close",
+    "expect_number",
+    "expect_tensor",
+    "rel_error",
+]
+
+# rel_error's denominator floor, as in CS231n: two zeros compare as equal instead of 0/0.
+REL_ERROR_FLOOR = 1e-8
+
+DeviceLike = torch.device | str
+
+
+# ------------------------------------------------------------------------------------ formatting
+
+
+def fmt_number(value: float, digits: int = 4) -> str:
+    """A number with `digits` significant digits (`nan`, `inf`, `-inf` as such)."""
+    return f"{value:.{digits}g}"
+
+
+def fmt_pair(got: float, expected: float) -> tuple[str, str]:
+    """Format two numbers with 4 significant digits, or more when 4 would make them look equal."""
+    for digits in (4, 6, 8, 10, 12, 17):
+        got_s, expected_s = fmt_number(got, digits), fmt_number(expected, digits)
+        if got_s != expected_s:
+            break
+    return got_s, expected_s
+
+
+def fmt_shape(shape: Sequence[int]) -> str:
+    """A shape as a Python tuple: `(4, 1)`, `(4,)`, `()`."""
+    return str(tuple(int(n) for n in shape))
+
+
+def fmt_index(flat_index: int, shape: Sequence[int]) -> str:
+    """The element at row-major `flat_index` as `[3, 1]`; empty for 0-d tensors."""
+    if len(shape) == 0:
+        return ""
+    index = []
+    for size in reversed(shape):
+        flat_index, rest = divmod(flat_index, size)
+        index.append(rest)
+    return "[" + ", ".join(str(i) for i in reversed(index)) + "]"
+
+
+def _at(flat_index: int, shape: Sequence[int]) -> str:
+    """The suffix ' at [3, 1]' for a location in a tensor; empty for a 0-d one."""
+    index = fmt_index(flat_index, shape)
+    return f" at {index}" if index else ""
+
+
+def _with_hint(message: str, hint: str) -> str:
+    return f"{message}\nHint: {hint}" if hint else message
+
+
+def _describe_nonfinite(value: float) -> str:
+    if math.isnan(value):
+        return "NaN"
+    return "inf" if value > 0 else "-inf"
+
+
+def _count(bad: int, total: int, what: str) -> str:
+    verb = "differs" if bad == 1 else "differ"
+    noun = "element" if total == 1 else "elements"
+    return f"{bad} of {total} {noun} {verb}{what}"
+
+
+# ------------------------------------------------------------------------------------ conversion
+
+
+def _as_reference(value: Any) -> torch.Tensor:
+    """A grader-side reference (tensor, array or number) as a tensor; never learner data."""
+    if isinstance(value, torch.Tensor):
+        return value.detach()
+    if isinstance(value, np.ndarray | np.generic):
+        return torch.from_numpy(np.asarray(value))
+    if isinstance(value, bool | int | float):
+        return torch.tensor(value)
+    raise TypeError(f"cannot use {type(value).__name__} as a reference value")
+
+
+def _cpu64(tensor: torch.Tensor) -> torch.Tensor:
+    return tensor.detach().to(device="cpu", dtype=torch.float64)
+
+
+def _readable(actual: torch.Tensor, name: str) -> None:
+    # Values on a meta device do not exist, so there is nothing to compare (the codec never makes
+    # these; this keeps a grader bug from surfacing as a torch traceback).
+    if actual.device.type == "meta":
+        raise CheckFailure(f"{name} is a tensor without data (on the meta device)")
+
+
+# ---------------------------------------------------------------------------------------- checks
+
+
+def expect_tensor(
+    actual: Any,
+    *,
+    name: str,
+    shape: Sequence[int] | None = None,
+    dtype: torch.dtype | None = None,
+    device: DeviceLike | None = None,
+) -> torch.Tensor:
+    """Check that `actual` is exactly a torch.Tensor with the given shape, dtype and device."""
+    # Exact type: a subclass could override __eq__, __torch_function__ or item() to fake a match.
+    if type(actual) is not torch.Tensor:
+        raise CheckFailure(f"{name} should return a torch.Tensor, got {type_name(actual)}")
+    if shape is not None and tuple(actual.shape) != tuple(shape):
+        message = f"{name} returned shape {fmt_shape(actual.shape)}, expected {fmt_shape(shape)}"
+        if len(shape) == 2 and shape[0] != shape[1] and tuple(actual.shape) == tuple(shape)[::-1]:
+            message += " (is it transposed?)"
+        raise CheckFailure(message)
+    if dtype is not None and actual.dtype != dtype:
+        raise CheckFailure(f"{name} returned dtype {actual.dtype}, expected {dtype}")
+    if device is not None:
+        wanted = torch.device(device)
+        have = actual.device
+        # "cuda" without an index accepts any GPU; "cuda:1" only that one.
+        if have.type != wanted.type or (wanted.index is not None and have.index != wanted.index):
+            raise CheckFailure(
+                f"{name} is on {have}, expected {wanted}: keep results on the input's device"
+            )
+    return actual
+
+
+def assert_close(
+    actual: Any,
+    expected: Any,
+    *,
+    name: str,
+    dtype: torch.dtype | None = None,
+    device: DeviceLike | None = None,
+    rtol: float = 1e-5,
+    atol: float = 1e-8,
+    hint: str = "",
+) -> None:
+    """Check type, shape (and dtype/device if given), then values: |a - e| <= atol + rtol * |e|.
+
+    Values are compared in float64 on the CPU. NaN matches NaN and an infinity matches the same
+    infinity. The reported "relative error" is rel_error's |a - e| / (|a| + |e|), which stays
+    within [0, 1] so that it reads well even where the expected value is 0.
+    """
+    reference = _as_reference(expected)
+    try:
+        tensor = expect_tensor(actual, name=name, shape=reference.shape, dtype=dtype, device=device)
+        _readable(tensor, name)
+        _compare_close(_cpu64(tensor), _cpu64(reference), name=name, rtol=rtol, atol=atol)
+    except CheckFailure as failure:
+        raise CheckFailure(_with_hint(str(failure), hint)) from None
+
+
+def _compare_close(
+    got: torch.Tensor, want: torch.Tensor, *, name: str, rtol: float, atol: float
+) -> None:
+    shape, total = tuple(want.shape), want.numel()
+    if total == 0:
+        return
+    got_flat, want_flat = got.reshape(-1), want.reshape(-1)
+
+    # A NaN or inf where the reference is finite is usually the root cause worth naming first.
+    broken = ~torch.isfinite(got_flat) & torch.isfinite(want_flat)
+    if bool(broken.any()):
+        first = int(broken.nonzero()[0])
+        what = _describe_nonfinite(float(got_flat[first]))
+        expected_s = fmt_number(float(want_flat[first]))
+        where = fmt_index(first, shape)
+        head = f"{name} has {what} at {where}" if where else f"{name} is {what}"
+        count = int(broken.sum())
+        tail = f"; {count} of {total} elements are NaN or inf" if count > 1 else ""
+        raise CheckFailure(f"{head} (expected {expected_s}{tail})")
+
+    close = torch.isclose(got_flat, want_flat, rtol=rtol, atol=atol, equal_nan=True)
+    if bool(close.all()):
+        return
+    bad = ~close
+    first = int(bad.nonzero()[0])
+    got_s, expected_s = fmt_pair(float(got_flat[first]), float(want_flat[first]))
+
+    # Error sizes only over differing elements where both sides are finite: a mismatched inf
+    # or NaN would swamp them, and it is already named above (or counted below).
+    finite_bad = bad & torch.isfinite(got_flat) & torch.isfinite(want_flat)
+    tolerance = f"rtol={rtol:g}, atol={atol:g}"
+    parts = []
+    if bool(finite_bad.any()):
+        got_bad, want_bad = got_flat[finite_bad], want_flat[finite_bad]
+        abs_err = (got_bad - want_bad).abs()
+        rel_err = abs_err / (got_bad.abs() + want_bad.abs()).clamp_min(REL_ERROR_FLOOR)
+        prefix = "max " if len(shape) else ""
+        parts.append(
+            f"{prefix}abs error {fmt_number(float(abs_err.max()))}, "
+            f"{prefix}relative error {fmt_number(float(rel_err.max()))}"
+        )
+    if len(shape):
+        parts.append(_count(int(bad.sum()), total, f" beyond {tolerance}"))
+    else:
+        parts.append(f"allowed {tolerance}")
+    stats = "; ".join(parts)
+    raise CheckFailure(
+        f"{name} differs from the expected value{_at(first, shape)}: "
+        f"got {got_s}, expected {expected_s} ({stats})"
+    )
+
+
+def assert_equal(
+    actual: Any,
+    expected: Any,
+    *,
+    name: str,
+    dtype: torch.dtype | None = None,
+    device: DeviceLike | None = None,
+    hint: str = "",
+) -> None:
+    """Check type, shape (and dtype/device if given), then exact equality of every element.
+
+    Meant for integer, bool and 0/1 results (labels, masks, counts). Values compare by number, so
+    a bool True equals an integer 1 unless `dtype` pins the type.
+    """
+    reference = _as_reference(expected)
+    try:
+        tensor = expect_tensor(actual, name=name, shape=reference.shape, dtype=dtype, device=device)
+        _readable(tensor, name)
+        _compare_equal(tensor.detach().cpu(), reference.cpu(), name=name)
+    except CheckFailure as failure:
+        raise CheckFailure(_with_hint(str(failure), hint)) from None
+
+
+def _compare_equal(got: torch.Tensor, want: torch.Tensor, *, name: str) -> None:
+    shape, total = tuple(want.shape), want.numel()
+    if total == 0:
+        return
+    got_flat, want_flat = got.reshape(-1), want.reshape(-1)
+    if got.is_floating_point() or want.is_floating_point():
+        got64, want64 = got_flat.to(torch.float64), want_flat.to(torch.float64)
+        same = (got64 == want64) | (torch.isnan(got64) & torch.isnan(want64))
+    else:
+        # int64 keeps large integers exact, which float64 would not.
+        same = got_flat.to(torch.int64) == want_flat.to(torch.int64)
+    if bool(same.all()):
+        return
+    bad = ~same
+    first = int(bad.nonzero()[0])
+    mixed_bool = (got.dtype == torch.bool) != (want.dtype == torch.bool)
+    got_s = _fmt_exact(got_flat[first], as_int=mixed_bool)
+    expected_s = _fmt_exact(want_flat[first], as_int=mixed_bool)
+    count = f" ({_count(int(bad.sum()), total, '')})" if len(shape) else ""
+    raise CheckFailure(
+        f"{name} differs{_at(first, shape)}: got {got_s}, expected {expected_s}{count}"
+    )
+
+
+def _fmt_exact(element: torch.Tensor, *, as_int: bool) -> str:
+    value = element.item()
+    if isinstance(value, bool):
+        # Next to integers, show a bool as 0/1 so that "got 1, expected 0" reads naturally.
+        return str(int(value)) if as_int else str(value)
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else _describe_nonfinite(value)
+    return str(value)
+
+
+def expect_number(actual: Any, *, name: str) -> float:
+    """A Python int/float (not bool) or a one-element numeric tensor/array, as a float."""
+    if type(actual) is bool:
+        raise CheckFailure(f"{name} should be a number, got bool")
+    if type(actual) in (int, float):
+        try:
+            return float(actual)
+        except OverflowError:
+            raise CheckFailure(f"{name} is too large to be a float") from None
+    if type(actual) is torch.Tensor:
+        if actual.dtype == torch.bool:
+            raise CheckFailure(f"{name} should be a number, got a bool tensor")
+        _one_element(actual.numel(), actual.shape, "tensor", name)
+        _readable(actual, name)
+        return float(actual.detach().cpu().reshape(()).to(torch.float64))
+    if type(actual) is np.ndarray:
+        if actual.dtype == np.bool_:
+            raise CheckFailure(f"{name} should be a number, got a bool array")
+        _one_element(actual.size, actual.shape, "array", name)
+        return float(actual.reshape(()).astype(np.float64))
+    raise CheckFailure(f"{name} should be a number, got {type_name(actual)}")
+
+
+def _one_element(size: int, shape: Sequence[int], kind: str, name: str) -> None:
+    if size != 1:
+        raise CheckFailure(
+            f"{name} should be a number (a float or a one-element tensor), "
+            f"got a {kind} of shape {fmt_shape(shape)}"
+        )
+
+
+def assert_number_close(
+    actual: Any,
+    expected: float,
+    *,
+    name: str,
+    rtol: float = 1e-5,
+    atol: float = 1e-8,
+    hint: str = "",
+) -> None:
+    """Check that `actual` is a number within atol + rtol * |expected| of `expected`."""
+    try:
+        value = expect_number(actual, name=name)
+        got = torch.tensor(value, dtype=torch.float64)
+        want = torch.tensor(float(expected), dtype=torch.float64)
+        _compare_close(got, want, name=name, rtol=rtol, atol=atol)
+    except CheckFailure as failure:
+        raise CheckFailure(_with_hint(str(failure), hint)) from None
+
+
+# ------------------------------------------------------------------------------------- measures
+
+
+def rel_errors(a: Any, b: Any) -> torch.Tensor:
+    """Elementwise |a - b| / max(1e-8, |a| + |b|) in float64 on the CPU; equal values give 0.
+
+    Equal values include matching infinities and NaN against NaN, where the formula alone would
+    give NaN. The shapes must match: silent broadcasting would hide a shape bug.
+    """
+    x, y = _cpu64(_as_reference(a)), _cpu64(_as_reference(b))
+    if x.shape != y.shape:
+        shapes = f"{fmt_shape(x.shape)} and {fmt_shape(y.shape)}"
+        raise ValueError(f"rel_error needs equal shapes, got {shapes}")
+    errors = (x - y).abs() / (x.abs() + y.abs()).clamp_min(REL_ERROR_FLOOR)
+    same = (x == y) | (torch.isnan(x) & torch.isnan(y))
+    return torch.where(same, torch.zeros((), dtype=torch.float64), errors)
+
+
+def rel_error(a: Any, b: Any) -> float:
+    """CS231n's relative error: max over elements of |a - b| / max(1e-8, |a| + |b|).
+
+    Always in [0, 1] except NaN when exactly one side is NaN; 0.0 for empty inputs.
+    """
+    errors = rel_errors(a, b)
+    # torch's max propagates NaN, so a NaN never reads as a small error.
+    return float(errors.max()) if errors.numel() else 0.0

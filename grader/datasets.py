@@ -1,0 +1,72 @@
+"""Small, fixed data sets for the checks (trusted side: never imported by a learner's code).
+
+- `logic_table` gives the four rows of a two-input logic gate (AND, OR, XOR).
+- `penguins_binary` gives two penguin species described by bill length and bill depth.
+
+Both are deterministic: the same call always returns the same rows in the same order, so a
+check can compare a learner's training run with the reference one step by step.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import pandas as pd
+import torch
+
+LOGIC_INPUTS: tuple[tuple[int, int], ...] = ((0, 0), (0, 1), (1, 0), (1, 1))
+LOGIC_OUTPUTS: dict[str, tuple[int, int, int, int]] = {
+    "and": (0, 0, 0, 1),
+    "or": (0, 1, 1, 1),
+    "xor": (0, 1, 1, 0),
+}
+
+PENGUIN_FEATURES: tuple[str, str] = ("bill_length_mm", "bill_depth_mm")
+PENGUIN_POSITIVE = "Adelie"  # label 1
+PENGUIN_NEGATIVE = "Gentoo"  # label 0
+PENGUIN_SEED = 0  # seeds the fixed shuffle of the rows
+
+
+def logic_table(name: str, dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
+    """The truth table of a two-input gate: X (4, 2) of 0/1 inputs and y (4,) of 0/1 outputs.
+
+    `name` is "and", "or" or "xor". Rows are (0, 0), (0, 1), (1, 0), (1, 1) in that order.
+    """
+    outputs = LOGIC_OUTPUTS.get(name)
+    if outputs is None:
+        known = ", ".join(sorted(LOGIC_OUTPUTS))
+        raise ValueError(f"unknown logic gate {name!r} (known: {known})")
+    X = torch.tensor(LOGIC_INPUTS, dtype=dtype)
+    y = torch.tensor(outputs, dtype=dtype)
+    return X, y
+
+
+@functools.lru_cache(maxsize=1)
+def _penguin_frame() -> pd.DataFrame:
+    """The Palmer penguins table, loaded once from the copy shipped inside the package."""
+    import palmerpenguins  # local import: only the checks that use the penguins pay for it
+
+    return palmerpenguins.load_penguins()
+
+
+def penguins_binary(dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
+    """Adelie (label 1) against Gentoo (label 0) penguins, by bill length and bill depth.
+
+    Rows missing a species or either bill measurement are dropped (274 remain). Each feature
+    is standardized to mean 0 and standard deviation 1 over the kept rows, so that a
+    perceptron with lr = 1 starting from zeros converges in a few dozen epochs. The two
+    classes are linearly separable in these two features. The rows are shuffled once with a
+    fixed seed so the classes are interleaved; the order is the same on every call.
+
+    Returns X (N, 2) and y (N,) of 0.0/1.0, both with the given dtype, on the CPU.
+    """
+    frame = _penguin_frame()
+    columns = ["species", *PENGUIN_FEATURES]
+    kept = frame.loc[frame["species"].isin([PENGUIN_POSITIVE, PENGUIN_NEGATIVE]), columns]
+    kept = kept.dropna()
+    features = torch.tensor(kept[list(PENGUIN_FEATURES)].to_numpy(), dtype=torch.float64)
+    labels = torch.tensor((kept["species"] == PENGUIN_POSITIVE).to_numpy(), dtype=torch.float64)
+    features = (features - features.mean(dim=0)) / features.std(dim=0, correction=0)
+    generator = torch.Generator().manual_seed(PENGUIN_SEED)
+    order = torch.randperm(len(labels), generator=generator)
+    return features[order].to(dtype), labels[order].to(dtype)

@@ -1,0 +1,170 @@
+"""The pytest plugin: options, markers and fixtures for mllab's checks, and the report they make.
+
+Loaded through the `pytest11` entry point; it stays inert for tests that carry no `exercise`
+marker, so it never changes how other test suites run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pytest
+
+from grader.run import PUBLIC_SEED, GradingRun
+
+RUN = pytest.StashKey[GradingRun]()
+
+_OPTIONS = [
+    ("workspace", "folder holding the learner's files at the catalog's paths", None),
+    ("exercise", "grade only these exercise ids (comma-separated, repeatable)", None),
+    ("device", "devices to check on: cpu, cuda or all", "all"),
+    ("seed", f"seed for random inputs; {PUBLIC_SEED} is the public one", str(PUBLIC_SEED)),
+    ("report", "write the JSON report (mllab-report/1) to this file", None),
+    ("events", "write the JSON-lines event stream to this file, or fd:N", None),
+    ("timeout", "seconds one call into the learner's code may take", "10"),
+    ("memory-mb", "memory limit of the submission worker, in MiB", "4096"),
+]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mllab", "mllab grading")
+    for name, help_text, default in _OPTIONS:
+        group.addoption(
+            f"--mllab-{name}",
+            action="append" if name == "exercise" else "store",
+            dest=f"mllab_{name.replace('-', '_')}",
+            help=f"{help_text} (ini: mllab_{name.replace('-', '_')})",
+        )
+        parser.addini(f"mllab_{name.replace('-', '_')}", help_text, default=default)
+
+
+def option(config: pytest.Config, name: str) -> Any:
+    key = f"mllab_{name.replace('-', '_')}"
+    value = config.getoption(key)
+    return value if value is not None else config.getini(key)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "exercise(id): ties a check to the exercise it grades")
+    config.addinivalue_line("markers", "points(n): what a check is worth (default 1)")
+    config.stash[RUN] = GradingRun(config, option)
+    config.pluginmanager.register(_CollectErrors(config.stash[RUN]), "mllab-collect-errors")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "device" in metafunc.fixturenames and metafunc.definition.get_closest_marker("exercise"):
+        devices = metafunc.config.stash[RUN].devices
+        metafunc.parametrize("device", devices, indirect=True, ids=devices)
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    run = config.stash[RUN]
+    keep, drop = [], []
+    for item in items:
+        marker = item.get_closest_marker("exercise")
+        if marker is None:
+            keep.append(item)
+        elif run.selected(marker.args[0]):
+            keep.append(item)
+        else:
+            drop.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+    run.collected([item for item in items if item.get_closest_marker("exercise")])
+
+
+class _CollectErrors:
+    """Turns a check module that fails to import into a report-level error."""
+
+    def __init__(self, run: GradingRun) -> None:
+        self.run = run
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.run.errors.append(
+                f"could not load checks from {report.nodeid}: {report.longreprtext}"
+            )
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    run = session.config.stash[RUN]
+    if session.testscollected == 0 and not run.checks:
+        return
+    run.started()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if item.get_closest_marker("exercise") is not None:
+        item.config.stash[RUN].phase(item, call, report)
+    return report
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    session.config.stash[RUN].finish()
+
+
+# ------------------------------------------------------------------------------------ fixtures
+
+
+def _run(request: pytest.FixtureRequest) -> GradingRun:
+    return request.config.stash[RUN]
+
+
+@pytest.fixture
+def exercise(request: pytest.FixtureRequest) -> Any:
+    """The catalog entry of the exercise this check grades."""
+    return _run(request).exercise_for(request.node)
+
+
+@pytest.fixture
+def submission(request: pytest.FixtureRequest, exercise: Any) -> Any:
+    """A proxy: `submission.fn(*args)` runs the learner's `fn` in the sandboxed worker."""
+    proxy = _run(request).submission(exercise)
+    yield proxy
+    _run(request).record_output(request.node.nodeid, proxy.take_output())
+
+
+@pytest.fixture
+def reference(request: pytest.FixtureRequest, exercise: Any) -> Any:
+    """The reference solution module, loaded in this trusted process."""
+    return _run(request).reference(exercise)
+
+
+@pytest.fixture
+def device(request: pytest.FixtureRequest) -> Any:
+    """The torch.device a check runs on; a CUDA check without CUDA is reported as not run."""
+    import torch
+
+    name = request.param
+    if name == "cuda" and not torch.cuda.is_available():
+        pytest.skip(_run(request).cuda_reason())
+    return torch.device(name)
+
+
+@pytest.fixture
+def seed(request: pytest.FixtureRequest) -> int:
+    """A per-check seed derived from the run's seed; secret seeds give hidden inputs."""
+    node = request.node
+    name = getattr(node, "originalname", node.name)
+    text = f"{_run(request).seed}/{node.module.__name__}/{name}"
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")
+
+
+@pytest.fixture
+def rng(seed: int) -> Any:
+    """A torch.Generator seeded for this check."""
+    import torch
+
+    return torch.Generator().manual_seed(seed)
+
+
+@pytest.fixture
+def metrics(request: pytest.FixtureRequest) -> Any:
+    """`metrics.emit(name, value, step)` streams a live training metric to the app."""
+    return _run(request).metrics_for(request.node)

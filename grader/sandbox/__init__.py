@@ -1,0 +1,1 @@
+"""The submission sandbox: an untrusted worker process and the trusted host that drives it."""

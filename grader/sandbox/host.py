@@ -1,0 +1,359 @@
+"""The trusted side of the sandbox: starts a submission worker, sends calls, enforces limits.
+
+The worker runs in its own session and process group, with stdin from /dev/null, a scrubbed
+environment and a scratch folder holding only the learner's file. Deadlines are enforced here, by
+SIGKILL of the whole group, so nothing inside the worker can swallow them.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader import codec
+from grader.errors import SubmissionError
+from grader.sandbox import protocol
+from grader.sandbox.output import CappedOutput
+
+BLOCKED_NAMES = ["mllab", "grader", "solutions", "exercises", "tests"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one worker may use. Times in seconds, sizes in MiB."""
+
+    call_timeout: float = 10.0
+    boot_timeout: float = 120.0
+    memory_mb: int = 4096
+    file_mb: int = 64
+    threads: int = 1
+    output_cap: int = 16_384
+    blocked_folders: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _widen(fd: int) -> None:
+    # A 1 MiB pipe lets a flood of learner output drain in few reads.
+    try:
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+    except OSError:
+        pass
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+class Worker:
+    """One running submission worker for one learner file."""
+
+    def __init__(self, source: Path, relative: str, limits: Limits) -> None:
+        self.source = source
+        self.relative = relative
+        self.limits = limits
+        self.output = CappedOutput(limits.output_cap)
+        self.process: subprocess.Popen[bytes] | None = None
+        self.scratch: str | None = None
+        self.frames = protocol.FrameReader()
+        self.next_id = 0
+        self.dead_reason: str | None = None
+
+    # ----------------------------------------------------------------------------- life cycle
+
+    def start(self) -> None:
+        """Boot the worker and import the learner's file; SubmissionError if that fails."""
+        self.scratch = tempfile.mkdtemp(prefix="mllab-worker-")
+        target = Path(self.scratch, self.relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(self.source, target)
+        Path(self.scratch, "tmp").mkdir()
+        to_worker_r, to_worker_w = os.pipe()
+        from_worker_r, from_worker_w = os.pipe()
+        out_r, out_w = os.pipe()
+        _widen(out_r)
+        config = {
+            "file": self.relative,
+            "fd_in": to_worker_r,
+            "fd_out": from_worker_w,
+            "memory_mb": self.limits.memory_mb,
+            "file_mb": self.limits.file_mb,
+            "threads": self.limits.threads,
+            "blocked_names": BLOCKED_NAMES,
+            "blocked_folders": list(self.limits.blocked_folders),
+        }
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-I", "-m", "grader.sandbox.worker", json.dumps(config)],
+                stdin=subprocess.DEVNULL,
+                stdout=out_w,
+                stderr=out_w,
+                pass_fds=(to_worker_r, from_worker_w),
+                cwd=self.scratch,
+                env=self._environment(),
+                start_new_session=True,
+                close_fds=True,
+            )
+        finally:
+            for fd in (to_worker_r, from_worker_w, out_w):
+                os.close(fd)
+        self.to_worker, self.from_worker, self.out_fd = to_worker_w, from_worker_r, out_r
+        self.out_open = True
+        booted = self._receive(time.monotonic() + self.limits.boot_timeout, phase="starting")
+        if booted.get("op") != "booted":
+            self._fail_protocol("starting")
+        message = self._receive(time.monotonic() + self.limits.call_timeout, phase="import")
+        if message.get("op") == "import_error":
+            self.close()
+            raise SubmissionError(self._import_message(message.get("error")))
+        if message.get("op") != "ready":
+            self._fail_protocol("import")
+
+    def _environment(self) -> dict[str, str]:
+        assert self.scratch is not None
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "HOME": self.scratch,
+            "TMPDIR": str(Path(self.scratch, "tmp")),
+            "LANG": "C.UTF-8",
+            "PYTHONHASHSEED": "0",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONUNBUFFERED": "0",
+            "OMP_NUM_THREADS": str(self.limits.threads),
+            "MKL_NUM_THREADS": str(self.limits.threads),
+        }
+        if "CUDA_VISIBLE_DEVICES" in os.environ:
+            env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
+        return env
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.dead_reason is None
+
+    def close(self) -> None:
+        """Kill the worker's whole process group and remove its scratch folder."""
+        if self.process is not None:
+            self._kill()
+            self.process = None
+        for name in ("to_worker", "from_worker", "out_fd"):
+            fd = getattr(self, name, None)
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+                setattr(self, name, None)
+        if self.scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = None
+
+    def _kill(self) -> None:
+        assert self.process is not None
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+
+    # ----------------------------------------------------------------------------------- calls
+
+    def call(self, function: str, *args: Any, **kwargs: Any) -> Any:
+        """Run `function(*args, **kwargs)` in the worker and return its decoded result."""
+        return self.call_full(function, args, kwargs)["value"]
+
+    def call_full(
+        self,
+        function: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        return_args: bool = False,
+    ) -> dict[str, Any]:
+        """Like `call`, but returns the reply: "value", and "args" after the call if asked."""
+        if not self.alive:
+            raise SubmissionError(self.dead_reason or "the submission worker is not running")
+        self.next_id += 1
+        request = codec.encode(
+            {
+                "op": "call",
+                "id": self.next_id,
+                "fn": function,
+                "args": list(args),
+                "kwargs": kwargs,
+                "return_args": return_args,
+            }
+        )
+        try:
+            assert self.to_worker is not None
+            protocol.write_frame(self.to_worker, request)
+        except OSError:
+            self._died(f"calling {function}")
+        reply = self._receive(time.monotonic() + self.limits.call_timeout, phase=function)
+        if reply.get("id") != self.next_id:
+            self._fail_protocol(function)
+        if reply.get("op") == "result" and (not return_args or isinstance(reply.get("args"), list)):
+            return reply
+        if reply.get("op") == "raised":
+            raise SubmissionError(self._raised_message(function, reply.get("error")))
+        self._fail_protocol(function)
+
+    def take_output(self) -> str:
+        return self.output.take()
+
+    # ----------------------------------------------------------------------------- receiving
+
+    def _receive(self, deadline: float, *, phase: str) -> dict[str, Any]:
+        """Wait for the next message, capturing output meanwhile; enforce the deadline."""
+        while True:
+            try:
+                frame = self.frames.next_frame()
+            except ValueError:
+                self._fail_protocol(phase)
+            if frame is not None:
+                try:
+                    message = codec.decode(frame)
+                except codec.CodecError as exc:
+                    self._fail_protocol(phase, str(exc))
+                if not isinstance(message, dict):
+                    self._fail_protocol(phase)
+                return message
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._timed_out(phase)
+            watched = [self.from_worker] + ([self.out_fd] if self.out_open else [])
+            ready, _, _ = select.select(watched, [], [], remaining)
+            if self.out_open and self.out_fd in ready:
+                self._read_output()
+            if self.from_worker in ready:
+                data = os.read(self.from_worker, 1 << 20)
+                if not data:
+                    self._died(phase)
+                self.frames.feed(data)
+
+    def _read_output(self) -> None:
+        data = os.read(self.out_fd, 1 << 20)
+        if data:
+            self.output.write(data)
+        else:
+            self.out_open = False
+
+    def _drain_output(self, budget: float = 0.2) -> None:
+        # Bounded: a daemonised grandchild may hold the pipe open forever.
+        end = time.monotonic() + budget
+        while self.out_open and time.monotonic() < end:
+            ready, _, _ = select.select([self.out_fd], [], [], max(0.0, end - time.monotonic()))
+            if not ready:
+                break
+            self._read_output()
+
+    # ------------------------------------------------------------------------------ failures
+
+    def _where(self, phase: str) -> str:
+        if phase == "starting":
+            return "while the worker was starting"
+        if phase == "import":
+            return f"while importing {self.relative}"
+        return f"in {phase}()"
+
+    def _stop(self, reason: str) -> None:
+        self.dead_reason = reason
+        if self.process is not None:
+            self._kill()
+        self._drain_output()
+
+    def _timed_out(self, phase: str) -> Any:
+        limit = self.limits.boot_timeout if phase == "starting" else self.limits.call_timeout
+        reason = (
+            f"timed out after {limit:g} s {self._where(phase)} (the limit for one call); "
+            "look for a loop that never ends or work that is far too slow"
+        )
+        self._stop(reason)
+        raise SubmissionError(reason)
+
+    def _died(self, phase: str) -> Any:
+        assert self.process is not None
+        try:
+            code = self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            code = None
+        if code is None:
+            reason = f"closed its connection to the grader {self._where(phase)}"
+        elif code < 0:
+            name = _signal_name(-code)
+            if -code == signal.SIGKILL:
+                reason = (
+                    f"was killed (SIGKILL) {self._where(phase)}, most likely for using more than "
+                    f"{self.limits.memory_mb} MiB of memory"
+                )
+            elif -code == signal.SIGSEGV:
+                reason = f"crashed with signal SIGSEGV (segmentation fault) {self._where(phase)}"
+            else:
+                reason = f"crashed with signal {name} {self._where(phase)}"
+        else:
+            reason = (
+                "submission exited the test process before results were reported "
+                f"(exit code {code}, {self._where(phase)}); do not call os._exit or exit()"
+            )
+        self._stop(f"Your code {reason}" if not reason.startswith("submission") else reason)
+        raise SubmissionError(self.dead_reason)
+
+    def _fail_protocol(self, phase: str, detail: str = "") -> Any:
+        extra = f": {detail}" if detail else ""
+        self._stop(
+            f"the submission broke the grader's protocol {self._where(phase)}{extra}; "
+            "it must not write to file descriptors it did not open"
+        )
+        raise SubmissionError(self.dead_reason)
+
+    def _import_message(self, error: Any) -> str:
+        info = error if isinstance(error, dict) else {}
+        kind = info.get("kind")
+        if kind == "system_exit":
+            head = f"SystemExit raised by submission while importing {self.relative}"
+        elif kind == "not_implemented":
+            head = f"{self.relative} raised NotImplementedError at import"
+        else:
+            head = f"{self.relative} could not be imported"
+        return _with_details(head, info, self.limits)
+
+    def _raised_message(self, function: str, error: Any) -> str:
+        info = error if isinstance(error, dict) else {}
+        kind = info.get("kind")
+        if kind == "not_implemented":
+            return f"not implemented yet: {function}() raised NotImplementedError: " + str(
+                info.get("message", "")
+            )
+        if kind == "system_exit":
+            head = f"SystemExit raised by submission in {function}()"
+        elif kind in ("missing", "unsendable"):
+            return str(info.get("message", ""))
+        else:
+            head = f"{function}() raised an exception"
+        return _with_details(head, info, self.limits)
+
+
+def _with_details(head: str, info: dict[str, Any], limits: Limits) -> str:
+    kind = info.get("kind")
+    name, message = str(info.get("type", "Exception")), str(info.get("message", ""))
+    if kind == "memory":
+        head += f": memory limit exceeded (limit {limits.memory_mb} MiB)"
+    trace = str(info.get("traceback", ""))
+    lines = [head, ""]
+    if trace:
+        lines += ["Traceback (your code):", trace.rstrip()]
+    lines.append(f"{name}: {message}" if message else name)
+    return "\n".join(lines)

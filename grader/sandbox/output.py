@@ -1,0 +1,56 @@
+"""Captured learner output: capped (head and tail kept) and stripped of terminal control codes."""
+
+from __future__ import annotations
+
+import re
+
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, clear screen
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: titles, hyperlinks, clipboard (52)
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS, SOS, PM, APC strings
+    r"|\x1b[@-Z\\-_]"  # two-character escapes
+    r"|\x1b"
+)
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x9f]")
+
+
+def clean(text: str) -> str:
+    """Text safe to show in a terminal: no escape sequences, no control characters but \\n, \\t."""
+    text = _ESCAPES.sub("", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROLS.sub("", text)
+
+
+class CappedOutput:
+    """Keeps the first and last `cap` bytes of a stream and counts what was dropped between."""
+
+    def __init__(self, cap: int = 16_384) -> None:
+        self.cap = cap
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.elided = 0
+
+    def write(self, data: bytes) -> None:
+        room = self.cap - len(self.head)
+        if room > 0:
+            self.head += data[:room]
+            data = data[room:]
+        if not data:
+            return
+        if len(data) > self.cap:
+            self.elided += len(data) - self.cap
+            data = data[-self.cap :]
+        self.tail += data
+        if len(self.tail) > self.cap:
+            drop = len(self.tail) - self.cap
+            self.elided += drop
+            del self.tail[:drop]
+
+    def take(self) -> str:
+        """The text so far, cleaned, and reset for what comes next."""
+        text = self.head.decode("utf-8", "replace")
+        if self.elided:
+            text += f"\n... [{self.elided} bytes of output elided] ...\n"
+        text += self.tail.decode("utf-8", "replace")
+        self.head, self.tail, self.elided = bytearray(), bytearray(), 0
+        return clean(text)

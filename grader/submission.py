@@ -1,0 +1,103 @@
+"""What a check holds: a proxy whose calls run in the exercise's submission worker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from grader.errors import SubmissionError
+from grader.sandbox.host import Limits, Worker
+
+
+class WorkerPool:
+    """One worker per exercise, restarted after a crash; an import failure is remembered."""
+
+    def __init__(self, workspace: Path, limits: Limits) -> None:
+        self.workspace = workspace
+        self.limits = limits
+        self.workers: dict[str, Worker] = {}
+        self.failures: dict[str, str] = {}
+        self.import_output: dict[str, str] = {}
+
+    def worker(self, exercise_id: str, relative: str) -> Worker:
+        if exercise_id in self.failures:
+            raise SubmissionError(self.failures[exercise_id])
+        current = self.workers.get(exercise_id)
+        if current is not None and current.alive:
+            return current
+        if current is not None:
+            current.close()
+        source = self.workspace / relative
+        if not source.is_file():
+            message = (
+                f"{relative} is missing from the workspace {self.workspace}; restore it "
+                "(`mllab init` writes a fresh stub) or point --workspace at the right folder"
+            )
+            self.failures[exercise_id] = message
+            raise SubmissionError(message)
+        worker = Worker(source, relative, self.limits)
+        self.workers[exercise_id] = worker
+        try:
+            worker.start()
+        except SubmissionError as exc:
+            # Importing the same file again would fail the same way; don't pay for it per check.
+            self.failures[exercise_id] = str(exc)
+            self.import_output[exercise_id] = worker.take_output()
+            worker.close()
+            raise
+        return worker
+
+    def close(self) -> None:
+        for worker in self.workers.values():
+            worker.close()
+        self.workers.clear()
+
+
+class Submission:
+    """`submission.predict(w, b, X)` runs the learner's `predict` in the worker.
+
+    Arguments and results cross the process boundary as plain data; results come back as trusted
+    values (exact tensors, arrays, numbers, strings, containers) or `grader.codec.Opaque`.
+    """
+
+    def __init__(self, pool: WorkerPool, exercise_id: str, relative: str) -> None:
+        self._pool = pool
+        self._exercise_id = exercise_id
+        self._relative = relative
+        self.output: list[str] = []
+
+    def call(self, function: str, *args: Any, **kwargs: Any) -> Any:
+        return self._call(function, args, kwargs, return_args=False)["value"]
+
+    def call_with_inputs(self, function: str, *args: Any, **kwargs: Any) -> tuple[Any, list[Any]]:
+        """The result and the positional arguments as the learner's code left them."""
+        reply = self._call(function, args, kwargs, return_args=True)
+        return reply["value"], reply["args"]
+
+    def _call(
+        self, function: str, args: tuple[Any, ...], kwargs: dict[str, Any], return_args: bool
+    ) -> dict[str, Any]:
+        try:
+            worker = self._pool.worker(self._exercise_id, self._relative)
+        except SubmissionError:
+            self.output.append(self._pool.import_output.get(self._exercise_id, ""))
+            raise
+        try:
+            return worker.call_full(function, args, kwargs, return_args)
+        finally:
+            self._collect(worker)
+
+    def _collect(self, worker: Worker) -> None:
+        text = worker.take_output()
+        if text:
+            self.output.append(text)
+
+    def take_output(self) -> str:
+        text, self.output = "".join(self.output), []
+        return text
+
+    def __getattr__(self, function: str) -> Callable[..., Any]:
+        if function.startswith("_"):
+            raise AttributeError(function)
+        return lambda *args, **kwargs: self.call(function, *args, **kwargs)

@@ -1,0 +1,5 @@
+"""Allows `python -m mllab`."""
+
+from mllab.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,130 @@
+"""The `mllab` command line: check, list, hint, doctor, init and the authors' `dev check`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from mllab import __version__
+from mllab.catalog import Catalog, CatalogError, load_catalog
+from mllab.paths import course_dirs
+
+EPILOG = """\
+Start here:
+  mllab init my-course      create a workspace with every exercise's stub and lesson
+  cd my-course && mllab     see the course and where you are
+  mllab check perceptron    run one exercise's checks (exit 0 only if all pass)
+  mllab check --all --format json --output report.json
+"""
+
+
+class UsageError(Exception):
+    """A mistake in how mllab was called; printed without a traceback, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mllab",
+        description="A terminal lab for learning machine learning by implementing it.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"mllab {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = commands.add_parser("check", help="run the checks of exercises and report the result")
+    check.add_argument(
+        "ids", nargs="*", metavar="ID", help="exercises to check (default: the next one)"
+    )
+    check.add_argument("--all", action="store_true", help="check every exercise in the course")
+    check.add_argument(
+        "--workspace", metavar="DIR", help="folder with your files (default: found from here)"
+    )
+    check.add_argument(
+        "--device",
+        choices=["cpu", "cuda", "all"],
+        default="all",
+        help="where numeric checks run; without CUDA, cuda checks are reported as not run",
+    )
+    check.add_argument(
+        "--seed", type=int, help="seed for the random inputs (instructors: a secret one)"
+    )
+    check.add_argument(
+        "--timeout", type=float, help="seconds one call into your code may take (10)"
+    )
+    check.add_argument("--format", choices=["text", "json", "junit", "gradescope"], default="text")
+    check.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
+
+    commands.add_parser("list", help="list the exercises in course order, with your progress")
+    hint = commands.add_parser("hint", help="show the next hint for an exercise")
+    hint.add_argument("id", metavar="ID")
+    hint.add_argument("--all", action="store_true", help="show every hint at once")
+    commands.add_parser(
+        "doctor", help="check that python, torch, devices and the workspace are ready"
+    )
+    init = commands.add_parser("init", help="create a workspace with the stubs and lessons")
+    init.add_argument("dir", nargs="?", default="mllab-course", metavar="DIR")
+
+    dev = commands.add_parser("dev", help="tools for exercise authors")
+    dev_commands = dev.add_subparsers(dest="dev_command", metavar="COMMAND", required=True)
+    dev_commands.add_parser(
+        "check", help="catalog matches files, every stub fails, every solution passes"
+    )
+    return parser
+
+
+def load_course() -> Catalog:
+    try:
+        return load_catalog(course_dirs().catalog)
+    except CatalogError as exc:
+        raise UsageError(f"the course catalog is broken: {exc}") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # Markup off: paths, messages and learner text may contain square brackets.
+    out, err = (
+        Console(markup=False, highlight=False),
+        Console(stderr=True, markup=False, highlight=False),
+    )
+    try:
+        if args.command == "check":
+            from mllab.commands.check import run_check
+
+            return run_check(args, load_course(), out, err)
+        if args.command == "list":
+            from mllab.commands.browse import run_list
+
+            return run_list(load_course(), out)
+        if args.command == "hint":
+            from mllab.commands.browse import run_hint
+
+            return run_hint(args, load_course(), out)
+        if args.command == "init":
+            from mllab.commands.browse import run_init
+
+            return run_init(Path(args.dir), load_course(), out)
+        if args.command == "doctor":
+            from mllab.commands.doctor import run_doctor
+
+            return run_doctor(out)
+        if args.command == "dev":
+            from mllab.commands.devcheck import run_dev_check
+
+            return run_dev_check(load_course(), out)
+        from mllab.commands.browse import run_welcome
+
+        return run_welcome(load_course(), out)
+    except UsageError as exc:
+        err.print(f"mllab: {exc}", markup=False, highlight=False)
+        return 2
+    except KeyboardInterrupt:
+        err.print("mllab: interrupted", markup=False)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

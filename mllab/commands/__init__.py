@@ -1,0 +1,1 @@
+"""One module per `mllab` subcommand; imported only when that command runs."""

@@ -1,0 +1,104 @@
+"""`mllab list`, `mllab hint`, `mllab init` and the welcome shown by a bare `mllab`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from mllab.catalog import Catalog
+from mllab.cli import UsageError
+from mllab.paths import course_dirs
+from mllab.progress import Progress
+from mllab.workspace import Workspace, WorkspaceError, find_workspace, init_workspace
+
+STATUS_STYLE = {"passed": "green", "failing": "red", "not started": "dim"}
+
+
+def _workspace(catalog: Catalog) -> Workspace | None:
+    try:
+        return find_workspace(None, catalog)
+    except WorkspaceError:
+        return None
+
+
+def _progress(workspace: Workspace | None, out: Console) -> Progress | None:
+    if workspace is None or not workspace.managed:
+        return None
+    progress = Progress(workspace.state_dir)
+    if progress.notice:
+        out.print(Text(f"note: {progress.notice}", style="yellow"))
+    return progress
+
+
+def run_list(catalog: Catalog, out: Console) -> int:
+    progress = _progress(_workspace(catalog), out)
+    table = Table(title=catalog.title, title_justify="left")
+    for column in ("#", "id", "title", "track", "points", "status"):
+        table.add_column(column, justify="right" if column in ("#", "points") else "left")
+    for number, exercise in enumerate(catalog.exercises, start=1):
+        status = progress.status(exercise.id) if progress else "-"
+        table.add_row(
+            str(number), exercise.id, exercise.title, exercise.track, f"{exercise.points:g}",
+            Text(status, style=STATUS_STYLE.get(status, "")),
+        )  # fmt: skip
+    out.print(table)
+    return 0
+
+
+def run_hint(args: argparse.Namespace, catalog: Catalog, out: Console) -> int:
+    try:
+        exercise = catalog.get(args.id)
+    except KeyError:
+        raise UsageError(f"unknown exercise {args.id!r}; see `mllab list`") from None
+    if not exercise.hints:
+        out.print(f"{exercise.id} has no hints; its lesson is in {exercise.lesson}")
+        return 0
+    progress = _progress(_workspace(catalog), out)
+    if args.all:
+        shown = len(exercise.hints)
+    elif progress is not None:
+        shown = progress.reveal_hint(exercise.id, len(exercise.hints))
+        progress.save()
+    else:
+        shown = 1
+    for number, hint in enumerate(exercise.hints[:shown], start=1):
+        out.print(Text(f"Hint {number}/{len(exercise.hints)}: ", style="bold"), Text(hint))
+    if shown < len(exercise.hints):
+        out.print(Text(f"Run `mllab hint {exercise.id}` again for the next one.", style="dim"))
+    return 0
+
+
+def run_init(target: Path, catalog: Catalog, out: Console) -> int:
+    try:
+        created = init_workspace(target, catalog, course_dirs())
+    except WorkspaceError as exc:
+        raise UsageError(str(exc)) from None
+    out.print(Text(f"Created the workspace {target} ({len(created)} files).", style="green"))
+    first = catalog.exercises[0]
+    out.print(f"Next: cd {target}, read {first.lesson}, edit {first.path}, then `mllab check`.")
+    return 0
+
+
+def run_welcome(catalog: Catalog, out: Console) -> int:
+    workspace = _workspace(catalog)
+    if workspace is None:
+        out.print(Text(catalog.title, style="bold"))
+        out.print("There is no workspace here yet. Create one and step in:")
+        out.print("  mllab init mllab-course && cd mllab-course && mllab")
+        return 0
+    progress = _progress(workspace, out)
+    run_list(catalog, out)
+    pending = progress.next_pending(catalog.ids) if progress else catalog.ids[0]
+    if pending is None:
+        out.print(Text("Every exercise passes. Well done!", style="bold green"))
+        return 0
+    exercise = catalog.get(pending)
+    out.print(Text(f"Next: {exercise.title}", style="bold"))
+    out.print(f"  lesson: {workspace.file(exercise.lesson)}")
+    out.print(f"  edit:   {workspace.file(exercise.path)}")
+    out.print(f"  then:   mllab check {exercise.id}    (mllab hint {exercise.id} if stuck)")
+    return 0

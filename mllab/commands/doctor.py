@@ -1,0 +1,118 @@
+"""`mllab doctor`: is this machine ready? Each line says what is wrong and how to fix it."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import subprocess
+import sys
+
+from rich.console import Console
+from rich.text import Text
+
+from mllab.catalog import CatalogError, load_catalog
+from mllab.paths import course_dirs
+from mllab.workspace import WorkspaceError, find_workspace
+
+PACKAGES = [
+    "textual",
+    "rich",
+    "scikit-learn",
+    "pandas",
+    "pytest",
+    "pytest-timeout",
+    "palmerpenguins",
+]
+TORCH_PROBE = """
+import json, torch
+info = {"version": torch.__version__, "cuda_build": torch.version.cuda,
+        "cuda": torch.cuda.is_available()}
+if info["cuda"]:
+    info["device"] = torch.cuda.get_device_name(0)
+print(json.dumps(info))
+"""
+
+
+def _line(out: Console, ok: bool | None, label: str, detail: str) -> None:
+    mark, style = {True: ("✓", "green"), False: ("✗", "red"), None: ("!", "yellow")}[ok]
+    line = Text(f" {mark} ", style=style)
+    line.append(f"{label}: ", style="bold")
+    line.append(detail)
+    out.print(line)
+
+
+def run_doctor(out: Console) -> int:
+    problems = 0
+    version = sys.version.split()[0]
+    good_python = sys.version_info >= (3, 10)
+    _line(
+        out,
+        good_python,
+        "python",
+        version if good_python else f"{version}; mllab needs 3.10 or newer",
+    )
+    problems += not good_python
+
+    dirs = course_dirs()
+    try:
+        catalog = load_catalog(dirs.catalog)
+        missing = [
+            e.id for e in catalog.exercises
+            if not (dirs.exercises / e.path).is_file() or not (dirs.solutions / e.path).is_file()
+        ]  # fmt: skip
+        detail = f"{len(catalog.exercises)} exercises in {dirs.catalog}"
+        if missing:
+            detail += f"; files missing for {', '.join(missing)}: reinstall mllab"
+        _line(out, not missing, "course", detail)
+        problems += bool(missing)
+    except CatalogError as exc:
+        _line(out, False, "course", f"{exc}; reinstall mllab")
+        catalog = None
+        problems += 1
+
+    for package in PACKAGES:
+        try:
+            _line(out, True, package, importlib.metadata.version(package))
+        except importlib.metadata.PackageNotFoundError:
+            _line(out, False, package, f"not installed: pip install {package}")
+            problems += 1
+
+    problems += _torch(out)
+
+    if catalog is not None:
+        try:
+            workspace = find_workspace(None, catalog)
+            _line(out, True, "workspace", str(workspace.root))
+        except WorkspaceError:
+            _line(out, None, "workspace", "none here; create one with `mllab init DIR`")
+    summary = (
+        "All good." if not problems else f"{problems} problem(s) found; fix them as shown above."
+    )
+    out.print(Text(summary, style="bold green" if not problems else "bold red"))
+    return 0 if not problems else 1
+
+
+def _torch(out: Console) -> int:
+    # In a subprocess: the app never imports torch, and a broken install must not crash doctor.
+    try:
+        probe = subprocess.run(
+            [sys.executable, "-c", TORCH_PROBE], capture_output=True, text=True, timeout=120
+        )
+    except subprocess.TimeoutExpired:
+        _line(out, False, "torch", "importing torch took over 2 minutes")
+        return 1
+    if probe.returncode != 0:
+        last = (probe.stderr.strip().splitlines() or ["unknown error"])[-1]
+        _line(out, False, "torch", f"cannot be imported ({last}); install it: pip install torch")
+        return 1
+    info = json.loads(probe.stdout.strip().splitlines()[-1])
+    _line(out, True, "torch", info["version"])
+    if info["cuda"]:
+        _line(out, True, "cuda", f"available: {info['device']}; checks run on cpu and cuda")
+    elif info["cuda_build"] is None:
+        _line(
+            out, None, "cuda", "this torch is a CPU-only build; cuda checks are reported as not run"
+        )
+    else:
+        _line(out, None, "cuda", "no CUDA device visible; cuda checks are reported as not run")
+    return 0
