@@ -41,15 +41,13 @@ def test_predict_step(submission, reference, device, rng):
     w = torch.randn(5, generator=rng, dtype=torch.float64)
     b = torch.randn((), generator=rng, dtype=torch.float64)
     X = _away_from_boundary(X, w, b)
-    got = submission.predict(w.to(device, F32), b.to(device, F32), X.to(device, F32))
-    assert_equal(
-        got,
-        reference.predict(w, b, X),
-        name="predict(w, b, X)",
-        dtype=F32,
-        device=device,
-        hint="z = X @ w + b, then 1.0 where z >= 0 and 0.0 elsewhere, in X's dtype",
-    )
+    hint = "z = X @ w + b, then 1.0 where z >= 0 and 0.0 elsewhere, in X's dtype"
+    for dtype in (F32, torch.float64):
+        got = submission.predict(w.to(device, dtype), b.to(device, dtype), X.to(device, dtype))
+        name = f"predict(w, b, X) with {str(dtype).removeprefix('torch.')} inputs"
+        assert_equal(
+            got, reference.predict(w, b, X), name=name, dtype=dtype, device=device, hint=hint
+        )
 
 
 def test_predict_boundary(submission, reference, device, rng):

@@ -1,7 +1,7 @@
-"""Expect failing: train_epoch_matches, learns_and, xor_never_converges
+"""Expect failing: train_epoch_matches, xor_never_converges
 Mistake: each row is checked after its own update ('update, then check' feels natural).
 A row that was just corrected usually looks right, so the count drops to 0 too early:
-it reports a mistake-free epoch on AND before the weights are right, and even on XOR.
+it reports mistake-free epochs too early, even on XOR (the checks judge the weights themselves).
 
 Otherwise identical to solutions/perceptron/perceptron.py.
 """

@@ -1,4 +1,4 @@
-"""Expect failing: predict_step, predict_boundary
+"""Expect failing: predict_step
 Mistake: predict converts with .float() instead of .to(X.dtype) (a common torch habit).
 The result is float32 even for float64 inputs. The values are right and torch promotes
 y - y_hat back to float64, so update and training still match the reference.

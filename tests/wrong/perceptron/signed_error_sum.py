@@ -1,7 +1,7 @@
-"""Expect failing: train_epoch_matches, learns_and, xor_never_converges
+"""Expect failing: train_epoch_matches, xor_never_converges
 Mistake: mistakes sums the signed error y - y_hat (reusing update's error as a shortcut).
 A +1 and a -1 cancel, so the count can be 0 or negative while rows are still wrong;
-it reports convergence on AND too early and on XOR, which can never be learned.
+it reports convergence on XOR, which can never be learned (the checks judge weights themselves).
 
 Otherwise identical to solutions/perceptron/perceptron.py.
 """

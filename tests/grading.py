@@ -1,0 +1,67 @@
+"""Helpers for tests that run the real grader end to end through `mllab check`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+SOLUTION = REPO / "solutions" / "perceptron" / "perceptron.py"
+PREDICT_BODY = "    z = X @ w + b\n"
+
+
+@dataclass
+class Graded:
+    code: int
+    report: dict[str, Any]
+    stderr: str
+
+    def checks(self, device: str = "cpu") -> dict[str, dict[str, Any]]:
+        return {
+            check["name"]: check
+            for exercise in self.report["exercises"]
+            for check in exercise["checks"]
+            if check["device"] in (device, None)
+        }
+
+
+def mllab(*args: str, cwd: Path | None = None, timeout: float = 240) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "mllab", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def grade(workspace: Path, *extra: str, exercise: str = "perceptron") -> Graded:
+    """`mllab check EXERCISE` on a workspace, cpu only, with the JSON report parsed."""
+    result = mllab(
+        "check", exercise, "--workspace", str(workspace), "--device", "cpu", "--format", "json",
+        *extra,
+    )  # fmt: skip
+    return Graded(result.returncode, json.loads(result.stdout), result.stderr)
+
+
+def workspace_with(tmp_path: Path, source: str) -> Path:
+    """A workspace whose perceptron file holds `source`."""
+    target = tmp_path / "ws" / "perceptron" / "perceptron.py"
+    target.parent.mkdir(parents=True)
+    target.write_text(source, encoding="utf-8")
+    return tmp_path / "ws"
+
+
+def solution_with(predict_prefix: str = "", module_prefix: str = "") -> str:
+    """The reference solution, with lines run at import and/or at the start of predict()."""
+    source = SOLUTION.read_text(encoding="utf-8")
+    assert PREDICT_BODY in source
+    if predict_prefix:
+        indented = "".join(f"    {line}\n" for line in predict_prefix.strip("\n").splitlines())
+        source = source.replace(PREDICT_BODY, indented + PREDICT_BODY)
+    return source.replace("import torch\n", f"import torch\n{module_prefix}\n", 1)
