@@ -85,6 +85,8 @@ def _encode(value: Any, buffers: list[bytes], depth: int) -> Any:
     if kind is bool:
         return {"t": "bool", "v": value}
     if kind is int:
+        if value.bit_length() > 14_000:  # str() refuses ints past 4300 digits
+            return _opaque(value, "integer too large")
         return {"t": "int", "v": str(value)}
     if kind is float:
         return {"t": "float", "v": repr(value)}
@@ -144,7 +146,9 @@ def _encode_numpy(value: Any, buffers: list[bytes]) -> Any:
     dtype = value.dtype.name
     if dtype not in NUMPY_DTYPES:
         return _opaque(value, f"dtype {dtype} is not supported")
-    buffers.append(np.ascontiguousarray(value).tobytes())
+    # Native byte order: the decoder reads buffers in this machine's order.
+    native = np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("="))
+    buffers.append(native.tobytes())
     return {"t": "ndarray", "dtype": dtype, "shape": list(value.shape), "buf": len(buffers) - 1}
 
 
@@ -216,10 +220,13 @@ class _Decoder:
                     raise CodecError("dict key must be str or int")
                 out[key] = self.node(pair[1], depth + 1)
             return out
-        if tag == "tensor":
-            return self.tensor(node)
-        if tag == "ndarray":
-            return self.ndarray(node)
+        if tag in ("tensor", "ndarray"):
+            try:
+                return self.tensor(node) if tag == "tensor" else self.ndarray(node)
+            except CodecError:
+                raise
+            except (RuntimeError, TypeError, ValueError, OverflowError, MemoryError) as exc:
+                raise CodecError(f"cannot rebuild the {tag}: {str(exc)[:200]}") from None
         if tag == "opaque":
             name, reason = node.get("type"), node.get("reason", "unsupported type")
             if type(name) is not str or type(reason) is not str:
@@ -233,7 +240,9 @@ class _Decoder:
             raise CodecError(f"dtype {str(dtype)[:20]!r} is not allowed")
         if type(shape) is not list or not all(type(n) is int and n >= 0 for n in shape):
             raise CodecError("bad shape")
-        if len(shape) > 16 or type(index) is not int or not 0 <= index < len(self.buffers):
+        if len(shape) > 16 or any(n > 2**31 for n in shape):
+            raise CodecError("bad shape")
+        if type(index) is not int or not 0 <= index < len(self.buffers):
             raise CodecError("bad buffer reference")
         count = math.prod(shape)
         raw = self.buffers[index]

@@ -92,9 +92,8 @@ class _CollectErrors:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     run = session.config.stash[RUN]
-    if session.testscollected == 0 and not run.checks:
-        return
-    run.started()
+    if run.active:
+        run.started()
 
 
 @pytest.hookimpl(wrapper=True)

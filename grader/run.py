@@ -130,7 +130,9 @@ class GradingRun:
 
     def collected(self, items: list[pytest.Item]) -> None:
         self.checks = items
-        self.active = bool(items) or bool(self.option(self.config, "report"))
+        # Ordinary test suites run with this plugin loaded; they get no events and no report.
+        asked = self.option(self.config, "report") or self.option(self.config, "events")
+        self.active = bool(items) or bool(asked) or bool(self.errors)
 
     def started(self) -> None:
         self.events.emit(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from dataclasses import dataclass
@@ -121,7 +122,7 @@ def _parse_entry(entry: Any, number: int, source: Path, before: list[Exercise]) 
         return value
 
     exercise_id = text("id")
-    if not _ID.match(exercise_id):
+    if not _ID.fullmatch(exercise_id):
         raise fail("id", "use lowercase letters, digits and underscores, starting with a letter")
     if any(other.id == exercise_id for other in before):
         raise fail("id", f"duplicate id {exercise_id!r}")
@@ -130,7 +131,12 @@ def _parse_entry(entry: Any, number: int, source: Path, before: list[Exercise]) 
         text("lesson", str(PurePosixPath(path).parent / "lesson.md")), ".md", fail, "lesson"
     )
     points = entry.get("points", 1)
-    if isinstance(points, bool) or not isinstance(points, (int, float)) or points <= 0:
+    if (
+        isinstance(points, bool)
+        or not isinstance(points, (int, float))
+        or not math.isfinite(points)
+        or points <= 0
+    ):
         raise fail("points", f"expected a positive number, got {points!r}")
     requires = entry.get("requires", [])
     if not isinstance(requires, list) or not all(isinstance(r, str) for r in requires):

@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_welcome(load_course(), out)
     except UsageError as exc:
-        err.print(f"mllab: {exc}", markup=False, highlight=False)
+        err.print(f"mllab: {exc}", soft_wrap=True)
         return 2
     except KeyboardInterrupt:
         err.print("mllab: interrupted", markup=False)

@@ -34,8 +34,10 @@ class Progress:
                 raise ValueError("unexpected layout")
             if data.get("schema") != SCHEMA:
                 raise ValueError(f"schema {data.get('schema')!r}, expected {SCHEMA!r}")
-        except (OSError, ValueError) as exc:
-            kept = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
+            for exercise_id, entry in data["exercises"].items():
+                _validate_entry(exercise_id, entry)
+        except (OSError, ValueError, RecursionError) as exc:
+            kept = self.path.with_name(f"{self.path.name}.corrupt-{time.time_ns()}")
             os.replace(self.path, kept)
             self.notice = (
                 f"your progress file could not be read ({exc}); it was kept as {kept.name} "
@@ -77,3 +79,13 @@ class Progress:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+
+
+def _validate_entry(exercise_id: str, entry: Any) -> None:
+    if not isinstance(entry, dict):
+        raise ValueError(f"entry {exercise_id!r} is not a table")
+    if not isinstance(entry.get("status", ""), str):
+        raise ValueError(f"entry {exercise_id!r} has a bad status")
+    hints = entry.get("hints", 0)
+    if isinstance(hints, bool) or not isinstance(hints, int) or hints < 0:
+        raise ValueError(f"entry {exercise_id!r} has a bad hint count")

@@ -138,10 +138,6 @@ def test_bad_id_pattern(tmp_path: Path, bad_id: str) -> None:
     assert "lowercase" in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="catalog.py _ID uses `$`, which also matches before a trailing newline",
-)
 def test_id_with_trailing_newline_is_rejected(tmp_path: Path) -> None:
     error_for(tmp_path, entry(id='"alpha\\n"'))
 
@@ -180,7 +176,6 @@ def test_points_must_be_a_positive_number(tmp_path: Path, points: str) -> None:
     assert "exercise 1 ('alpha')" in message and "key 'points'" in message
 
 
-@pytest.mark.xfail(strict=True, reason="catalog.py accepts nan and inf points (nan <= 0 is False)")
 @pytest.mark.parametrize("points", ["nan", "inf"])
 def test_points_must_be_finite(tmp_path: Path, points: str) -> None:
     error_for(tmp_path, entry(points=points))

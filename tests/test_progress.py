@@ -160,11 +160,6 @@ def test_future_schema_notice_names_the_schema(tmp_path: Path) -> None:
     assert progress.notice is not None and "mllab-progress/99" in progress.notice
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="progress.py _load checks only that 'exercises' is a dict, not its entries; "
-    "status()/reveal_hint() then raise AttributeError/ValueError",
-)
 @pytest.mark.parametrize(
     "exercises",
     [{"perceptron": "passed"}, {"perceptron": {"hints": "two"}}, {"perceptron": None}],
@@ -179,10 +174,6 @@ def test_damaged_entries_are_moved_aside(tmp_path: Path, exercises: dict[str, ob
     assert progress.reveal_hint("perceptron", 3) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="progress.py _load catches (OSError, ValueError) but json.loads raises RecursionError",
-)
 def test_deeply_nested_json_is_moved_aside(tmp_path: Path) -> None:
     state = tmp_path / ".mllab"
     state.mkdir()
@@ -191,11 +182,6 @@ def test_deeply_nested_json_is_moved_aside(tmp_path: Path) -> None:
     check_moved_aside(state, content)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="progress.py names the kept copy by whole seconds, so a second damaged file in the "
-    "same second replaces the first kept copy",
-)
 def test_two_damaged_files_in_the_same_second_are_both_kept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -8,7 +8,8 @@ _ESCAPES = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, clear screen
     r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: titles, hyperlinks, clipboard (52)
     r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS, SOS, PM, APC strings
-    r"|\x1b[@-Z\\-_]"  # two-character escapes
+    r"|\x1b[ -/]+[0-~]"  # nF escapes such as ESC ( B (character sets)
+    r"|\x1b[0-~]"  # other two-character escapes (ESC 7, ESC c, ...)
     r"|\x1b"
 )
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x9f]")
@@ -25,7 +26,7 @@ class CappedOutput:
     """Keeps the first and last `cap` bytes of a stream and counts what was dropped between."""
 
     def __init__(self, cap: int = 16_384) -> None:
-        self.cap = cap
+        self.cap = max(1, cap)
         self.head = bytearray()
         self.tail = bytearray()
         self.elided = 0

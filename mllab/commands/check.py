@@ -58,7 +58,7 @@ def run_check(args: argparse.Namespace, catalog: Catalog, out: Console, err: Con
     try:
         report = GraderRun(request).run(live)
     except GraderFailed as exc:
-        err.print(Text(f"mllab: {exc}", style="red"))
+        err.print(Text(f"mllab: {exc}", style="red"), soft_wrap=True)
         report = failed_report(ids, catalog, str(exc))
         status = 2
     if progress is not None:
