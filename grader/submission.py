@@ -8,6 +8,7 @@ from typing import Any
 
 from grader.errors import SubmissionError
 from grader.sandbox.host import Limits, Worker
+from grader.sandbox.output import CappedOutput
 
 
 class WorkerPool:
@@ -65,7 +66,8 @@ class Submission:
         self._pool = pool
         self._exercise_id = exercise_id
         self._relative = relative
-        self.output: list[str] = []
+        # One cap for the whole check: many calls that each print a little still add up.
+        self.output = CappedOutput()
 
     def call(self, function: str, *args: Any, **kwargs: Any) -> Any:
         return self._call(function, args, kwargs, return_args=False)["value"]
@@ -81,7 +83,7 @@ class Submission:
         try:
             worker = self._pool.worker(self._exercise_id, self._relative)
         except SubmissionError:
-            self.output.append(self._pool.import_output.get(self._exercise_id, ""))
+            self.output.write(self._pool.import_output.get(self._exercise_id, "").encode())
             raise
         try:
             return worker.call_full(function, args, kwargs, return_args)
@@ -89,13 +91,10 @@ class Submission:
             self._collect(worker)
 
     def _collect(self, worker: Worker) -> None:
-        text = worker.take_output()
-        if text:
-            self.output.append(text)
+        self.output.write(worker.take_output().encode())
 
     def take_output(self) -> str:
-        text, self.output = "".join(self.output), []
-        return text
+        return self.output.take()
 
     def __getattr__(self, function: str) -> Callable[..., Any]:
         if function.startswith("_"):

@@ -14,6 +14,9 @@ MARKS = {"passed": ("✓", "green"), "failed": ("✗", "red"), "error": ("!", "m
          "not_run": ("–", "yellow")}  # fmt: skip
 
 
+OUTPUT_LINES = 8
+
+
 def _points(value: float) -> str:
     return f"{value:g}"
 
@@ -35,9 +38,10 @@ class LiveLines:
             line = Text(f" {mark} ", style=style)
             line.append(f"{event.get('exercise')} · {check.get('name')}{device}")
             if check.get("outcome") != "passed" and check.get("message"):
-                first = str(check["message"]).strip().splitlines()[0][:160]
+                first = str(check["message"]).strip().splitlines()[0][:300]
                 line.append(f"  {first}", style="dim")
-            self.console.print(line)
+            # One line per check, cut with an ellipsis: the summary below has the full message.
+            self.console.print(line, no_wrap=True, overflow="ellipsis")
 
 
 def render_summary(console: Console, report: Report) -> None:
@@ -65,10 +69,17 @@ def render_summary(console: Console, report: Report) -> None:
             console.print(
                 Text(f"{mark} {exercise.id} · {check.name}{device}", style=f"bold {style}")
             )
-            console.print(Text(check.message.rstrip(), style=""), soft_wrap=True)
+            console.print(Text(check.message.rstrip()))
             if check.output:
-                console.print(Text("Your output:", style="dim"))
-                console.print(Text(check.output.rstrip()[-2000:]))
+                lines = check.output.rstrip().splitlines()
+                shown = lines[-OUTPUT_LINES:]
+                label = (
+                    "Your output"
+                    if len(shown) == len(lines)
+                    else (f"Your output (last {len(shown)} of {len(lines)} lines)")
+                )
+                console.print(Text(f"{label}:", style="dim"))
+                console.print(Text("\n".join(line[:300] for line in shown)))
             console.print()
     for error in report.errors:
         console.print(Text(f"grader error: {error}", style="magenta"))
