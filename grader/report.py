@@ -166,7 +166,7 @@ class CheckResult:
             raise ReportError(f"{_join(path, 'outcome')}: {_EXPECTED_OUTCOME}, got {outcome!r}")
         points = _number(obj, "points", path)
         max_points = _number(obj, "max_points", path)
-        fields = {
+        fields: dict[str, Any] = {
             "name": _str(obj, "name", path),
             "outcome": outcome,
             "points": points,

@@ -84,18 +84,23 @@ class GraderRun:
         finally:
             os.close(write_fd)
         finished = False
-        with os.fdopen(read_fd, "rb") as stream:
-            for line in stream:
-                try:
-                    event = json.loads(line)
-                except ValueError:
-                    continue
-                if not isinstance(event, dict):
-                    continue
-                if event.get("event") == "run_finished":
-                    self.report = _parse_report(event.get("report"))
-                    finished = True
-                yield event
+        try:
+            with os.fdopen(read_fd, "rb") as stream:
+                for line in stream:
+                    try:
+                        event = json.loads(line)
+                    except ValueError:
+                        continue
+                    if not isinstance(event, dict):
+                        continue
+                    if event.get("event") == "run_finished":
+                        self.report = _parse_report(event.get("report"))
+                        finished = True
+                    yield event
+        finally:
+            # Ctrl-C, or a reader that stops early: the grader (own session) must not outlive us.
+            if not finished:
+                self._kill()
         code = self.process.wait()
         if self.cancelled:
             return
@@ -115,6 +120,9 @@ class GraderRun:
     def cancel(self) -> None:
         """Kill the grader's process group; its workers die with it."""
         self.cancelled = True
+        self._kill()
+
+    def _kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)

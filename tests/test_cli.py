@@ -125,3 +125,26 @@ def test_dev_check_passes_on_the_course() -> None:
     result = mllab("dev", "check")
     assert result.returncode == 0, result.stdout
     assert "stubs fail, solutions pass" in result.stdout
+
+
+def test_interrupting_check_leaves_no_grader_behind(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    marker = f"mllab-interrupt-{tmp_path.name}"
+    slow = tmp_path / "ws" / "perceptron" / "perceptron.py"
+    slow.parent.mkdir(parents=True)
+    slow.write_text(f"import time\n# {marker}\ntime.sleep(60)\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mllab", "check", "--workspace", str(tmp_path / "ws")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(6)  # the grader and its worker are up, the worker is sleeping at import
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130 and "interrupted" in stderr
+    time.sleep(0.5)
+    survivors = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True)
+    assert survivors.stdout.strip() == "", "grader or worker processes outlived mllab"

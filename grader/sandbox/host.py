@@ -19,7 +19,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from grader import codec
 from grader.errors import SubmissionError
@@ -37,6 +37,7 @@ class Limits:
     boot_timeout: float = 120.0
     memory_mb: int = 4096
     file_mb: int = 64
+    processes: int = 256
     threads: int = 1
     output_cap: int = 16_384
     blocked_folders: tuple[str, ...] = field(default_factory=tuple)
@@ -90,6 +91,7 @@ class Worker:
             "fd_out": from_worker_w,
             "memory_mb": self.limits.memory_mb,
             "file_mb": self.limits.file_mb,
+            "processes": self.limits.processes,
             "threads": self.limits.threads,
             "blocked_names": BLOCKED_NAMES,
             "blocked_folders": list(self.limits.blocked_folders),
@@ -275,7 +277,7 @@ class Worker:
             self._kill()
         self._drain_output()
 
-    def _timed_out(self, phase: str) -> Any:
+    def _timed_out(self, phase: str) -> NoReturn:
         limit = self.limits.boot_timeout if phase == "starting" else self.limits.call_timeout
         reason = (
             f"timed out after {limit:g} s {self._where(phase)} (the limit for one call); "
@@ -284,40 +286,46 @@ class Worker:
         self._stop(reason)
         raise SubmissionError(reason)
 
-    def _died(self, phase: str) -> Any:
+    def _died(self, phase: str) -> NoReturn:
         assert self.process is not None
         try:
-            code = self.process.wait(timeout=2)
+            code: int | None = self.process.wait(timeout=2)
         except subprocess.TimeoutExpired:
             code = None
+        where = self._where(phase)
+        if phase == "starting":
+            # Nothing of the learner's has run yet: this is the grader's own problem.
+            self._stop("the worker could not start")
+            raise RuntimeError(
+                f"the submission worker could not start (exit code {code}):\n{self.take_output()}"
+            )
         if code is None:
-            reason = f"closed its connection to the grader {self._where(phase)}"
+            reason = f"Your code closed its connection to the grader {where}"
+        elif code == -signal.SIGKILL:
+            reason = (
+                f"Your code was killed (SIGKILL) {where}, most likely for using more than "
+                f"{self.limits.memory_mb} MiB of memory"
+            )
+        elif code == -signal.SIGSEGV:
+            reason = f"Your code crashed with signal SIGSEGV (segmentation fault) {where}"
         elif code < 0:
-            name = _signal_name(-code)
-            if -code == signal.SIGKILL:
-                reason = (
-                    f"was killed (SIGKILL) {self._where(phase)}, most likely for using more than "
-                    f"{self.limits.memory_mb} MiB of memory"
-                )
-            elif -code == signal.SIGSEGV:
-                reason = f"crashed with signal SIGSEGV (segmentation fault) {self._where(phase)}"
-            else:
-                reason = f"crashed with signal {name} {self._where(phase)}"
+            reason = f"Your code crashed with signal {_signal_name(-code)} {where}"
         else:
             reason = (
                 "submission exited the test process before results were reported "
-                f"(exit code {code}, {self._where(phase)}); do not call os._exit or exit()"
+                f"(exit code {code}, {where}); do not call os._exit or exit()"
             )
-        self._stop(f"Your code {reason}" if not reason.startswith("submission") else reason)
-        raise SubmissionError(self.dead_reason)
+        self._stop(reason)
+        raise SubmissionError(reason)
 
-    def _fail_protocol(self, phase: str, detail: str = "") -> Any:
+    def _fail_protocol(self, phase: str, detail: str = "") -> NoReturn:
         extra = f": {detail}" if detail else ""
-        self._stop(
+        reason = (
             f"the submission broke the grader's protocol {self._where(phase)}{extra}; "
             "it must not write to file descriptors it did not open"
         )
-        raise SubmissionError(self.dead_reason)
+        self._stop(reason)
+        raise SubmissionError(reason)
 
     def _import_message(self, error: Any) -> str:
         info = error if isinstance(error, dict) else {}

@@ -43,8 +43,34 @@ def _set_limits(config: dict[str, Any]) -> None:
     resource.setrlimit(resource.RLIMIT_DATA, (config["memory_mb"] * mb, config["memory_mb"] * mb))
     resource.setrlimit(resource.RLIMIT_FSIZE, (config["file_mb"] * mb, config["file_mb"] * mb))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    _limit_processes(config["processes"])
     # A write past the file-size limit should raise "File too large", not kill the worker.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def _user_tasks(uid: int) -> int:
+    """Threads the user runs now: RLIMIT_NPROC counts every one of them, not just ours."""
+    count = 0
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if os.stat(f"/proc/{name}").st_uid == uid:
+                    count += len(os.listdir(f"/proc/{name}/task"))
+            except OSError:
+                continue
+    return count
+
+
+def _limit_processes(headroom: int) -> None:
+    # Root ignores RLIMIT_NPROC; the isolated grading mode bounds processes for everyone.
+    uid = os.getuid()
+    if uid == 0 or not os.path.isdir("/proc"):
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_NPROC)
+    cap = _user_tasks(uid) + headroom
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_NPROC, (cap, cap))
 
 
 class _Blocker(importlib.abc.MetaPathFinder):
