@@ -9,21 +9,15 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from grader.report import ERROR, FAILED, NOT_RUN, PASSED, CheckResult, ExerciseResult, Report
+from grader.sandbox.output import clean
 
-# Terminal escape sequences (colours, cursor moves, screen clears, titles) in learner output
-# are noise outside a terminal; dropping only their ESC byte would leave "[31m" litter behind.
-_ANSI = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor, clear screen
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: window title, hyperlinks
-    r"|\x1b[ -/]*[0-~]"  # other escapes: cursor save, charset selection, reset
-)
 # Everything XML 1.0 forbids: C0 controls except tab/newline/CR, lone surrogates, U+FFFE/U+FFFF.
 _XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def clean_text(text: str) -> str:
     """Text without terminal escape sequences and without the characters XML 1.0 forbids."""
-    return _XML_ILLEGAL.sub("", _ANSI.sub("", text))
+    return _XML_ILLEGAL.sub("", clean(text))
 
 
 def _first_line(text: str) -> str:

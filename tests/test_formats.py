@@ -172,8 +172,9 @@ def test_junit_escapes_and_strips_illegal_characters() -> None:
 
 
 def test_clean_text_keeps_ordinary_text() -> None:
-    text = "tab\there\nnew line\r\nüñí 😀 [bold]x[/bold]"
+    text = "tab\there\nnew line\nüñí 😀 [bold]x[/bold]"
     assert clean_text(text) == text
+    assert clean_text("windows\r\nline") == "windows\nline"
     assert clean_text("a\x1b]0;title\x07b\x1b7c") == "abc"
 
 

@@ -277,14 +277,18 @@ class Worker:
             self._kill()
         self._drain_output()
 
+    def _give_up(self, reason: str) -> NoReturn:
+        """Stop the worker and fail the current call with `reason`."""
+        self._stop(reason)
+        raise SubmissionError(reason)
+
     def _timed_out(self, phase: str) -> NoReturn:
         limit = self.limits.boot_timeout if phase == "starting" else self.limits.call_timeout
         reason = (
             f"timed out after {limit:g} s {self._where(phase)} (the limit for one call); "
             "look for a loop that never ends or work that is far too slow"
         )
-        self._stop(reason)
-        raise SubmissionError(reason)
+        self._give_up(reason)
 
     def _died(self, phase: str) -> NoReturn:
         assert self.process is not None
@@ -315,8 +319,7 @@ class Worker:
                 "submission exited the test process before results were reported "
                 f"(exit code {code}, {where}); do not call os._exit or exit()"
             )
-        self._stop(reason)
-        raise SubmissionError(reason)
+        self._give_up(reason)
 
     def _fail_protocol(self, phase: str, detail: str = "") -> NoReturn:
         extra = f": {detail}" if detail else ""
@@ -324,8 +327,7 @@ class Worker:
             f"the submission broke the grader's protocol {self._where(phase)}{extra}; "
             "it must not write to file descriptors it did not open"
         )
-        self._stop(reason)
-        raise SubmissionError(reason)
+        self._give_up(reason)
 
     def _import_message(self, error: Any) -> str:
         info = error if isinstance(error, dict) else {}
