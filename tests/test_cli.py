@@ -141,7 +141,14 @@ def test_interrupting_check_leaves_no_grader_behind(tmp_path: Path) -> None:
         [sys.executable, "-m", "mllab", "check", "--workspace", str(tmp_path / "ws")],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    time.sleep(6)  # the grader and its worker are up, the worker is sleeping at import
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # wait until the grader (named by our folder) is up
+        grader = f"mllab-workspace={tmp_path}"
+        found = subprocess.run(["pgrep", "-f", grader], capture_output=True, text=True)
+        if found.stdout.strip():
+            break
+        time.sleep(0.2)
+    time.sleep(3)  # let it start the worker, which then sleeps at import
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 130 and "interrupted" in stderr
