@@ -26,13 +26,23 @@ class LiveLines:
 
     def __init__(self, console: Console) -> None:
         self.console = console
+        self.not_run: dict[str, int] = {}
 
     def __call__(self, event: dict[str, Any]) -> None:
         if event.get("event") == "run_started":
             count = len(event.get("checks", []))
             self.console.print(Text(f"Running {count} checks…", style="dim"))
+        elif event.get("event") == "run_finished":
+            # Checks that cannot run here (no CUDA) share one reason: say it once, not per check.
+            for reason, count in self.not_run.items():
+                mark, style = MARKS["not_run"]
+                self.console.print(Text(f" {mark} {count} not run: {reason}", style=style))
         elif event.get("event") == "check_finished":
             check = event.get("check", {})
+            if check.get("outcome") == "not_run":
+                reason = str(check.get("message", "")).strip()
+                self.not_run[reason] = self.not_run.get(reason, 0) + 1
+                return
             mark, style = MARKS.get(check.get("outcome"), ("?", ""))
             device = f" [{check['device']}]" if check.get("device") else ""
             line = Text(f" {mark} ", style=style)

@@ -344,8 +344,9 @@ class Worker:
         info = error if isinstance(error, dict) else {}
         kind = info.get("kind")
         if kind == "not_implemented":
-            return f"not implemented yet: {function}() raised NotImplementedError: " + str(
-                info.get("message", "")
+            return (
+                f"not implemented yet: {function}() still raises NotImplementedError; "
+                f"write it where its TODO is in {self.relative}"
             )
         if kind == "system_exit":
             head = f"SystemExit raised by submission in {function}()"
