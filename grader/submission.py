@@ -19,7 +19,7 @@ class WorkerPool:
         self.limits = limits
         self.workers: dict[str, Worker] = {}
         self.failures: dict[str, str] = {}
-        self.import_output: dict[str, str] = {}
+        self.import_output: dict[str, bytes] = {}
 
     def worker(self, exercise_id: str, relative: str) -> Worker:
         if exercise_id in self.failures:
@@ -44,7 +44,7 @@ class WorkerPool:
         except SubmissionError as exc:
             # Importing the same file again would fail the same way; don't pay for it per check.
             self.failures[exercise_id] = str(exc)
-            self.import_output[exercise_id] = worker.take_output()
+            self.import_output[exercise_id] = worker.take_raw_output()
             worker.close()
             raise
         return worker
@@ -83,7 +83,7 @@ class Submission:
         try:
             worker = self._pool.worker(self._exercise_id, self._relative)
         except SubmissionError:
-            self.output.write(self._pool.import_output.get(self._exercise_id, "").encode())
+            self.output.write(self._pool.import_output.get(self._exercise_id, b""))
             raise
         try:
             return worker.call_full(function, args, kwargs, return_args)
@@ -91,7 +91,7 @@ class Submission:
             self._collect(worker)
 
     def _collect(self, worker: Worker) -> None:
-        self.output.write(worker.take_output().encode())
+        self.output.write(worker.take_raw_output())
 
     def take_output(self) -> str:
         return self.output.take()

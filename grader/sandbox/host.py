@@ -216,6 +216,10 @@ class Worker:
     def take_output(self) -> str:
         return self.output.take()
 
+    def take_raw_output(self) -> bytes:
+        """Uncleaned output, for a caller that caps and cleans it once more (per check)."""
+        return self.output.take_raw()
+
     # ----------------------------------------------------------------------------- receiving
 
     def _receive(self, deadline: float, *, phase: str) -> dict[str, Any]:

@@ -47,11 +47,15 @@ class CappedOutput:
             self.elided += drop
             del self.tail[:drop]
 
+    def take_raw(self) -> bytes:
+        """The bytes so far (with the elision marker), and reset for what comes next."""
+        raw = bytes(self.head)
+        if self.elided:
+            raw += f"\n... [{self.elided} bytes of output elided] ...\n".encode()
+        raw += bytes(self.tail)
+        self.head, self.tail, self.elided = bytearray(), bytearray(), 0
+        return raw
+
     def take(self) -> str:
         """The text so far, cleaned, and reset for what comes next."""
-        text = self.head.decode("utf-8", "replace")
-        if self.elided:
-            text += f"\n... [{self.elided} bytes of output elided] ...\n"
-        text += self.tail.decode("utf-8", "replace")
-        self.head, self.tail, self.elided = bytearray(), bytearray(), 0
-        return clean(text)
+        return clean(self.take_raw().decode("utf-8", "replace"))
