@@ -13,8 +13,11 @@ from grader.codec import type_name
 from grader.errors import CheckFailure
 
 __all__ = [
+    "assert_array_close",
+    "assert_array_equal",
     "assert_close",
     "assert_equal",
+    "expect_array",
     "assert_number_close",
     "expect_number",
     "expect_tensor",
@@ -273,6 +276,59 @@ def _fmt_exact(element: torch.Tensor, *, as_int: bool) -> str:
     if isinstance(value, float):
         return repr(value) if math.isfinite(value) else _describe_nonfinite(value)
     return str(value)
+
+
+def expect_array(actual: Any, *, name: str, shape: Sequence[int] | None = None) -> torch.Tensor:
+    """Check that `actual` is exactly a numeric NumPy array (of `shape`); return it as a tensor.
+
+    For exercises written with NumPy. A torch tensor or a list is refused with a message that
+    says how to turn it into an array.
+    """
+    if type(actual) is not np.ndarray:
+        advice = ""
+        if type(actual) is torch.Tensor:
+            advice = "; this exercise works in NumPy: return tensor.numpy() or build it with np"
+        elif isinstance(actual, list | tuple):
+            advice = "; wrap it in np.array(...)"
+        raise CheckFailure(f"{name} should be a NumPy array, got {type_name(actual)}{advice}")
+    if actual.dtype.kind not in "biuf":
+        raise CheckFailure(f"{name} should hold numbers, got an array of dtype {actual.dtype}")
+    if shape is not None and tuple(actual.shape) != tuple(shape):
+        message = f"{name} has shape {fmt_shape(actual.shape)}, expected {fmt_shape(shape)}"
+        if len(shape) == 2 and shape[0] != shape[1] and tuple(actual.shape) == tuple(shape)[::-1]:
+            message += " (is it transposed?)"
+        elif tuple(actual.shape) in ((*shape, 1), (1, *shape)):
+            message += " (an extra axis: flatten it with .ravel())"
+        raise CheckFailure(message)
+    return torch.from_numpy(np.ascontiguousarray(actual))
+
+
+def assert_array_close(
+    actual: Any,
+    expected: Any,
+    *,
+    name: str,
+    rtol: float = 1e-5,
+    atol: float = 1e-8,
+    hint: str = "",
+) -> None:
+    """`assert_close` for NumPy results: type and shape first, then values in float64."""
+    reference = _as_reference(expected)
+    try:
+        tensor = expect_array(actual, name=name, shape=reference.shape)
+        _compare_close(_cpu64(tensor), _cpu64(reference), name=name, rtol=rtol, atol=atol)
+    except CheckFailure as failure:
+        raise CheckFailure(_with_hint(str(failure), hint)) from None
+
+
+def assert_array_equal(actual: Any, expected: Any, *, name: str, hint: str = "") -> None:
+    """`assert_equal` for NumPy results (labels, indices, counts, masks)."""
+    reference = _as_reference(expected)
+    try:
+        tensor = expect_array(actual, name=name, shape=reference.shape)
+        _compare_equal(tensor, reference.cpu(), name=name)
+    except CheckFailure as failure:
+        raise CheckFailure(_with_hint(str(failure), hint)) from None
 
 
 def expect_number(actual: Any, *, name: str) -> float:

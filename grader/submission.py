@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import SubmissionError
-from grader.sandbox.host import Limits, Worker
+from grader.sandbox.host import Limits, Reporter, Worker
 from grader.sandbox.output import CappedOutput
 
 
@@ -77,8 +77,31 @@ class Submission:
         reply = self._call(function, args, kwargs, return_args=True)
         return reply["value"], reply["args"]
 
+    def call_logged(
+        self,
+        function: str,
+        *args: Any,
+        log: Callable[[str, float, int | None], None],
+        timeout: float | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Run a whole training function that takes a `log` argument, for up to `timeout` s.
+
+        The learner's function is called with `log=<callable>`; each `log(name, value, step)` it
+        makes reaches `log` here while it runs (usually `metrics.emit`, to draw live curves).
+        Those values are only shown: verdicts come from what the function returns.
+        """
+        reporter = Reporter(log)
+        return self._call(function, args, kwargs, False, reporter, timeout)["value"]
+
     def _call(
-        self, function: str, args: tuple[Any, ...], kwargs: dict[str, Any], return_args: bool
+        self,
+        function: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        return_args: bool,
+        reporter: Reporter | None = None,
+        timeout: float | None = None,
     ) -> dict[str, Any]:
         try:
             worker = self._pool.worker(self._exercise_id, self._relative)
@@ -86,7 +109,9 @@ class Submission:
             self.output.write(self._pool.import_output.get(self._exercise_id, b""))
             raise
         try:
-            return worker.call_full(function, args, kwargs, return_args)
+            return worker.call_full(
+                function, args, kwargs, return_args, reporter=reporter, timeout=timeout
+            )
         finally:
             self._collect(worker)
 

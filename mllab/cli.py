@@ -70,8 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     dev = commands.add_parser("dev", help="tools for exercise authors")
     dev_commands = dev.add_subparsers(dest="dev_command", metavar="COMMAND", required=True)
-    dev_commands.add_parser(
+    dev_check = dev_commands.add_parser(
         "check", help="catalog matches files, every stub fails, every solution passes"
+    )
+    dev_check.add_argument(
+        "ids", nargs="*", metavar="ID", help="exercises to check (default: all of them)"
     )
     return parser
 
@@ -114,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "dev":
             from mllab.commands.devcheck import run_dev_check
 
-            return run_dev_check(load_course(), out)
+            return run_dev_check(load_course(), out, args.ids)
         from mllab.commands.browse import run_welcome
 
         return run_welcome(load_course(), out)

@@ -357,3 +357,22 @@ def test_fmt_index() -> None:
     assert fmt_index(7, (2, 3, 4)) == "[0, 1, 3]"
     assert fmt_index(0, ()) == ""
     assert fmt_index(5, (10,)) == "[5]"
+
+
+def test_numpy_results_are_compared_with_array_helpers() -> None:
+    import numpy as np
+
+    from grader.compare import assert_array_close, assert_array_equal
+
+    assert_array_close(np.array([1.0, 2.0]), np.array([1.0, 2.0 + 1e-9]), name="w")
+    assert_array_equal(np.array([0, 1, 1]), np.array([0, 1, 1]), name="labels")
+    with pytest.raises(CheckFailure, match=r"w differs from the expected value at \[1\]"):
+        assert_array_close(np.array([1.0, 2.5]), np.array([1.0, 2.0]), name="w")
+    with pytest.raises(CheckFailure, match="got Tensor; this exercise works in NumPy"):
+        assert_array_close(torch.zeros(2), np.zeros(2), name="w")
+    with pytest.raises(CheckFailure, match=r"shape \(3, 1\), expected \(3,\) \(an extra axis"):
+        assert_array_equal(np.zeros((3, 1)), np.zeros(3), name="labels")
+    with pytest.raises(CheckFailure, match="wrap it in np.array"):
+        assert_array_equal([0, 1], np.zeros(2), name="labels")
+    with pytest.raises(CheckFailure, match="labels differs at \\[2\\]: got 0, expected 1"):
+        assert_array_equal(np.array([0, 1, 0]), np.array([0, 1, 1]), name="labels")

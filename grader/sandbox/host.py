@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -56,6 +57,34 @@ def _signal_name(number: int) -> str:
         return signal.Signals(number).name
     except ValueError:
         return f"signal {number}"
+
+
+class Reporter:
+    """Receives the live values a learner's code reports through its `log` argument.
+
+    At most `cap` values per call are passed on, so a flood of reports cannot flood the app.
+    """
+
+    def __init__(
+        self,
+        receive: Callable[[str, float, int | None], None],
+        argument: str = "log",
+        cap: int = 5000,
+    ) -> None:
+        self.receive = receive
+        self.argument = argument
+        self.cap = cap
+        self.count = 0
+
+    def take(self, message: dict[str, Any]) -> None:
+        name, value, step = message.get("name"), message.get("value"), message.get("step")
+        if not isinstance(name, str) or type(value) is not float:
+            return
+        if step is not None and type(step) is not int:
+            return
+        self.count += 1
+        if self.count <= self.cap:
+            self.receive(name, value, step)
 
 
 class Worker:
@@ -184,8 +213,16 @@ class Worker:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         return_args: bool = False,
+        *,
+        reporter: Reporter | None = None,
+        timeout: float | None = None,
     ) -> dict[str, Any]:
-        """Like `call`, but returns the reply: "value", and "args" after the call if asked."""
+        """Like `call`, but returns the reply: "value", and "args" after the call if asked.
+
+        With `reporter`, the learner's function gets a keyword argument `reporter.argument`: a
+        callable `log(name, value, step=None)` whose values reach `reporter.receive` while the
+        call runs. `timeout` replaces the limit for one call (for whole training runs).
+        """
         if not self.alive:
             raise SubmissionError(self.dead_reason or "the submission worker is not running")
         self.next_id += 1
@@ -197,6 +234,7 @@ class Worker:
                 "args": list(args),
                 "kwargs": kwargs,
                 "return_args": return_args,
+                "reporter": reporter.argument if reporter else None,
             }
         )
         try:
@@ -204,7 +242,15 @@ class Worker:
             protocol.write_frame(self.to_worker, request)
         except OSError:
             self._died(f"calling {function}")
-        reply = self._receive(time.monotonic() + self.limits.call_timeout, phase=function)
+        limit = self.limits.call_timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
+        while True:
+            reply = self._receive(deadline, phase=function, limit=limit)
+            if reply.get("op") != "report":
+                break
+            # A `log` kept from an earlier call may still report; only this call's count.
+            if reporter is not None and reply.get("id") == self.next_id:
+                reporter.take(reply)
         if reply.get("id") != self.next_id:
             self._fail_protocol(function)
         if reply.get("op") == "result" and (not return_args or isinstance(reply.get("args"), list)):
@@ -222,7 +268,9 @@ class Worker:
 
     # ----------------------------------------------------------------------------- receiving
 
-    def _receive(self, deadline: float, *, phase: str) -> dict[str, Any]:
+    def _receive(
+        self, deadline: float, *, phase: str, limit: float | None = None
+    ) -> dict[str, Any]:
         """Wait for the next message, capturing output meanwhile; enforce the deadline."""
         while True:
             try:
@@ -239,7 +287,7 @@ class Worker:
                 return message
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                self._timed_out(phase)
+                self._timed_out(phase, limit)
             watched = [self.from_worker] + ([self.out_fd] if self.out_open else [])
             ready, _, _ = select.select(watched, [], [], remaining)
             if self.out_open and self.out_fd in ready:
@@ -286,8 +334,9 @@ class Worker:
         self._stop(reason)
         raise SubmissionError(reason)
 
-    def _timed_out(self, phase: str) -> NoReturn:
-        limit = self.limits.boot_timeout if phase == "starting" else self.limits.call_timeout
+    def _timed_out(self, phase: str, limit: float | None = None) -> NoReturn:
+        if limit is None:
+            limit = self.limits.boot_timeout if phase == "starting" else self.limits.call_timeout
         reason = (
             f"timed out after {limit:g} s {self._where(phase)} (the limit for one call); "
             "look for a loop that never ends or work that is far too slow"

@@ -190,6 +190,38 @@ def _send(fd: int, message: dict[str, Any]) -> None:
     protocol.write_frame(fd, payload)
 
 
+class _Reporter:
+    """The callable a learner's training code gets to show live values: `log(name, value, step)`.
+
+    What it sends is only displayed; every verdict is computed by the grader from returned values.
+    """
+
+    def __init__(self, fd: int, call_id: int) -> None:
+        self.fd = fd
+        self.call_id = call_id
+
+    def __call__(self, name: str, value: float, step: int | None = None) -> None:
+        if not isinstance(name, str):
+            raise TypeError(
+                f"log(name, value, step): name must be a str, got {type(name).__name__}"
+            )
+        value = float(value)  # accepts Python numbers and one-element tensors
+        if step is not None:
+            step = int(step)
+        protocol.write_frame(
+            self.fd,
+            codec.encode(
+                {
+                    "op": "report",
+                    "id": self.call_id,
+                    "name": name[:80],
+                    "value": value,
+                    "step": step,
+                }
+            ),
+        )
+
+
 def _load(config: dict[str, Any]) -> types.ModuleType:
     relative = config["file"]
     source = Path(relative).read_bytes()
@@ -241,9 +273,11 @@ def main() -> None:
             }
             _send(fd_out, {"op": "raised", "id": call_id, "error": error})
             continue
-        args = request["args"]
+        args, kwargs = request["args"], request["kwargs"]
+        if isinstance(request.get("reporter"), str):
+            kwargs[request["reporter"]] = _Reporter(fd_out, call_id)
         try:
-            value = function(*args, **request["kwargs"])
+            value = function(*args, **kwargs)
         except BaseException as exc:  # noqa: BLE001 - sys.exit inside a call fails that call only
             _send(fd_out, {"op": "raised", "id": call_id, "error": describe(exc, config["file"])})
             continue

@@ -43,9 +43,9 @@ def stray_files(catalog: Catalog, dirs: CourseDirs) -> list[str]:
     return [f"{path} is in exercises/ but not in the catalog" for path in sorted(found - listed)]
 
 
-def grade_both(catalog: Catalog, dirs: CourseDirs) -> tuple[Report, Report]:
+def grade_both(catalog: Catalog, dirs: CourseDirs, ids: tuple[str, ...]) -> tuple[Report, Report]:
     def grade(folder: object) -> Report:
-        request = RunRequest(workspace=folder, exercises=catalog.ids)  # type: ignore[arg-type]
+        request = RunRequest(workspace=folder, exercises=ids)  # type: ignore[arg-type]
         return GraderRun(request, dirs).run()
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
@@ -87,11 +87,17 @@ def stub_problems(result: ExerciseResult | None) -> list[str]:
     return problems
 
 
-def run_dev_check(catalog: Catalog, out: Console) -> int:
+def run_dev_check(catalog: Catalog, out: Console, only: list[str] | None = None) -> int:
     dirs = course_dirs()
-    out.print(Text(f"Checking {len(catalog.exercises)} exercises in {dirs.exercises}", style="dim"))
+    unknown = [name for name in only or [] if name not in catalog.ids]
+    if unknown:
+        out.print(Text(f"✗ not in the catalog: {', '.join(unknown)}", style="red"))
+        out.print(Text(f"Exercises: {', '.join(catalog.ids)}", style="dim"))
+        return 2
+    exercises = [e for e in catalog.exercises if not only or e.id in only]
+    out.print(Text(f"Checking {len(exercises)} exercises in {dirs.exercises}", style="dim"))
     try:
-        solutions, stubs = grade_both(catalog, dirs)
+        solutions, stubs = grade_both(catalog, dirs, tuple(e.id for e in exercises))
     except GraderFailed as exc:
         out.print(Text(f"✗ the grader failed: {exc}", style="red"))
         return 1
@@ -100,9 +106,9 @@ def run_dev_check(catalog: Catalog, out: Console) -> int:
     table = Table(title="mllab dev check", title_justify="left")
     for column in ("exercise", "files", "stub fails", "solution passes"):
         table.add_column(column)
-    problems: list[str] = [f"course: {p}" for p in stray_files(catalog, dirs)]
+    problems: list[str] = [] if only else [f"course: {p}" for p in stray_files(catalog, dirs)]
     problems += [f"grader: {error}" for error in solutions.errors + stubs.errors]
-    for exercise in catalog.exercises:
+    for exercise in exercises:
         files = file_problems(exercise, dirs)
         stub = stub_problems(by_id["stubs"].get(exercise.id))
         solution = solution_problems(exercise, by_id["solutions"].get(exercise.id))
