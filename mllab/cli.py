@@ -118,6 +118,11 @@ def main(argv: list[str] | None = None) -> int:
             from mllab.commands.devcheck import run_dev_check
 
             return run_dev_check(load_course(), out, args.ids)
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            from mllab.app import MllabApp
+
+            MllabApp(load_course()).run()
+            return 0
         from mllab.commands.browse import run_welcome
 
         return run_welcome(load_course(), out)

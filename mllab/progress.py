@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,18 +19,24 @@ class Progress:
     """Per-exercise status ("passed", "failing") and revealed hints, in `.mllab/progress.json`.
 
     A damaged file is never silently replaced: it is kept as `progress.json.corrupt-<time>` and
-    `notice` says so, so the caller can tell the learner.
+    `notice` says so, so the caller can tell the learner. Saving merges this instance's changes
+    into what is on disk under a lock, so two instances at once (the app and `mllab check` in
+    another terminal) lose nothing.
     """
 
     def __init__(self, state_dir: Path) -> None:
         self.path = state_dir / "progress.json"
         self.notice: str | None = None
         self.data: dict[str, Any] = {"schema": SCHEMA, "exercises": {}}
-        self._load()
+        self.changes: dict[str, dict[str, Any]] = {}
+        self.current_changed = False
+        self.data = self._read()
 
-    def _load(self) -> None:
+    def _read(self) -> dict[str, Any]:
+        """What is on disk now; a damaged file is set aside (see the class docstring)."""
+        empty: dict[str, Any] = {"schema": SCHEMA, "exercises": {}}
         if not self.path.exists():
-            return
+            return empty
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             if not isinstance(data, dict) or not isinstance(data.get("exercises"), dict):
@@ -38,41 +47,86 @@ class Progress:
                 _validate_entry(exercise_id, entry)
         except (OSError, ValueError, RecursionError) as exc:
             kept = self.path.with_name(f"{self.path.name}.corrupt-{time.time_ns()}")
-            os.replace(self.path, kept)
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(self.path, kept)
             self.notice = (
                 f"your progress file could not be read ({exc}); it was kept as {kept.name} "
                 "and progress starts again from the checks you run next"
             )
-            return
-        self.data = data
+            return empty
+        return data
 
     def entry(self, exercise_id: str) -> dict[str, Any]:
         return self.data["exercises"].setdefault(exercise_id, {})
+
+    def _change(self, exercise_id: str, **fields: Any) -> None:
+        self.entry(exercise_id).update(fields)
+        self.changes.setdefault(exercise_id, {}).update(fields)
+
+    @property
+    def current(self) -> str | None:
+        """The exercise the learner last opened in the lab, to resume there."""
+        value = self.data.get("current")
+        return value if isinstance(value, str) else None
+
+    def set_current(self, exercise_id: str) -> None:
+        self.data["current"] = exercise_id
+        self.current_changed = True
 
     def status(self, exercise_id: str) -> str:
         return str(self.data["exercises"].get(exercise_id, {}).get("status", "not started"))
 
     def record(self, exercise_id: str, passed: bool, score: float, max_score: float) -> None:
-        entry = self.entry(exercise_id)
-        entry.update(status="passed" if passed else "failing", score=score, max_score=max_score)
-        if passed:
-            entry.setdefault("first_passed", int(time.time()))
+        status = "passed" if passed else "failing"
+        self._change(exercise_id, status=status, score=score, max_score=max_score)
+        if passed and "first_passed" not in self.entry(exercise_id):
+            self._change(exercise_id, first_passed=int(time.time()))
+
+    def hints_shown(self, exercise_id: str) -> int:
+        return int(self.data["exercises"].get(exercise_id, {}).get("hints", 0))
 
     def reveal_hint(self, exercise_id: str, available: int) -> int:
         """Reveal one more hint (up to `available`); returns how many are now revealed."""
-        entry = self.entry(exercise_id)
-        entry["hints"] = min(available, int(entry.get("hints", 0)) + 1)
-        return int(entry["hints"])
+        shown = min(available, self.hints_shown(exercise_id) + 1)
+        self._change(exercise_id, hints=shown)
+        return shown
 
     def next_pending(self, ids: list[str]) -> str | None:
         return next((i for i in ids if self.status(i) != "passed"), None)
 
     def save(self) -> None:
+        """Merge this instance's changes into the file on disk, atomically and under a lock."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._locked():
+            data = self._read()
+            for exercise_id, fields in self.changes.items():
+                entry = data["exercises"].setdefault(exercise_id, {})
+                for key, value in fields.items():
+                    if key == "hints":  # a hint once shown stays shown
+                        entry[key] = max(int(entry.get(key, 0)), value)
+                    elif key == "first_passed":
+                        entry.setdefault(key, value)
+                    else:
+                        entry[key] = value
+            if self.current_changed:
+                data["current"] = self.data.get("current")
+            self._write(data)
+            self.data, self.changes, self.current_changed = data, {}, False
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        with open(self.path.with_name("progress.lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _write(self, data: dict[str, Any]) -> None:
         fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".progress-")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(self.data, handle, indent=2, sort_keys=True)
+                json.dump(data, handle, indent=2, sort_keys=True)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temporary, self.path)

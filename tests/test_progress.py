@@ -82,7 +82,7 @@ def test_save_is_atomic_and_leaves_no_temporary_files(tmp_path: Path) -> None:
     for n in range(5):
         progress.record(f"ex{n}", passed=n % 2 == 0, score=n, max_score=4)
         progress.save()
-    assert [p.name for p in state.iterdir()] == ["progress.json"]
+    assert sorted(p.name for p in state.iterdir()) == ["progress.json", "progress.lock"]
     data = json.loads((state / "progress.json").read_text(encoding="utf-8"))
     assert data["schema"] == SCHEMA
     assert set(data["exercises"]) == {f"ex{n}" for n in range(5)}
@@ -105,7 +105,7 @@ def test_failed_save_keeps_the_old_file_and_cleans_up(
     with pytest.raises(OSError, match="disk full"):
         progress.save()
     assert (state / "progress.json").read_bytes() == before
-    assert [p.name for p in state.iterdir()] == ["progress.json"]
+    assert sorted(p.name for p in state.iterdir()) == ["progress.json", "progress.lock"]
 
 
 # ----------------------------------------------------------------------------- damaged files
@@ -193,3 +193,23 @@ def test_two_damaged_files_in_the_same_second_are_both_kept(
         assert Progress(state).notice is not None
     kept = sorted(p.read_bytes() for p in state.glob("progress.json.corrupt-*"))
     assert kept == [b"first damaged file", b"second damaged file"]
+
+
+def test_two_instances_at_once_lose_nothing(tmp_path: Path) -> None:
+    state = tmp_path / ".mllab"
+    app, terminal = Progress(state), Progress(state)
+    app.reveal_hint("perceptron", available=4)
+    app.set_current("perceptron")
+    terminal.record("evaluation", passed=True, score=10, max_score=10)
+    terminal.reveal_hint("perceptron", available=4)
+    terminal.reveal_hint("perceptron", available=4)
+    app.save()
+    terminal.save()
+    app.record("perceptron", passed=False, score=3, max_score=10)
+    app.save()
+    merged = Progress(state)
+    assert merged.status("evaluation") == "passed"
+    assert merged.status("perceptron") == "failing"
+    assert merged.hints_shown("perceptron") == 2
+    assert merged.current == "perceptron"
+    assert "first_passed" in merged.entry("evaluation")

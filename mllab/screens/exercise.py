@@ -1,0 +1,326 @@
+"""One exercise: its lesson, live checks, the learner's output, a live plot, hints and actions."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult, SuspendNotSupported
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import (
+    Footer,
+    Header,
+    Log,
+    MarkdownViewer,
+    Static,
+    TabbedContent,
+    TabPane,
+)
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from grader.report import Report
+from mllab.lab import Lab
+from mllab.runner import GraderFailed
+from mllab.widgets.checks import ChecksPanel
+from mllab.widgets.metrics import MetricsPlot
+from mllab.widgets.watcher import FileWatcher
+
+
+class ExerciseScreen(Screen[None]):
+    """Runs the exercise's checks on demand and on save, and shows what happens live."""
+
+    BINDINGS = [
+        Binding("r", "run", "Run checks"),
+        Binding("c", "cancel", "Cancel", show=False),
+        Binding("e", "edit", "Edit"),
+        Binding("h", "hint", "Hint"),
+        Binding("w", "toggle_watch", "Watch", show=False),
+        Binding("d", "device", "Device", show=False),
+        Binding("s", "solution", "Solution", show=False),
+        Binding("n", "next", "Next"),
+        Binding("escape", "back", "Course"),
+    ]
+
+    @dataclass
+    class GraderEvent(Message):
+        """One event from the grader's stream."""
+
+        event: dict[str, Any]
+
+    @dataclass
+    class GraderDone(Message):
+        """The run ended: a report, or why there is none."""
+
+        report: Report | None
+        error: str | None
+        cancelled: bool
+
+    def __init__(self, lab: Lab, exercise_id: str) -> None:
+        super().__init__()
+        self.lab = lab
+        self.exercise = lab.exercise(exercise_id)
+        self.runner: Any = None
+        self.watching = True
+        self.completed = 0
+        self.total = 0
+
+    # ----------------------------------------------------------------------------- layout
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="status")
+        with TabbedContent(id="tabs", initial="lesson"):
+            with TabPane("Lesson", id="lesson"):
+                yield MarkdownViewer(
+                    self.lab.lesson_text(self.exercise), show_table_of_contents=False
+                )
+            with TabPane("Checks", id="checks"):
+                with Vertical():
+                    yield ChecksPanel(id="check-list")
+                    yield MetricsPlot(id="plot")
+            with TabPane("Output", id="output"):
+                yield Log(id="output-log", highlight=False)
+            with TabPane("Hints", id="hints"):
+                yield Static(id="hint-text")
+        yield FileWatcher(self.lab.learner_file(self.exercise), id="watcher")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = self.exercise.title
+        self.sub_title = str(self.lab.learner_file(self.exercise))
+        # The plot appears with the first metric, so small terminals keep room for the checks.
+        self.query_one("#plot", MetricsPlot).display = False
+        self.query_one(ChecksPanel).show_message(
+            "Press r to run the checks, or save your file: checks run on every save."
+        )
+        self.show_hints()
+        self.show_status()
+        self.lab.open(self.exercise.id)
+
+    # ----------------------------------------------------------------------------- status
+
+    def show_status(self, note: Text | None = None) -> None:
+        text = Text()
+        status = self.lab.status(self.exercise.id)
+        style = {"passed": "bold green", "failing": "bold red"}.get(status, "dim")
+        text.append(status, style=style)
+        if self.runner is not None:
+            text.append(f"  running {self.completed}/{self.total or '?'} checks (c cancels)")
+        text.append(f"  · device {self.lab.device}", style="dim")
+        text.append("  · watching your file" if self.watching else "  · watch off", style="dim")
+        if note is not None:
+            text.append("\n")
+            text.append_text(note)
+        self.query_one("#status", Static).update(text)
+
+    def show_hints(self) -> None:
+        shown = self.lab.hints_shown(self.exercise)
+        hints = self.exercise.hints
+        text = Text()
+        for number, hint in enumerate(hints[:shown], 1):
+            text.append(f"Hint {number}/{len(hints)}\n", style="bold")
+            text.append(hint + "\n\n")
+        if not hints:
+            text.append("This exercise has no hints; the lesson has what you need.", style="dim")
+        elif shown < len(hints):
+            text.append(f"Press h for hint {shown + 1} of {len(hints)}.", style="dim")
+        else:
+            text.append("That was the last hint.", style="dim")
+        self.query_one("#hint-text", Static).update(text)
+
+    # -------------------------------------------------------------------------------- runs
+
+    def action_run(self) -> None:
+        if self.runner is not None:
+            self.notify("Checks are already running; press c to cancel them.", timeout=3)
+            return
+        if not self.lab.learner_file(self.exercise).is_file():
+            self.show_status(Text(f"{self.exercise.path} is missing from the workspace.", "red"))
+            return
+        self.runner = self.lab.start_run(self.exercise)
+        self.completed, self.total = 0, 0
+        self.query_one(ChecksPanel).show_message("Starting the grader…")
+        plot = self.query_one("#plot", MetricsPlot)
+        plot.clear_series()
+        plot.display = False
+        self.query_one("#output-log", Log).clear()
+        self.query_one("#tabs", TabbedContent).active = "checks"
+        self.show_status()
+        self.grade(self.runner)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="grader")
+    def grade(self, runner: Any) -> None:
+        worker = get_current_worker()
+        try:
+            for event in runner.events():
+                if worker.is_cancelled:
+                    runner.cancel()
+                    break
+                self.post_message(self.GraderEvent(event))
+        except GraderFailed as exc:
+            self.post_message(self.GraderDone(None, str(exc), False))
+            return
+        cancelled = bool(getattr(runner, "cancelled", False)) or worker.is_cancelled
+        self.post_message(self.GraderDone(getattr(runner, "report", None), None, cancelled))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # A crash inside the run worker is shown, never raised: the app must stay up.
+        if event.worker.group == "grader" and event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.finish(None, f"the run failed: {type(error).__name__}: {error}", False)
+
+    def on_exercise_screen_grader_event(self, message: GraderEvent) -> None:
+        event, kind = message.event, message.event.get("event")
+        panel = self.query_one(ChecksPanel)
+        if kind == "run_started":
+            checks = [c for c in event.get("checks", []) if isinstance(c, dict)]
+            self.total = len(checks)
+            panel.plan(checks)
+        elif kind == "check_started" and isinstance(event.get("check"), dict):
+            panel.started(event["check"])
+        elif kind == "check_finished" and isinstance(event.get("check"), dict):
+            self.completed += 1
+            panel.finished(event["check"])
+        elif kind == "metric":
+            plot = self.query_one("#plot", MetricsPlot)
+            plot.display = True
+            value = event.get("value")
+            if isinstance(value, int | float):
+                step = event.get("step")
+                step = step if isinstance(step, int) else None
+                plot.add(str(event.get("name")), float(value), step, str(event.get("check")))
+        elif kind == "output" and event.get("text"):
+            log = self.query_one("#output-log", Log)
+            log.write_line(f"── {str(event.get('check', '')).split('::')[-1]}")
+            log.write(str(event["text"]))
+            log.write_line("")
+        self.show_status()
+
+    def on_exercise_screen_grader_done(self, message: GraderDone) -> None:
+        self.finish(message.report, message.error, message.cancelled)
+
+    def finish(self, report: Report | None, error: str | None, cancelled: bool) -> None:
+        self.runner = None
+        if cancelled:
+            self.query_one(ChecksPanel).cancelled()
+            self.show_status(Text("Run cancelled.", style="yellow"))
+            return
+        if error is not None or report is None:
+            reason = error or "the grader sent no report"
+            self.query_one(ChecksPanel).show_message(f"The grader failed: {reason}", "red")
+            self.show_status(Text("The grader failed; your progress is unchanged.", "red"))
+            self.notify(reason.splitlines()[0], title="Grader failed", severity="error")
+            return
+        try:
+            self.lab.record(report)
+        except OSError as exc:
+            self.notify(f"could not save progress: {exc}", severity="error")
+        result = next((r for r in report.exercises if r.id == self.exercise.id), None)
+        if result is None:
+            self.show_status(Text("No checks ran for this exercise.", style="yellow"))
+        elif result.passed:
+            self.celebrate(result.score, result.max_score)
+        else:
+            failed = sum(c.outcome in ("failed", "error") for c in result.checks)
+            note = f"{failed} check(s) to fix · {result.score:g}/{result.max_score:g} points"
+            self.show_status(Text(note, style="red"))
+
+    def celebrate(self, score: float, max_score: float) -> None:
+        following = self.lab.next_id(self.exercise.id)
+        after = "press n for the next exercise" if following else "that was the whole course!"
+        note = Text(f"🎉 All checks pass ({score:g}/{max_score:g} points). ", "bold green")
+        note.append(f"Press s to compare with the reference solution, or {after}.")
+        self.show_status(note)
+        self.notify(f"{self.exercise.title}: all checks pass!", title="Well done")
+
+    def action_cancel(self) -> None:
+        if self.runner is None:
+            self.notify("Nothing is running.", timeout=2)
+            return
+        # Killing the grader ends its event stream, so the run worker finishes by itself.
+        self.runner.cancel()
+
+    # ------------------------------------------------------------------------ watch mode
+
+    @on(FileWatcher.Changed)
+    def file_changed(self) -> None:
+        if self.watching and self.runner is None:
+            self.action_run()
+
+    def action_toggle_watch(self) -> None:
+        self.watching = not self.watching
+        self.show_status()
+
+    # -------------------------------------------------------------------------- actions
+
+    def action_edit(self) -> None:
+        path = self.lab.learner_file(self.exercise)
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+        if not editor:
+            from mllab.screens.editor import EditorScreen
+
+            self.app.push_screen(EditorScreen(path))
+            return
+        try:
+            with self.app.suspend():
+                subprocess.run([*shlex.split(editor), str(path)], check=False)
+        except SuspendNotSupported:
+            self.notify(
+                f"this terminal cannot hand over to {editor!r}; edit the file beside the lab"
+            )
+            return
+        except (OSError, ValueError) as exc:
+            self.notify(f"could not start {editor!r}: {exc}", severity="error")
+            return
+        if self.watching and self.runner is None:
+            self.action_run()
+
+    def action_hint(self) -> None:
+        if not self.exercise.hints:
+            self.notify("This exercise has no hints.", timeout=3)
+        else:
+            self.lab.reveal_hint(self.exercise)
+            self.show_hints()
+        self.query_one("#tabs", TabbedContent).active = "hints"
+
+    def action_device(self) -> None:
+        device = self.lab.cycle_device()
+        about = {
+            "all": "cpu, and cuda where a GPU is present",
+            "cpu": "cpu only",
+            "cuda": "cuda only (reported as not run without a GPU)",
+        }[device]
+        self.notify(f"Checks run on {about}.", timeout=3)
+        self.show_status()
+
+    def action_solution(self) -> None:
+        if self.lab.status(self.exercise.id) != "passed":
+            self.notify("The reference solution opens once all checks pass. Try h for a hint.")
+            return
+        solution = self.lab.solution_file(self.exercise)
+        if solution is None:
+            self.notify("This course was installed without reference solutions.")
+            return
+        from mllab.screens.solution import SolutionScreen
+
+        self.app.push_screen(SolutionScreen(self.lab.learner_file(self.exercise), solution))
+
+    def action_next(self) -> None:
+        following = self.lab.next_id(self.exercise.id)
+        if following is None:
+            self.notify("Every exercise passes. Well done!")
+            return
+        self.app.open_exercise(following, replace=True)  # type: ignore[attr-defined]
+
+    def action_back(self) -> None:
+        if self.runner is not None:
+            self.action_cancel()
+        self.app.pop_screen()

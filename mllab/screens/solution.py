@@ -1,0 +1,36 @@
+"""After an exercise passes: the learner's file beside the reference solution."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.syntax import Syntax
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Label, Static
+
+
+class SolutionScreen(Screen[None]):
+    """Two read-only panes; escape goes back to the exercise."""
+
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+
+    def __init__(self, mine: Path, reference: Path) -> None:
+        super().__init__()
+        self.mine = mine
+        self.reference = reference
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="side-by-side"):
+            for label, path in (("Yours", self.mine), ("Reference", self.reference)):
+                with VerticalScroll(classes="code-pane"):
+                    yield Label(label, classes="pane-title")
+                    code = path.read_text(encoding="utf-8", errors="replace")
+                    yield Static(Syntax(code, "python", line_numbers=True, word_wrap=True))
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Your solution and the reference"

@@ -1,0 +1,1 @@
+"""Widgets the screens of the lab are built from."""

@@ -1,0 +1,51 @@
+"""A live plot of the training metrics a run streams (loss, accuracy, ...), one line each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual_plotext import PlotextPlot
+
+MAX_POINTS = 2000  # per series; older points are thinned so a long run stays cheap to draw
+
+
+class MetricsPlot(PlotextPlot):
+    """Series by name, each a list of (step, value); redrawn whenever a value arrives.
+
+    Only the series of the check that reported last are kept: one check's curves share a scale,
+    while a loss and another check's mistake count would squash each other.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.series: dict[str, list[tuple[float, float]]] = {}
+        self.check = ""
+
+    def clear_series(self) -> None:
+        self.series.clear()
+        self.check = ""
+        self.refresh()
+
+    def add(self, name: str, value: float, step: int | None, check: str = "") -> None:
+        if check != self.check:
+            self.series.clear()
+            self.check = check
+        points = self.series.setdefault(name, [])
+        x = float(step) if step is not None else float(len(points) + 1)
+        points.append((x, value))
+        if len(points) > MAX_POINTS:
+            del points[::2]
+        self.refresh()
+
+    def render(self) -> Any:
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        latest = "  ".join(f"{n} {p[-1][1]:.4g}" for n, p in list(self.series.items())[:4] if p)
+        plt.title(latest or "no training metrics yet")
+        plt.xlabel("step")
+        for name, points in self.series.items():
+            finite = [(x, y) for x, y in points if y == y and abs(y) != float("inf")]
+            if finite:
+                plt.plot([x for x, _ in finite], [y for _, y in finite], label=name[:24])
+        return super().render()
