@@ -95,7 +95,7 @@ class ExerciseScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.title = self.exercise.title
-        self.sub_title = str(self.lab.learner_file(self.exercise))
+        self.sub_title = self.exercise.path
         # The plot appears with the first metric, so small terminals keep room for the checks.
         self.query_one("#plot", MetricsPlot).display = False
         self.query_one(ChecksPanel).show_message(
