@@ -105,6 +105,11 @@ class ExerciseScreen(Screen[None]):
         self.show_status()
         self.lab.open(self.exercise.id)
 
+    def on_unmount(self) -> None:
+        # Leaving (or quitting) mid-run: the grader lives in its own session, so stop it here.
+        if self.runner is not None:
+            self.runner.cancel()
+
     # ----------------------------------------------------------------------------- status
 
     def show_status(self, note: Text | None = None) -> None:
