@@ -31,8 +31,14 @@ def test_every_exercise_has_at_least_three_wrong_implementations() -> None:
 @pytest.mark.parametrize("path", CASES, ids=[f"{p.parent.name}/{p.stem}" for p in CASES])
 def test_wrong_implementation_is_caught(tmp_path: Path, path: Path) -> None:
     exercise = CATALOG.get(path.parent.name)
-    workspace = workspace_with(tmp_path, path.read_text(encoding="utf-8"))
+    workspace = workspace_with(tmp_path, path.read_text(encoding="utf-8"), exercise.path)
     graded = grade(workspace, exercise=exercise.id)
-    failing = {name for name, check in graded.checks().items() if check["outcome"] != "passed"}
-    assert expected_failures(path) <= failing, f"{sorted(failing)} should include the expected"
+    outcomes = {name: check["outcome"] for name, check in graded.checks().items()}
+    failing = {name for name, outcome in outcomes.items() if outcome != "passed"}
+    expected = expected_failures(path)
+    assert expected <= failing, f"{sorted(failing)} should include {sorted(expected)}"
+    # A wrong answer fails cleanly: a check that crashes (error) would hide the learner's mistake.
+    assert not [n for n, o in outcomes.items() if o == "error"], outcomes
+    messages = " ".join(check["message"] for check in graded.checks().values())
+    assert "missing from the workspace" not in messages, "the file is not at the catalog's path"
     assert graded.code == 1
