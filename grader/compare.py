@@ -94,8 +94,13 @@ def _as_reference(value: Any) -> torch.Tensor:
         return value.detach()
     if isinstance(value, np.ndarray | np.generic):
         return torch.from_numpy(np.asarray(value))
-    if isinstance(value, bool | int | float):
+    if isinstance(value, bool):
         return torch.tensor(value)
+    if isinstance(value, int):
+        return torch.tensor(value, dtype=torch.int64)
+    if isinstance(value, float):
+        # float64: torch.tensor(0.1) would be float32 and off by ~1e-9 at a tight tolerance.
+        return torch.tensor(value, dtype=torch.float64)
     raise TypeError(f"cannot use {type(value).__name__} as a reference value")
 
 

@@ -376,3 +376,8 @@ def test_numpy_results_are_compared_with_array_helpers() -> None:
         assert_array_equal([0, 1], np.zeros(2), name="labels")
     with pytest.raises(CheckFailure, match="labels differs at \\[2\\]: got 0, expected 1"):
         assert_array_equal(np.array([0, 1, 0]), np.array([0, 1, 1]), name="labels")
+
+
+def test_a_python_float_reference_keeps_float64_precision() -> None:
+    value = 0.1 + 1e-12
+    assert_close(torch.tensor(value, dtype=torch.float64), value, name="loss", rtol=0, atol=1e-15)

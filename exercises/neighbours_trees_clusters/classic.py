@@ -1,0 +1,197 @@
+"""Classic learners without gradients: nearest neighbours, naive Bayes, a tree split, k-means.
+
+Your task: fill in the nine functions below, in four groups (each group stands alone):
+
+- `pairwise_distances`, `knn_classify`, `knn_regress`: k-nearest neighbours;
+- `naive_bayes_fit`, `naive_bayes_predict_proba`: Gaussian naive Bayes;
+- `gini`, `best_split`: the root split of a decision tree;
+- `kmeans_plus_plus`, `kmeans`: clustering with k-means++ starts and Lloyd's iterations.
+
+Use NumPy only: arrays in, arrays (and Python numbers) out. Never modify an input in place.
+Small helper functions of your own are welcome. Read lesson.md for the ideas, then run
+`mllab check neighbours_trees_clusters`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# ---------------------------------------------------------------------------- nearest neighbours
+
+
+def pairwise_distances(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Euclidean distance between every row of A and every row of B, without Python loops.
+
+    D[i, j] = sqrt(sum_d (A[i, d] - B[j, d])^2)
+
+    Shapes: A (M, D), B (N, D) float64. Returns (M, N) float64, all entries >= 0.
+    """
+    # TODO: broadcast A[:, None, :] - B[None, :, :] to shape (M, N, D), square, sum over the
+    #       last axis and take np.sqrt. (The |a|^2 - 2 a.b + |b|^2 form is faster on big data;
+    #       if you use it, clip at 0 before the square root.)
+    raise NotImplementedError("neighbours_trees_clusters: implement pairwise_distances")
+
+
+def knn_classify(
+    X_train: np.ndarray, y_train: np.ndarray, X_query: np.ndarray, k: int
+) -> np.ndarray:
+    """Predict each query's class by a majority vote of its k nearest training points.
+
+    Neighbours: the k training rows with the smallest Euclidean distance to the query
+    (equal distances: the lower training index first, as np.argsort(..., kind="stable")).
+    Vote: the most frequent label among them; when several labels tie for most votes,
+    the smallest of those labels wins (scikit-learn's KNeighborsClassifier does the same).
+
+    Shapes: X_train (N, D) float64, y_train (N,) int64, X_query (M, D) float64, 1 <= k <= N.
+    Returns (M,) int64 labels taken from y_train.
+    """
+    # TODO: distances = pairwise_distances(X_query, X_train) (shape (M, N));
+    #       neighbours = np.argsort(distances, axis=1, kind="stable")[:, :k];
+    #       classes = np.unique(y_train) (sorted); count, for each query and class, how many of
+    #       y_train[neighbours] equal it (shape (M, C)), and return classes[counts.argmax(axis=1)]
+    #       (argmax keeps the first maximum, which is the smallest tied label).
+    raise NotImplementedError("neighbours_trees_clusters: implement knn_classify")
+
+
+def knn_regress(
+    X_train: np.ndarray, y_train: np.ndarray, X_query: np.ndarray, k: int
+) -> np.ndarray:
+    """Predict each query's value as the mean target of its k nearest training points.
+
+    Neighbours are chosen as in knn_classify.
+
+    Shapes: X_train (N, D), y_train (N,), X_query (M, D) float64, 1 <= k <= N.
+    Returns (M,) float64.
+    """
+    # TODO: find the neighbours as in knn_classify and return y_train[neighbours].mean(axis=1).
+    raise NotImplementedError("neighbours_trees_clusters: implement knn_regress")
+
+
+# ---------------------------------------------------------------------------- naive Bayes
+
+
+def naive_bayes_fit(
+    X: np.ndarray, y: np.ndarray, var_smoothing: float = 1e-9
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Fit Gaussian naive Bayes (scikit-learn's GaussianNB).
+
+    classes   = the sorted distinct labels of y                           (C,)
+    priors[c] = fraction of the rows whose label is classes[c]            (C,)
+    means[c]  = mean of those rows, per feature                           (C, D)
+    variances[c] = their variance per feature (divide by the count, not count - 1), plus
+                   epsilon = var_smoothing * (largest variance of any feature over all of X),
+                   so that a feature constant within a class never gives a zero variance.
+
+    Shapes: X (N, D) float64, y (N,) int64. Returns (classes int64, priors, means, variances).
+    """
+    # TODO: classes = np.unique(y); epsilon = var_smoothing * X.var(axis=0).max(); then for each
+    #       class c, with rows = X[y == c]: the prior len(rows) / N, rows.mean(axis=0) and
+    #       rows.var(axis=0) + epsilon. Stack them into arrays and return the four of them.
+    raise NotImplementedError("neighbours_trees_clusters: implement naive_bayes_fit")
+
+
+def naive_bayes_predict_proba(
+    priors: np.ndarray, means: np.ndarray, variances: np.ndarray, X: np.ndarray
+) -> np.ndarray:
+    """Posterior class probabilities P(class c | x) for every row of X.
+
+    Work with logs, summing over the features d (the "naive" independence assumption):
+        joint[n, c] = log(priors[c])
+                      - 0.5 * sum_d log(2 * pi * variances[c, d])
+                      - 0.5 * sum_d (X[n, d] - means[c, d])^2 / variances[c, d]
+    then normalise each row with log-sum-exp, which never overflows or divides 0 by 0:
+        m[n] = max_c joint[n, c]
+        log_norm[n] = m[n] + log(sum_c exp(joint[n, c] - m[n]))
+        proba[n, c] = exp(joint[n, c] - log_norm[n])
+
+    Shapes: priors (C,), means (C, D), variances (C, D), X (N, D) float64.
+    Returns (N, C) float64; each row sums to 1.
+    """
+    # TODO: compute joint (N, C) from the formula (broadcast X[:, None, :] against means[None]),
+    #       then the row-wise log-sum-exp as written, and return np.exp(joint - log_norm).
+    raise NotImplementedError("neighbours_trees_clusters: implement naive_bayes_predict_proba")
+
+
+# ---------------------------------------------------------------------------- decision trees
+
+
+def gini(y: np.ndarray) -> float:
+    """Gini impurity of a set of labels: 1 - sum_k p_k^2, p_k the fraction with label k.
+
+    0 for a pure set; 1 - 1/K for K equally common labels.
+
+    Shapes: y (N,) int64 with N >= 1. Returns a Python float.
+    """
+    # TODO: counts from np.unique(y, return_counts=True), p = counts / len(y), and return
+    #       float(1 - (p ** 2).sum()).
+    raise NotImplementedError("neighbours_trees_clusters: implement gini")
+
+
+def best_split(X: np.ndarray, y: np.ndarray) -> tuple[int, float, float]:
+    """The split "X[:, feature] <= threshold" of one node with the lowest weighted Gini impurity.
+
+    Candidates: every feature j, and every midpoint between consecutive distinct sorted
+    values of X[:, j]. A candidate sends the rows with X[:, j] <= threshold left, the others
+    right, and scores
+        impurity = (n_left / n) * gini(y_left) + (n_right / n) * gini(y_right).
+    Return the lowest score; on an exact tie keep the first candidate found, visiting
+    features in order and thresholds from small to large.
+
+    Shapes: X (N, D) float64, y (N,) int64; some feature has two distinct values.
+    Returns (feature, threshold, impurity): a Python int and two Python floats.
+    """
+    # TODO: loop over features, and over the midpoints (values[:-1] + values[1:]) / 2 of
+    #       values = np.unique(X[:, feature]); score each candidate with the weighted impurity
+    #       (use gini on y[left] and y[~left]); keep the best with a strict < comparison.
+    #       Return (int feature, float threshold, float impurity).
+    raise NotImplementedError("neighbours_trees_clusters: implement best_split")
+
+
+# ---------------------------------------------------------------------------- k-means
+
+
+def kmeans_plus_plus(X: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """Choose k starting centres among the rows of X with k-means++.
+
+    With rng = np.random.default_rng(seed), and exactly these random calls in this order:
+      1. the first centre is X[i] with i = rng.integers(N) (every row equally likely);
+      2. for each further centre: let d2[n] be the squared distance from X[n] to the nearest
+         centre chosen so far, and pick X[i] with i = rng.choice(N, p=d2 / d2.sum()):
+         a row is chosen with probability proportional to its squared distance, so far-away
+         rows are favoured and rows already chosen (d2 = 0) are never chosen again.
+
+    Shapes: X (N, D) float64 with at least k distinct rows; 1 <= k <= N; seed an int.
+    Returns (k, D) float64: copies of the chosen rows, in the order chosen.
+    """
+    # TODO: rng = np.random.default_rng(seed); i = int(rng.integers(N)); d2 = squared distances
+    #       from every row to X[i]; then k - 1 times: i = int(rng.choice(N, p=d2 / d2.sum())),
+    #       and d2 = np.minimum(d2, squared distances to X[i]). Return X[chosen indices].copy().
+    raise NotImplementedError("neighbours_trees_clusters: implement kmeans_plus_plus")
+
+
+def kmeans(
+    X: np.ndarray, centres: np.ndarray, max_iter: int = 300
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Lloyd's k-means from the given starting centres (scikit-learn's KMeans with init=centres).
+
+    Repeat at most max_iter times:
+      1. assign: labels[n] = index of the centre nearest to X[n] (ties: the lower index);
+      2. if no label changed since the previous round, stop;
+      3. update: each centre becomes the mean of the points assigned to it. A cluster with no
+         points has no mean: its centre jumps onto the point worst served right now, the one
+         with the largest squared distance to the centre it is assigned to; with several
+         empty clusters, the empty ones in increasing order take the worst, second worst, ...
+    Finally assign every point to its nearest final centre once more (no change if the loop
+    stopped in step 2) and compute
+        inertia = sum_n ||X[n] - centres[labels[n]]||^2.
+
+    Shapes: X (N, D) float64, centres (k, D) float64 (not modified), max_iter >= 1.
+    Returns (centres (k, D) float64, labels (N,) int64, inertia a Python float).
+    """
+    # TODO: copy the centres; start with labels that match nothing (np.full(N, -1)); loop
+    #       max_iter times: squared distances (N, k), new labels by argmin(axis=1), break if they
+    #       equal the old labels, else store them and update the centres (mean per cluster;
+    #       np.bincount(labels, minlength=k) finds empty clusters, np.argsort on the negated
+    #       distance of each point to its own centre finds the farthest points). After the loop,
+    #       assign once more and compute the inertia. Return (centres, labels, float(inertia)).
+    raise NotImplementedError("neighbours_trees_clusters: implement kmeans")

@@ -1,0 +1,123 @@
+"""Optimizers as pure step functions: SGD, momentum (and Nesterov), Adam, weight decay, clipping.
+
+Your task: write the five functions below, in order. Every function works on dictionaries that
+map a parameter's name to a tensor:
+
+- `params`: the current parameters, e.g. {"weight": (3, 4) tensor, "bias": (3,) tensor};
+- `grads`: the gradient of the loss for each parameter, same names, shapes, dtype and device;
+- `state`: what an optimizer remembers between steps. It starts as an empty dict {} and each
+  step returns the next one; it may hold only dicts, tensors and numbers.
+
+A step returns `(new_params, new_state)` and never modifies its inputs in place: no `+=`, no
+`.add_()`, no `state[...] = ...` on a dict you were given. Build new dicts and new tensors.
+The formulas follow `torch.optim`, and the checks compare your numbers with PyTorch's SGD and
+Adam. Read lesson.md for the ideas, then run `mllab check optimizers`.
+"""
+
+from __future__ import annotations
+
+import torch
+
+Tensors = dict[str, torch.Tensor]
+
+
+def apply_weight_decay(params: Tensors, grads: Tensors, weight_decay: float) -> Tensors:
+    """L2 weight decay as torch.optim adds it: the gradient of loss + (wd / 2) * ||p||^2.
+
+    Maths:  g' = g + weight_decay * p        for every parameter
+
+    Shapes: each grads[name] has the shape of params[name]; weight_decay >= 0.
+    Returns a new dict {name: g'}; with weight_decay == 0 the values equal the gradients.
+    """
+    # TODO: return a new dict with, for every name in params,
+    #       grads[name] + weight_decay * params[name].
+    raise NotImplementedError("optimizers: implement apply_weight_decay")
+
+
+def sgd_step(
+    params: Tensors, grads: Tensors, state: dict, lr: float, weight_decay: float = 0.0
+) -> tuple[Tensors, dict]:
+    """One step of plain (stochastic) gradient descent, like torch.optim.SGD(momentum=0).
+
+    Maths:  g = grad + weight_decay * p
+            p_new = p - lr * g
+
+    Plain SGD remembers nothing, so the state comes back as it went in (an empty dict).
+    Returns (new_params, state) with new_params a new dict of new tensors.
+    """
+    # TODO: get g from apply_weight_decay(params, grads, weight_decay); build
+    #       new_params = {name: params[name] - lr * g[name] ...}; return new_params, dict(state).
+    raise NotImplementedError("optimizers: implement sgd_step")
+
+
+def momentum_step(
+    params: Tensors,
+    grads: Tensors,
+    state: dict,
+    lr: float,
+    momentum: float = 0.9,
+    weight_decay: float = 0.0,
+    nesterov: bool = False,
+) -> tuple[Tensors, dict]:
+    """One step of SGD with momentum, in PyTorch's formulation (torch.optim.SGD, dampening 0).
+
+    Maths:  g = grad + weight_decay * p
+            v_new = momentum * v + g             (v starts at zeros, so v_1 = g)
+            direction = g + momentum * v_new     if nesterov, else v_new
+            p_new = p - lr * direction
+
+    State: {"velocity": {name: v}} after the first step; {} before it.
+    Returns (new_params, new_state); neither the inputs nor the old velocity change.
+    """
+    # TODO: get g from apply_weight_decay; read the old velocities with
+    #       old = state.get("velocity", {}) (a missing one is torch.zeros_like(g[name]));
+    #       for each name compute v = momentum * old_v + g[name], the direction (v, or
+    #       g[name] + momentum * v when nesterov) and p - lr * direction. Return the new params
+    #       and {**state, "velocity": {name: v, ...}}.
+    raise NotImplementedError("optimizers: implement momentum_step")
+
+
+def adam_step(
+    params: Tensors,
+    grads: Tensors,
+    state: dict,
+    lr: float = 1e-3,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+) -> tuple[Tensors, dict]:
+    """One step of Adam with bias correction, like torch.optim.Adam (L2 weight decay, not AdamW).
+
+    Maths, with t the number of this step (1 on the first step):
+            g = grad + weight_decay * p
+            m_new = beta1 * m + (1 - beta1) * g          (m and v start at zeros)
+            v_new = beta2 * v + (1 - beta2) * g**2
+            m_hat = m_new / (1 - beta1**t)
+            v_hat = v_new / (1 - beta2**t)
+            p_new = p - lr * m_hat / (sqrt(v_hat) + eps)
+
+    State: {"step": t (an int), "m": {name: m}, "v": {name: v}}; {} before the first step.
+    Returns (new_params, new_state); the inputs do not change.
+    """
+    # TODO: beta1, beta2 = betas; get g from apply_weight_decay; t = state.get("step", 0) + 1;
+    #       for each name update m and v (missing ones are zeros), correct them with t, and
+    #       compute p - lr * m_hat / (v_hat.sqrt() + eps). Return the new params and
+    #       {**state, "step": t, "m": {...}, "v": {...}}.
+    raise NotImplementedError("optimizers: implement adam_step")
+
+
+def clip_grad_norm(grads: Tensors, max_norm: float) -> tuple[Tensors, torch.Tensor]:
+    """Scale all gradients together so that their global L2 norm is at most max_norm.
+
+    Maths:  total = sqrt(sum over every tensor and every element of g**2)
+            scale = min(1, max_norm / (total + 1e-6))
+            g_new = scale * g                    (the same scale for every tensor)
+
+    Below the threshold the scale is 1 and the gradients come back unchanged; like
+    torch.nn.utils.clip_grad_norm_, the 1e-6 guards against dividing by zero.
+    Returns (new_grads, total): a new dict, and the norm before clipping as a 0-d tensor.
+    """
+    # TODO: total = the square root of the sum of (g**2).sum() over all tensors;
+    #       scale = (max_norm / (total + 1e-6)).clamp(max=1.0);
+    #       return {name: g * scale ...}, total.
+    raise NotImplementedError("optimizers: implement clip_grad_norm")

@@ -1,0 +1,167 @@
+"""Regularization: ridge and lasso regression, the bias-variance trade-off, and early stopping.
+
+Your task: fill in the seven functions below, in order.
+
+- `ridge_fit` solves L2-penalised least squares in closed form, leaving the bias unpenalised;
+- `ridge_gradient_descent` reaches the same solution step by step;
+- `soft_threshold` and `lasso_fit` solve the L1-penalised problem by coordinate descent;
+- `polynomial_features` and `validation_curve` show under- and overfitting as alpha changes;
+- `fit_early_stopping` trains by gradient descent and keeps the weights that did best on a
+  validation set.
+
+Use NumPy only: arrays in, arrays (and Python numbers) out. Never modify an input in place.
+Read lesson.md for the ideas, then run `mllab check regularization`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+LogFn = Callable[[str, float, int], None]
+
+
+def ridge_fit(X: np.ndarray, y: np.ndarray, alpha: float) -> tuple[np.ndarray, float]:
+    """Ridge regression in closed form, with an unpenalised bias (scikit-learn's `Ridge`).
+
+    Minimises   ||y - X @ w - b||^2 + alpha * ||w||^2     (a sum, no 1/N; b is not penalised)
+
+    Centre first: x_mean = X.mean(axis=0), y_mean = y.mean(), Xc = X - x_mean, yc = y - y_mean.
+    Then        w = solve(Xc.T @ Xc + alpha * I, Xc.T @ yc)
+                b = y_mean - x_mean @ w
+
+    Shapes: X (N, D) float64, y (N,) float64, alpha >= 0.
+    Returns (w, b): w (D,) float64 and b a Python float.
+    """
+    # TODO: compute x_mean and y_mean, the centred Xc and yc, then
+    #       w = np.linalg.solve(Xc.T @ Xc + alpha * np.eye(D), Xc.T @ yc) and
+    #       b = y_mean - x_mean @ w. Return (w, float(b)).
+    raise NotImplementedError("regularization: implement ridge_fit")
+
+
+def ridge_gradient_descent(
+    X: np.ndarray, y: np.ndarray, alpha: float, lr: float, n_iter: int
+) -> tuple[np.ndarray, float]:
+    """Ridge regression by full-batch gradient descent, starting from w = 0, b = 0.
+
+    Minimises   J(w, b) = (1/N) * (||X @ w + b - y||^2 + alpha * ||w||^2)
+    (the ridge objective divided by N: same minimiser, gradients that do not grow with N).
+
+    Each of the n_iter steps, with r = X @ w + b - y computed from the current w and b:
+                grad_w = (2/N) * (X.T @ r + alpha * w)
+                grad_b = (2/N) * r.sum()              (no alpha term: the bias is not penalised)
+                w = w - lr * grad_w,   b = b - lr * grad_b
+
+    Shapes: X (N, D) float64, y (N,) float64; alpha >= 0, lr > 0, n_iter >= 0.
+    Returns (w, b) after n_iter steps: w (D,) float64 and b a Python float.
+    """
+    # TODO: start from w = np.zeros(D) and b = 0.0; loop n_iter times: compute the residual r,
+    #       the two gradients from the docstring (alpha only in grad_w), and step both
+    #       w and b with the gradients of the same r. Return (w, float(b)).
+    raise NotImplementedError("regularization: implement ridge_gradient_descent")
+
+
+def soft_threshold(z: np.ndarray, threshold: float) -> np.ndarray:
+    """The soft-thresholding operator, elementwise: shrink towards 0 by `threshold`, or stop at 0.
+
+    S(z, t) = sign(z) * max(|z| - t, 0)
+            = z - t if z > t;   0 if -t <= z <= t;   z + t if z < -t
+
+    Shapes: z any shape float64, threshold >= 0. Returns an array of z's shape.
+    """
+    # TODO: one line with np.sign, np.abs and np.maximum (no loop, works for any shape).
+    raise NotImplementedError("regularization: implement soft_threshold")
+
+
+def lasso_fit(
+    X: np.ndarray, y: np.ndarray, alpha: float, n_sweeps: int
+) -> tuple[np.ndarray, float]:
+    """Lasso regression by cyclic coordinate descent (scikit-learn's `Lasso`).
+
+    Minimises   (1/(2N)) * ||y - X @ w - b||^2 + alpha * ||w||_1    (b is not penalised)
+
+    Centre X and y as in ridge_fit, start from w = 0, and keep the residual r = yc - Xc @ w.
+    A sweep visits j = 0, 1, ..., D-1 in order and sets w[j] to the exact minimiser over w[j]
+    with the other weights fixed:
+                rho_j = Xc[:, j] @ (r + Xc[:, j] * w[j]) / N    (the fit of column j without it)
+                z_j   = Xc[:, j] @ Xc[:, j] / N
+                w[j]  = soft_threshold(rho_j, alpha) / z_j
+    updating r after each change. After n_sweeps sweeps, b = y_mean - x_mean @ w.
+
+    Shapes: X (N, D) float64 with no constant column, y (N,) float64; alpha > 0, n_sweeps >= 1.
+    Returns (w, b): w (D,) float64, with entries exactly 0.0 where the lasso drops a feature,
+    and b a Python float.
+    """
+    # TODO: centre X and y; precompute z_j for every column; set w = np.zeros(D) and the
+    #       residual r = yc.copy(). For each sweep, for j in range(D): compute rho_j, the new
+    #       w[j] = soft_threshold(rho_j, alpha) / z_j, update r by -Xc[:, j] * (new - old), and
+    #       store the new w[j]. After the sweeps, return (w, float(y_mean - x_mean @ w)).
+    raise NotImplementedError("regularization: implement lasso_fit")
+
+
+def polynomial_features(x: np.ndarray, degree: int) -> np.ndarray:
+    """The powers x, x^2, ..., x^degree of a 1-D input, one column per power.
+
+    No column of ones: the bias is fitted separately (and left unpenalised).
+
+    Shapes: x (N,) float64, degree >= 1. Returns (N, degree) float64 with [i, k] = x[i]**(k+1).
+    """
+    # TODO: broadcast x[:, None] against the powers np.arange(1, degree + 1).
+    raise NotImplementedError("regularization: implement polynomial_features")
+
+
+def validation_curve(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    degree: int,
+    alphas: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Training and validation mean squared error of ridge on polynomial features, per alpha.
+
+    For each alpha in order: fit ridge_fit(polynomial_features(x_train, degree), y_train, alpha)
+    and measure MSE = mean((X @ w + b - y)^2) on the training set and on the validation set.
+
+    Shapes: x_train (N,), y_train (N,), x_val (M,), y_val (M,) float64; alphas (A,) float64.
+    Returns (train_mse, val_mse), two (A,) float64 arrays in the order of alphas.
+    """
+    # TODO: build the polynomial features of x_train and x_val once; then for each alpha
+    #       call ridge_fit on the training features and store both mean squared errors in
+    #       two arrays of length len(alphas). Return (train_mse, val_mse).
+    raise NotImplementedError("regularization: implement validation_curve")
+
+
+def fit_early_stopping(
+    X_train: np.ndarray,
+    y_train: np.ndarray,
+    X_val: np.ndarray,
+    y_val: np.ndarray,
+    lr: float,
+    max_iter: int,
+    patience: int,
+    log: LogFn | None = None,
+) -> tuple[np.ndarray, float, int]:
+    """Linear regression by gradient descent on the training MSE, stopped early on validation.
+
+    Start from w = 0, b = 0. Iteration t = 1, 2, ..., max_iter:
+      1. one gradient step on the training MSE (1/N) * ||X_train @ w + b - y_train||^2:
+         r = X_train @ w + b - y_train;  w -= lr * (2/N) * X_train.T @ r;  b -= lr * (2/N) * r.sum()
+      2. the training and validation MSE of the new (w, b); if log is given, report both:
+         log("train loss", train_mse, t) and log("validation loss", val_mse, t)
+      3. if val_mse is strictly below the best so far: remember a copy of (w, b), best_iter = t,
+         and reset the count of iterations without improvement to 0; otherwise add 1 to that
+         count, and stop once it reaches `patience`.
+
+    Shapes: X_train (N, D), y_train (N,), X_val (M, D), y_val (M,) float64;
+    lr > 0, max_iter >= 1, patience >= 1.
+    Returns (best_w, best_b, best_iter): the weights of the best validation iteration,
+    w (D,) float64, b a Python float, and best_iter a Python int in 1..max_iter.
+    """
+    # TODO: start from zeros with best_val = np.inf and a count of iterations without
+    #       improvement. In a loop over t = 1..max_iter: take the step, compute both MSEs as
+    #       Python floats, call log(...) twice when log is not None, then either record a new
+    #       best (w.copy(), float(b), t; count back to 0) or add 1 to the count and break once
+    #       it reaches patience. Return (best_w, best_b, best_iter).
+    raise NotImplementedError("regularization: implement fit_early_stopping")

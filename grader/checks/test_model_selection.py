@@ -1,0 +1,459 @@
+"""Checks for the model_selection exercise: splits, folds, searches and the bootstrap vs sklearn."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_diabetes
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold, cross_val_score
+
+from grader.compare import assert_array_close, assert_array_equal, assert_number_close, expect_array
+from grader.errors import CheckFailure
+
+pytestmark = pytest.mark.exercise("model_selection")
+
+LABELS = np.array([2, 5, 9])
+ALPHAS = np.logspace(-4, 1, 11)
+GLOBAL_RNG_HINT = (
+    "use rng = np.random.default_rng(seed) and rng.permutation; the global np.random "
+    "functions ignore the seed argument and move on between calls"
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _diabetes() -> tuple[np.ndarray, np.ndarray]:
+    X, y = load_diabetes(return_X_y=True)
+    return X, y
+
+
+def _labels(gen: np.random.Generator, counts: list[int], labels: np.ndarray) -> np.ndarray:
+    """Shuffled labels; one of each comes first, in ascending order (as sklearn orders classes)."""
+    rest = np.repeat(labels, np.array(counts) - 1)
+    return np.concatenate([labels, gen.permutation(rest)])
+
+
+def _indices(value: Any, name: str) -> np.ndarray:
+    array = expect_array(value, name=name).numpy()
+    if array.ndim != 1 or array.dtype.kind not in "iu":
+        kind = "integers" if array.dtype.kind in "iu" else f"dtype {array.dtype}"
+        raise CheckFailure(
+            f"{name} should be a 1-d array of integer row indices, got shape "
+            f"{tuple(array.shape)} of {kind}; np.flatnonzero(mask) turns a mask into indices"
+        )
+    return array
+
+
+def _parts(value: Any, count: int, name: str) -> list[np.ndarray]:
+    if not isinstance(value, tuple | list) or len(value) != count:
+        raise CheckFailure(f"{name} should return a tuple of {count} index arrays, got {value!r}")
+    return [_indices(part, f"{name}[{i}]") for i, part in enumerate(value)]
+
+
+def _partition(
+    parts: list[np.ndarray], names: list[str], n: int, call: str, group: str = "parts"
+) -> None:
+    """Every index 0..n-1 in exactly one of the parts (`group` names them in messages)."""
+    seen = np.zeros(n, dtype=np.int64)
+    for part, part_name in zip(parts, names, strict=True):
+        outside = part[(part < 0) | (part >= n)]
+        if outside.size:
+            raise CheckFailure(
+                f"{call}: {part_name} holds {outside[0]}, not an index of 0..{n - 1}"
+            )
+        np.add.at(seen, part, 1)
+    twice, missing = np.flatnonzero(seen > 1), np.flatnonzero(seen == 0)
+    if twice.size:
+        holders = [name for part, name in zip(parts, names, strict=True) if twice[0] in part]
+        where = " and ".join(holders) if len(holders) > 1 else f"{holders[0]} twice"
+        raise CheckFailure(
+            f"{call}: row {twice[0]} is in {where} ({twice.size} rows used more than once); "
+            f"each row belongs to exactly one of the {group}"
+        )
+    if missing.size:
+        raise CheckFailure(
+            f"{call}: row {missing[0]} is in none of the {group} ({missing.size} rows left "
+            f"out); every row must be in one of them"
+        )
+
+
+def _folds(value: Any, n: int, k: int, call: str) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The learner's folds, checked: k (train, test) pairs, no leak, test folds partition 0..n-1."""
+    if not isinstance(value, list | tuple) or len(value) != k:
+        got = f"{len(value)} items" if isinstance(value, list | tuple) else repr(value)
+        raise CheckFailure(f"{call} should return a list of {k} (train, test) tuples, got {got}")
+    folds = []
+    for i, fold in enumerate(value):
+        train, test = _parts(fold, 2, f"{call}'s fold {i}")
+        leaked = np.intersect1d(train, test)
+        if leaked.size:
+            raise CheckFailure(
+                f"{call}: fold {i} has row {leaked[0]} in both train and test ({leaked.size} "
+                "rows leak); a model must never train on the rows it is tested on"
+            )
+        names = [f"fold {i}'s train", f"fold {i}'s test"]
+        _partition([train, test], names, n, call, f"fold {i}'s train and test")
+        folds.append((train, test))
+    names = [f"test fold {i}" for i in range(k)]
+    _partition([test for _, test in folds], names, n, call, "test folds")
+    return folds
+
+
+def _class_counts(y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """counts[f, c]: rows of class c in test fold f."""
+    labels = np.unique(y)
+    return np.array([[np.sum(y[test] == label) for label in labels] for _, test in folds])
+
+
+@pytest.mark.points(1)
+def test_split_partition(submission, seed):
+    """train_val_test_split puts every row in exactly one part, with the sizes asked for"""
+    y = _labels(np.random.default_rng(seed), [150, 100, 50], LABELS)
+    n = len(y)
+    for val_fraction, test_fraction in ((0.2, 0.2), (0.15, 0.25)):
+        call = f"train_val_test_split(y, {val_fraction}, {test_fraction}, 3)"
+        parts = _parts(submission.train_val_test_split(y, val_fraction, test_fraction, 3), 3, call)
+        _partition(parts, ["train", "val", "test"], n, call)
+        for part, name, fraction in (
+            (parts[1], "val", val_fraction),
+            (parts[2], "test", test_fraction),
+        ):
+            if abs(len(part) - fraction * n) >= 1:
+                raise CheckFailure(
+                    f"{call}: the {name} part has {len(part)} rows, expected "
+                    f"round({fraction} * {n}) = {round(fraction * n)}"
+                )
+
+
+@pytest.mark.points(2)
+def test_split_stratified(submission, seed):
+    """with stratify=True every part keeps the class proportions, within one row per class"""
+    gen = np.random.default_rng(seed)
+    cases = [
+        ("labels 2, 5, 9 (150, 100, 50 rows)", _labels(gen, [150, 100, 50], LABELS), 0.2, 0.2),
+        ("labels 2, 5, 9 (150, 100, 50 rows)", _labels(gen, [150, 100, 50], LABELS), 0.1, 0.3),
+        ("180 retained (1), 20 leaving (0)", _labels(gen, [20, 180], np.array([0, 1])), 0.15, 0.25),
+    ]
+    for split_seed, (case, y, val_fraction, test_fraction) in enumerate(cases, start=10):
+        call = (
+            f"train_val_test_split(y, {val_fraction}, {test_fraction}, {split_seed}, stratify=True)"
+        )
+        value = submission.train_val_test_split(
+            y, val_fraction, test_fraction, split_seed, stratify=True
+        )
+        parts = _parts(value, 3, call)
+        _partition(parts, ["train", "val", "test"], len(y), call)
+        fractions = (1 - val_fraction - test_fraction, val_fraction, test_fraction)
+        for part, name, fraction in zip(parts, ("train", "val", "test"), fractions, strict=True):
+            for label in np.unique(y):
+                have, total = int(np.sum(y[part] == label)), int(np.sum(y == label))
+                if abs(have - fraction * total) > 1 + 1e-9:
+                    raise CheckFailure(
+                        f"{call} with {case}: the {name} part holds {have} rows of label "
+                        f"{label}, expected about {fraction * total:g} ({fraction:g} of its "
+                        f"{total} rows); with stratify, shuffle and split each label's rows "
+                        "separately, then join the pieces"
+                    )
+
+
+def _flatten(value: Any, function: str, call: str) -> list[np.ndarray]:
+    """The index arrays of a split (3 arrays) or of folds (2 per fold), in order."""
+    if function == "train_val_test_split":
+        return _parts(value, 3, call)
+    if not isinstance(value, list | tuple):
+        raise CheckFailure(f"{call} should return a list of (train, test) tuples, got {value!r}")
+    return [array for i, fold in enumerate(value) for array in _parts(fold, 2, f"{call}[{i}]")]
+
+
+@pytest.mark.points(1)
+def test_seeds_reproducible(submission, seed):
+    """the same seed gives the same split and folds, another seed different ones"""
+    y = _labels(np.random.default_rng(seed), [40, 30, 20], LABELS)
+    n = len(y)
+    calls = [
+        ("train_val_test_split(y, 0.2, 0.2, {})", "train_val_test_split", (y, 0.2, 0.2), {}),
+        (
+            "train_val_test_split(y, 0.2, 0.2, {}, stratify=True)",
+            "train_val_test_split",
+            (y, 0.2, 0.2),
+            {"stratify": True},
+        ),
+        ("kfold_indices(n, 5, {})", "kfold_indices", (n, 5), {}),
+        ("stratified_kfold_indices(y, 5, {})", "stratified_kfold_indices", (y, 5), {}),
+    ]
+    for template, function, args, kwargs in calls:
+        first = submission.call(function, *args, 21, **kwargs)
+        second = submission.call(function, *args, 21, **kwargs)
+        other = submission.call(function, *args, 22, **kwargs)
+        flat = [
+            _flatten(value, function, template.format(s))
+            for value, s in ((first, 21), (second, 21), (other, 22))
+        ]
+        if len(flat[0]) != len(flat[1]) or not all(
+            np.array_equal(a, b) for a, b in zip(flat[0], flat[1], strict=True)
+        ):
+            raise CheckFailure(
+                f"calling {template.format(21)} twice gave different results; {GLOBAL_RNG_HINT}"
+            )
+        if len(flat[0]) == len(flat[2]) and all(
+            np.array_equal(np.sort(a), np.sort(b)) for a, b in zip(flat[0], flat[2], strict=True)
+        ):
+            raise CheckFailure(
+                f"{template.format(21)} and {template.format(22)} chose the same rows; shuffle "
+                "with rng = np.random.default_rng(seed) so a new seed gives a new split"
+            )
+
+
+@pytest.mark.points(2)
+def test_kfold_matches_sklearn(submission):
+    """unshuffled, kfold_indices gives exactly sklearn's KFold folds, remainder rows included"""
+    for n, k in ((20, 5), (23, 5), (10, 3), (7, 7), (101, 10)):
+        call = f"kfold_indices({n}, {k})"
+        folds = _folds(submission.kfold_indices(n, k), n, k, call)
+        expected = list(KFold(k).split(np.zeros((n, 1))))
+        for i, ((train, test), (want_train, want_test)) in enumerate(
+            zip(folds, expected, strict=True)
+        ):
+            hint = (
+                f"cut 0..{n - 1} into {k} consecutive blocks; the first n % k = {n % k} blocks "
+                f"hold n // k + 1 = {n // k + 1} rows, the rest n // k = {n // k}"
+            )
+            name = f"{call}: fold {i}'s test rows (sorted)"
+            assert_array_equal(np.sort(test), want_test, name=name, hint=hint)
+            name = f"{call}: fold {i}'s training rows (sorted)"
+            assert_array_equal(np.sort(train), want_train, name=name, hint=hint)
+
+
+@pytest.mark.points(1)
+def test_kfold_shuffled(submission, seed):
+    """shuffled folds still cover every row once, with sizes as sklearn's KFold"""
+    n, k, fold_seed = 53, 5, seed % 1000
+    call = f"kfold_indices({n}, {k}, {fold_seed})"
+    folds = _folds(submission.kfold_indices(n, k, fold_seed), n, k, call)
+    unshuffled = [test for _, test in KFold(k).split(np.zeros((n, 1)))]
+    sizes, expected = [len(test) for _, test in folds], [len(test) for test in unshuffled]
+    if sizes != expected:
+        raise CheckFailure(
+            f"{call}: test fold sizes {sizes}, expected {expected}; the first n % k folds "
+            "take one row more than the others"
+        )
+    if all(
+        np.array_equal(np.sort(test), want)
+        for (_, test), want in zip(folds, unshuffled, strict=True)
+    ):
+        raise CheckFailure(
+            f"{call} returned the unshuffled folds; with a seed, shuffle the indices with "
+            "np.random.default_rng(seed).permutation(n) before cutting them into folds"
+        )
+
+
+@pytest.mark.points(2)
+def test_stratified_kfold(submission, seed):
+    """stratified folds spread every class evenly, with the counts of sklearn's StratifiedKFold"""
+    gen = np.random.default_rng(seed)
+    cases = [
+        ("labels 2, 5, 9 (37, 23, 11 rows)", _labels(gen, [37, 23, 11], LABELS), 5, None),
+        ("labels 2, 5, 9 (37, 23, 11 rows)", _labels(gen, [37, 23, 11], LABELS), 5, 4),
+        ("180 retained (1), 21 leaving (0)", _labels(gen, [21, 180], np.array([0, 1])), 4, 5),
+    ]
+    for case, y, k, fold_seed in cases:
+        call = f"stratified_kfold_indices(y, {k}, seed={fold_seed}) with {case}"
+        folds = _folds(submission.stratified_kfold_indices(y, k, fold_seed), len(y), k, call)
+        sizes = [len(test) for _, test in folds]
+        if max(sizes) - min(sizes) > 1:
+            raise CheckFailure(
+                f"{call}: test fold sizes {sizes} differ by more than one; deal the rows of all "
+                "classes in one round, continuing where the previous class stopped"
+            )
+        counts = _class_counts(y, folds)
+        totals = counts.sum(axis=0)
+        uneven = np.argwhere(np.abs(counts - totals / k) >= 1)
+        if uneven.size:
+            fold, c = uneven[0]
+            raise CheckFailure(
+                f"{call}: test fold {fold} holds {counts[fold, c]} rows of label "
+                f"{np.unique(y)[c]}, expected {totals[c] // k} or {totals[c] // k + 1} "
+                f"({totals[c]} rows over {k} folds)"
+            )
+        want = _class_counts(y, list(StratifiedKFold(k).split(np.zeros((len(y), 1)), y)))
+        assert_array_equal(
+            counts,
+            want,
+            name=f"{call}: rows per (test fold, label)",
+            hint="sort the (shuffled) indices by label, smallest first, then deal them "
+            "out: the i-th goes to fold i % k; sklearn's folds hold these counts",
+        )
+
+
+@pytest.mark.points(1)
+def test_cross_val_scores(submission, seed):
+    """cross_val_scores gives sklearn's cross_val_score of Ridge on the diabetes data"""
+    X, y = _diabetes()
+    folds = list(KFold(5, shuffle=True, random_state=seed % 1000).split(X))
+    for alpha in (0.1, 1.0):
+        assert_array_close(
+            submission.cross_val_scores(X, y, folds, alpha),
+            cross_val_score(Ridge(alpha=alpha), X, y, cv=folds),
+            name=f"cross_val_scores(X, y, folds, {alpha})",
+            rtol=1e-6,
+            hint="for each (train, test) fold, ridge_fit on X[train], y[train] only, then "
+            "r2_score on y[test] and the predictions for X[test]",
+        )
+
+
+@pytest.mark.points(2)
+def test_grid_search(submission, seed):
+    """grid_search picks the same alpha as sklearn's GridSearchCV on the same folds"""
+    X, y = _diabetes()
+    folds = list(KFold(5, shuffle=True, random_state=seed % 1000).split(X))
+    result = submission.grid_search(X, y, ALPHAS, folds)
+    if not isinstance(result, tuple | list) or len(result) != 2:
+        raise CheckFailure(f"grid_search should return (best_alpha, mean_scores), got {result!r}")
+    search = GridSearchCV(Ridge(), {"alpha": ALPHAS}, cv=folds, refit=False).fit(X, y)
+    want_scores = search.cv_results_["mean_test_score"]
+    assert_array_close(
+        result[1],
+        want_scores,
+        name="grid_search's mean_scores",
+        rtol=1e-6,
+        hint="mean_scores[i] is the mean over the folds of cross_val_scores for alphas[i]",
+    )
+    assert_number_close(
+        result[0],
+        float(search.best_params_["alpha"]),
+        name=f"grid_search's best alpha (of {len(ALPHAS)} from 1e-4 to 10)",
+        rtol=1e-12,
+        hint=f"GridSearchCV picks the alpha with the highest mean R^2 ({want_scores.max():.4f}, "
+        f"the lowest is {want_scores.min():.4f}): R^2 is better when higher, so take "
+        "alphas[np.argmax(mean_scores)]",
+    )
+
+
+@pytest.mark.points(1)
+def test_random_search(submission, reference, seed):
+    """random_search draws alphas log-uniformly, reproducibly, and keeps the best one"""
+    X, y = _diabetes()
+    folds = list(KFold(5, shuffle=True, random_state=seed % 1000).split(X))
+    low, high, n_iter = 1e-4, 10.0, 30
+    call = f"random_search(X, y, {low:g}, {high:g}, {n_iter}, folds, 8)"
+    result = submission.random_search(X, y, low, high, n_iter, folds, 8)
+    if not isinstance(result, tuple | list) or len(result) != 3:
+        raise CheckFailure(
+            f"{call} should return (best_alpha, alphas, mean_scores), got {result!r}"
+        )
+    alphas = expect_array(result[1], name=f"{call}'s alphas", shape=(n_iter,)).numpy()
+    if not np.all((alphas >= low) & (alphas <= high)):
+        bad = alphas[(alphas < low) | (alphas > high)][0]
+        raise CheckFailure(f"{call} tried alpha={bad:g}, outside [{low:g}, {high:g}]")
+    below = float(np.mean(alphas < np.sqrt(low * high)))
+    if not 0.15 <= below <= 0.85:
+        raise CheckFailure(
+            f"{call}: {below:.0%} of the alphas are below {np.sqrt(low * high):.3g}, the middle "
+            "of [1e-4, 10] on a log scale; about half should be. Draw the exponent uniformly: "
+            "10 ** rng.uniform(np.log10(low), np.log10(high), size=n_iter)"
+        )
+    want = np.array([reference.cross_val_scores(X, y, folds, alpha).mean() for alpha in alphas])
+    assert_array_close(
+        result[2],
+        want,
+        name=f"{call}'s mean_scores",
+        rtol=1e-6,
+        hint="score the alphas you drew exactly as grid_search does",
+    )
+    assert_number_close(
+        result[0],
+        float(alphas[np.argmax(want)]),
+        name=f"{call}'s best alpha",
+        rtol=1e-12,
+        hint="the best is the alpha with the highest mean R^2",
+    )
+    again = submission.random_search(X, y, low, high, n_iter, folds, 8)
+    if not isinstance(again, tuple | list) or len(again) != 3:
+        raise CheckFailure(f"a second {call} returned {again!r}")
+    assert_array_equal(again[1], alphas, name=f"a second {call}'s alphas", hint=GLOBAL_RNG_HINT)
+
+
+def _interval(value: Any, call: str) -> tuple[float, float, float]:
+    if not isinstance(value, tuple | list) or len(value) != 3:
+        raise CheckFailure(f"{call} should return (estimate, low, high), got {value!r}")
+    numbers = []
+    for part, name in zip(value, ("estimate", "low", "high"), strict=True):
+        if type(part) not in (int, float):
+            raise CheckFailure(f"{call}'s {name} should be a float, got {type(part).__name__}")
+        numbers.append(float(part))
+    return numbers[0], numbers[1], numbers[2]
+
+
+def _predictions(gen: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and predictions that are right about 80% of the time."""
+    y_true = gen.integers(0, 2, n)
+    return y_true, np.where(gen.random(n) < 0.8, y_true, 1 - y_true)
+
+
+@pytest.mark.points(2)
+def test_bootstrap_ci(submission, seed):
+    """bootstrap_ci holds the accuracy, has the expected width, and narrows with more data"""
+    gen = np.random.default_rng(seed)
+    widths = {}
+    for n, n_boot, level, z in (
+        (100, 2000, 0.95, 1.96),
+        (100, 2000, 0.8, 1.2816),
+        (2500, 1000, 0.95, 1.96),
+    ):
+        y_true, y_pred = _predictions(gen, n)
+        call = f"bootstrap_ci(y_true, y_pred, {n_boot}, {level}, 5) on {n} samples"
+        estimate, low, high = _interval(
+            submission.bootstrap_ci(y_true, y_pred, n_boot, level, 5), call
+        )
+        accuracy = float(np.mean(y_true == y_pred))
+        assert_number_close(
+            estimate,
+            accuracy,
+            name=f"{call}'s estimate",
+            rtol=1e-12,
+            hint="the estimate is the accuracy on all the rows",
+        )
+        if not low <= estimate <= high:
+            raise CheckFailure(
+                f"{call} gave the interval [{low:.4f}, {high:.4f}], which does not hold the "
+                f"accuracy {estimate:.4f}; low is the {(1 - level) / 2:g} quantile of the "
+                f"resampled accuracies and high the {(1 + level) / 2:g} quantile, and "
+                f"np.percentile takes percents: {50 * (1 - level):g} and {50 * (1 + level):g}"
+            )
+        # The normal approximation: the percentile interval should be close to it.
+        expected = 2 * z * np.sqrt(accuracy * (1 - accuracy) / n)
+        if not 0.75 <= (high - low) / expected <= 1.3:
+            reason = (
+                "each resample must draw n rows with replacement (rng.integers(0, n, size=n)); "
+                "without replacement every resample is the whole data set and the width is 0"
+                if high - low < 0.25 * expected
+                else "np.percentile takes percents: 100 * (1 - level) / 2 and 100 * (1 + level) / 2"
+            )
+            raise CheckFailure(
+                f"{call} gave [{low:.4f}, {high:.4f}], width {high - low:.4f}; an interval at "
+                f"level {level} for an accuracy of {accuracy:.2f} on {n} samples should be "
+                f"about {expected:.4f} wide. Hint: {reason}"
+            )
+        widths[(n, level)] = high - low
+        if (n, level) == (100, 0.95):
+            again = _interval(submission.bootstrap_ci(y_true, y_pred, n_boot, level, 5), call)
+            if again != (estimate, low, high):
+                raise CheckFailure(
+                    f"calling {call} twice gave different intervals; {GLOBAL_RNG_HINT}"
+                )
+        if n == 2500:
+            others = {
+                _interval(submission.bootstrap_ci(y_true, y_pred, n_boot, level, s), call)
+                for s in (6, 7)
+            }
+            if others == {(estimate, low, high)}:
+                raise CheckFailure(f"{call} gave the same interval for seeds 5, 6 and 7")
+    if not widths[(2500, 0.95)] < widths[(100, 0.95)] / 3:
+        raise CheckFailure(
+            f"the 95% interval is {widths[(100, 0.95)]:.4f} wide on 100 samples and "
+            f"{widths[(2500, 0.95)]:.4f} on 2500; with 25 times the data it should be about "
+            "5 times narrower"
+        )

@@ -1,0 +1,417 @@
+"""Checks for the regularization exercise: ridge, lasso, validation curves and early stopping."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+import pytest
+
+from grader.codec import type_name
+from grader.compare import (
+    assert_array_close,
+    assert_array_equal,
+    assert_number_close,
+    expect_array,
+    expect_number,
+)
+from grader.errors import CheckFailure
+
+pytestmark = pytest.mark.exercise("regularization")
+
+# The early-stopping data: with this seed, learning rate and patience the validation loss
+# zigzags (the step is near the stability limit), reaches its early-stopping best at
+# iteration 44, and would reach a lower value much later (near iteration 1000). So stopping
+# too early, too late or not at all each gives a different best iteration.
+STOPPING_SEED = 12
+STOPPING_DEGREE = 8
+STOPPING_LR = 0.67
+STOPPING_MAX_ITER = 2000
+CURVE_SEED = 5  # 20 training points whose validation curve dips in the middle of the grid
+
+
+@functools.lru_cache(maxsize=1)
+def _diabetes() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's bundled diabetes data: X (442, 10), already centred and scaled; y (442,)."""
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    return np.ascontiguousarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
+
+
+def _wave(seed: int, n_train: int = 15, n_val: int = 200) -> tuple[np.ndarray, ...]:
+    """A noisy sine on [-1, 1]: x_train, y_train, x_val, y_val."""
+    gen = np.random.default_rng(seed)
+    x_train = gen.uniform(-1.0, 1.0, n_train)
+    x_val = gen.uniform(-1.0, 1.0, n_val)
+    y_train = np.sin(3.0 * x_train) + 0.3 * gen.standard_normal(n_train)
+    y_val = np.sin(3.0 * x_val) + 0.3 * gen.standard_normal(n_val)
+    return x_train, y_train, x_val, y_val
+
+
+def _linear_data(seed: int, n: int, d: int, offset: float) -> tuple[np.ndarray, np.ndarray]:
+    """Features with mean `offset`, a target with a large intercept, a few zero true weights."""
+    gen = np.random.default_rng(seed)
+    X = gen.standard_normal((n, d)) + offset
+    true_w = gen.uniform(-3.0, 3.0, d)
+    true_w[::3] = 0.0
+    y = X @ true_w + 7.0 + 0.5 * gen.standard_normal(n)
+    return X, y
+
+
+def _pair(result: Any, name: str, d: int) -> tuple[np.ndarray, float]:
+    """A learner's (w, b), checked for type and shape."""
+    if not isinstance(result, tuple | list) or len(result) != 2:
+        raise CheckFailure(f"{name} should return a tuple (w, b), got {type_name(result)}")
+    expect_array(result[0], name=f"{name}'s w", shape=(d,))
+    b = expect_number(result[1], name=f"{name}'s b")
+    return np.asarray(result[0], dtype=np.float64), b
+
+
+def _mse(X: np.ndarray, w: np.ndarray, b: float, y: np.ndarray) -> float:
+    return float(np.mean((X @ w + b - y) ** 2))
+
+
+# ------------------------------------------------------------------------------------ ridge
+
+
+@pytest.mark.points(2)
+def test_ridge_matches_sklearn(submission, seed):
+    """ridge_fit matches scikit-learn's Ridge, with the bias left unpenalised"""
+    from sklearn.linear_model import Ridge
+
+    X, y = _diabetes()
+    X_syn, y_syn = _linear_data(seed, 30, 4, offset=5.0)
+    cases = [("diabetes", X, y, alpha) for alpha in (0.01, 0.1, 1.0, 10.0)]
+    cases.append(("features with mean 5", X_syn, y_syn, 3.0))
+    for label, data, target, alpha in cases:
+        oracle = Ridge(alpha=alpha).fit(data, target)
+        got_w, got_b = _pair(submission.ridge_fit(data, target, alpha), "ridge_fit", data.shape[1])
+        where = f"ridge_fit on {label} with alpha={alpha:g}"
+        assert_number_close(
+            got_b,
+            float(oracle.intercept_),
+            name=f"{where}: b",
+            rtol=1e-7,
+            atol=1e-7,
+            hint="the bias is not penalised: centre X and y, solve for w, then "
+            "b = y_mean - x_mean @ w (a column of ones inside the penalty shrinks b)",
+        )
+        assert_array_close(
+            got_w,
+            oracle.coef_,
+            name=f"{where}: w",
+            rtol=1e-6,
+            atol=1e-6,
+            hint="w = solve(Xc.T @ Xc + alpha * I, Xc.T @ yc) with the centred Xc and yc; "
+            "the objective is a sum (no 1/N) and the penalty is alpha * ||w||^2",
+        )
+
+
+@pytest.mark.points(2)
+def test_ridge_gradient_descent(submission, reference, seed):
+    """ridge_gradient_descent follows the reference's steps and converges to Ridge's solution"""
+    from sklearn.linear_model import Ridge
+
+    X, y = _linear_data(seed, 60, 4, offset=0.0)
+    alpha, lr = 15.0, 0.1
+    for n_iter in (1, 7):
+        got_w, got_b = _pair(
+            submission.ridge_gradient_descent(X, y, alpha, lr, n_iter), "ridge_gradient_descent", 4
+        )
+        want_w, want_b = reference.ridge_gradient_descent(X, y, alpha, lr, n_iter)
+        where = f"ridge_gradient_descent after {n_iter} step{'s' if n_iter > 1 else ''}"
+        hint = (
+            "start from zeros; r = X @ w + b - y; grad_w = (2/N) * (X.T @ r + alpha * w); "
+            "grad_b = (2/N) * r.sum(), with no alpha term"
+        )
+        assert_number_close(got_b, want_b, name=f"{where}: b", rtol=1e-9, atol=1e-12, hint=hint)
+        assert_array_close(got_w, want_w, name=f"{where}: w", rtol=1e-9, atol=1e-12, hint=hint)
+    oracle = Ridge(alpha=alpha).fit(X, y)
+    got_w, got_b = _pair(
+        submission.ridge_gradient_descent(X, y, alpha, lr, 500), "ridge_gradient_descent", 4
+    )
+    where = "ridge_gradient_descent after 500 steps, against Ridge"
+    assert_number_close(
+        got_b,
+        float(oracle.intercept_),
+        name=f"{where}: b",
+        rtol=1e-6,
+        atol=1e-6,
+        hint="at convergence b must equal the unpenalised intercept: is alpha applied to b?",
+    )
+    assert_array_close(got_w, oracle.coef_, name=f"{where}: w", rtol=1e-6, atol=1e-6)
+
+
+# ------------------------------------------------------------------------------------ lasso
+
+
+def test_soft_threshold(submission, reference, seed):
+    """soft_threshold shrinks values towards 0 by the threshold, keeping their sign"""
+    gen = np.random.default_rng(seed)
+    z = np.array([-3.0, -1.0, -0.25, 0.0, 0.25, 1.0, 3.0, -1.5, 1.5])
+    random = gen.normal(0.0, 2.0, (3, 5))
+    for values, threshold in ((z, 1.0), (random, 0.7), (random, 0.0)):
+        got = submission.soft_threshold(values, threshold)
+        assert_array_close(
+            got,
+            reference.soft_threshold(values, threshold),
+            name=f"soft_threshold(z, {threshold:g}) on z of shape {values.shape}",
+            rtol=1e-12,
+            atol=1e-12,
+            hint="sign(z) * max(|z| - t, 0): values in [-t, t] become 0, others move t "
+            "towards 0 and keep their sign",
+        )
+
+
+def _lasso_case(submission, X, y, alpha, n_sweeps, label):
+    """The learner's lasso on one case, with sklearn's answer; both checked for shape."""
+    from sklearn.linear_model import Lasso
+
+    oracle = Lasso(alpha=alpha, tol=1e-12, max_iter=100_000).fit(X, y)
+    got_w, got_b = _pair(submission.lasso_fit(X, y, alpha, n_sweeps), "lasso_fit", X.shape[1])
+    return got_w, got_b, oracle, f"lasso_fit on {label} with alpha={alpha:g}"
+
+
+@pytest.mark.points(2)
+def test_lasso_matches_sklearn(submission, seed):
+    """lasso_fit by coordinate descent matches scikit-learn's Lasso"""
+    X, y = _diabetes()
+    X_syn, y_syn = _linear_data(seed, 50, 6, offset=2.0)
+    cases = [(X, y, alpha, "diabetes") for alpha in (0.05, 0.1, 0.5)]
+    cases.append((X_syn, y_syn, 0.3, "features with mean 2"))
+    hint = (
+        "rho_j = Xc[:, j] @ (r + Xc[:, j] * w[j]) / N and z_j = Xc[:, j] @ Xc[:, j] / N, "
+        "then w[j] = soft_threshold(rho_j, alpha) / z_j; the objective has 1/(2N) in front "
+        "of the squared error, so alpha is compared with quantities divided by N"
+    )
+    for data, target, alpha, label in cases:
+        got_w, got_b, oracle, where = _lasso_case(submission, data, target, alpha, 1000, label)
+        assert_array_close(got_w, oracle.coef_, name=f"{where}: w", rtol=1e-5, atol=1e-4, hint=hint)
+        assert_number_close(
+            got_b,
+            float(oracle.intercept_),
+            name=f"{where}: b",
+            rtol=1e-6,
+            atol=1e-4,
+            hint="b = y_mean - x_mean @ w, with no penalty on b",
+        )
+
+
+def test_lasso_exact_zeros(submission):
+    """with a large alpha, lasso_fit sets weights to exactly 0.0, all of them above alpha_max"""
+    X, y = _diabetes()
+    alpha_max = float(np.abs((X - X.mean(axis=0)).T @ (y - y.mean())).max()) / len(y)
+    for alpha in (1.0, 1.05 * alpha_max):
+        got_w, got_b, oracle, where = _lasso_case(submission, X, y, alpha, 300, "diabetes")
+        dropped = (oracle.coef_ == 0.0).astype(np.int64)
+        assert_array_equal(
+            (got_w == 0.0).astype(np.int64),
+            dropped,
+            name=f"{where}: which weights are exactly 0 (1 = zero)",
+            hint="soft-thresholding returns exactly 0.0 when |rho_j| <= alpha; compare alpha "
+            "with rho_j divided by N, not with the raw sum",
+        )
+        if alpha > alpha_max:
+            assert_number_close(
+                got_b,
+                float(y.mean()),
+                name=f"{where}: b when every weight is 0",
+                rtol=1e-9,
+                hint="with w = 0 the best bias is the mean of y",
+            )
+
+
+# ---------------------------------------------------------------------- under- and overfitting
+
+
+def test_polynomial_features(submission, reference, seed):
+    """polynomial_features gives the columns x, x^2, ..., x^degree"""
+    x = np.random.default_rng(seed).uniform(-2.0, 2.0, 7)
+    for degree in (1, 4):
+        assert_array_close(
+            submission.polynomial_features(x, degree),
+            reference.polynomial_features(x, degree),
+            name=f"polynomial_features(x, {degree}) for x of shape (7,)",
+            rtol=1e-12,
+            hint="column k holds x ** (k + 1): no column of ones (the bias is fitted apart)",
+        )
+
+
+def _oracle_curve(x_train, y_train, x_val, y_val, degree, alphas):
+    """Training and validation MSE from scikit-learn's PolynomialFeatures and Ridge."""
+    from sklearn.linear_model import Ridge
+    from sklearn.preprocessing import PolynomialFeatures
+
+    expand = PolynomialFeatures(degree, include_bias=False)
+    P_train, P_val = expand.fit_transform(x_train[:, None]), expand.transform(x_val[:, None])
+    train, val = [], []
+    for alpha in alphas:
+        model = Ridge(alpha=float(alpha)).fit(P_train, y_train)
+        train.append(np.mean((model.predict(P_train) - y_train) ** 2))
+        val.append(np.mean((model.predict(P_val) - y_val) ** 2))
+    return np.array(train), np.array(val)
+
+
+def _curve(submission, data, degree, alphas):
+    result = submission.validation_curve(*data, degree, alphas)
+    if not isinstance(result, tuple | list) or len(result) != 2:
+        raise CheckFailure(
+            f"validation_curve should return a tuple (train_mse, val_mse), got {type_name(result)}"
+        )
+    for label, errors in zip(("train_mse", "val_mse"), result, strict=True):
+        expect_array(errors, name=f"validation_curve's {label}", shape=alphas.shape)
+    return result
+
+
+def test_validation_curve_matches(submission, seed):
+    """validation_curve gives the training and validation MSE of ridge for every alpha"""
+    data = _wave(seed, n_train=15, n_val=100)
+    alphas = 10.0 ** np.arange(-4, 3)
+    train, val = _curve(submission, data, 9, alphas)
+    want_train, want_val = _oracle_curve(*data, 9, alphas)
+    for label, got, want in (("train_mse", train, want_train), ("val_mse", val, want_val)):
+        assert_array_close(
+            got,
+            want,
+            name=f"validation_curve's {label} (degree 9, alphas 1e-4 ... 1e2)",
+            rtol=1e-6,
+            atol=1e-9,
+            hint="for each alpha in order: ridge_fit on the training features, then "
+            "mean((X @ w + b - y) ** 2) on the training and on the validation set",
+        )
+
+
+def test_validation_curve_u_shape(submission):
+    """the curve shows underfitting and overfitting: training error rises, validation dips"""
+    data = _wave(CURVE_SEED, n_train=20)
+    alphas = 10.0 ** np.arange(-6, 3)
+    train, val = _curve(submission, data, 12, alphas)
+    want_train, want_val = _oracle_curve(*data, 12, alphas)
+    train, val = np.asarray(train, dtype=np.float64), np.asarray(val, dtype=np.float64)
+    labels = [f"{alpha:g}" for alpha in alphas]
+    if not np.all(np.diff(train) > 0):
+        step = int(np.argmin(np.diff(train)))
+        raise CheckFailure(
+            f"validation_curve's train_mse should rise with alpha (a stronger penalty fits the "
+            f"training data less closely), but it goes from {train[step]:.4g} at alpha="
+            f"{labels[step]} to {train[step + 1]:.4g} at alpha={labels[step + 1]}"
+        )
+    best = int(np.argmin(val))
+    if best in (0, len(alphas) - 1):
+        raise CheckFailure(
+            f"validation_curve's val_mse is lowest at the end of the grid (alpha={labels[best]}); "
+            "on this data a tiny alpha overfits the 20 points and a huge one underfits, so the "
+            "validation error should be lowest in between"
+        )
+    for label, got, want in (("train_mse", train, want_train), ("val_mse", val, want_val)):
+        assert_array_close(
+            got, want, name=f"validation_curve's {label} (degree 12)", rtol=1e-5, atol=1e-9
+        )
+
+
+# --------------------------------------------------------------------------- early stopping
+
+
+def _descent_path(X_train, y_train, X_val, y_val, lr, n_iter):
+    """Trusted gradient descent on the training MSE: the weights and validation MSE per step."""
+    n = len(y_train)
+    w, b = np.zeros(X_train.shape[1]), 0.0
+    path, val = [], []
+    for _ in range(n_iter):
+        residual = X_train @ w + b - y_train
+        w = w - lr * (2.0 / n) * (X_train.T @ residual)
+        b = b - lr * (2.0 / n) * residual.sum()
+        path.append((w, float(b)))
+        val.append(_mse(X_val, w, b, y_val))
+    return path, np.array(val)
+
+
+def _stopping_point(val: np.ndarray, patience: int) -> tuple[int, int]:
+    """(best iteration, stopping iteration), both counted from 1, for a validation curve."""
+    best, best_iter, waited = np.inf, 0, 0
+    for t, loss in enumerate(val, start=1):
+        if loss < best:
+            best, best_iter, waited = loss, t, 0
+        else:
+            waited += 1
+            if waited >= patience:
+                return best_iter, t
+    return best_iter, len(val)
+
+
+def _early_result(result: Any, d: int) -> tuple[np.ndarray, float, int]:
+    if not isinstance(result, tuple | list) or len(result) != 3:
+        raise CheckFailure(
+            f"fit_early_stopping should return a tuple (w, b, best_iter), got {type_name(result)}"
+        )
+    expect_array(result[0], name="fit_early_stopping's w", shape=(d,))
+    b = expect_number(result[1], name="fit_early_stopping's b")
+    if type(result[2]) is not int:
+        raise CheckFailure(
+            f"fit_early_stopping's best_iter should be a Python int, got {type_name(result[2])}"
+        )
+    return np.asarray(result[0], dtype=np.float64), b, result[2]
+
+
+@pytest.mark.points(2)
+def test_early_stopping(submission, reference, metrics):
+    """fit_early_stopping returns the weights of the best validation iteration, stopping on time"""
+    x_train, y_train, x_val, y_val = _wave(STOPPING_SEED)
+    P_train = reference.polynomial_features(x_train, STOPPING_DEGREE)
+    P_val = reference.polynomial_features(x_val, STOPPING_DEGREE)
+    lr, max_iter = STOPPING_LR, STOPPING_MAX_ITER
+    path, val = _descent_path(P_train, y_train, P_val, y_val, lr, max_iter)
+    overall = int(np.argmin(val)) + 1
+    for patience in (10, 20):
+        best_iter, stop_iter = _stopping_point(val, patience)
+        if not best_iter < stop_iter < overall:
+            raise RuntimeError("the early-stopping data no longer has the shape this check needs")
+        call = f"fit_early_stopping(..., lr={lr}, max_iter={max_iter}, patience={patience})"
+        result = submission.call_logged(
+            "fit_early_stopping",
+            P_train,
+            y_train,
+            P_val,
+            y_val,
+            lr,
+            max_iter,
+            patience,
+            log=metrics.emit,
+            timeout=30,
+        )
+        got_w, got_b, got_iter = _early_result(result, P_train.shape[1])
+        if not 1 <= got_iter <= max_iter:
+            raise CheckFailure(f"{call} returned best_iter={got_iter}, outside 1..{max_iter}")
+        got_val = _mse(P_val, got_w, got_b, y_val)
+        claimed = val[got_iter - 1]
+        if not np.isclose(got_val, claimed, rtol=1e-6, atol=0.0):
+            later = np.flatnonzero(np.isclose(val, got_val, rtol=1e-6, atol=0.0)) + 1
+            origin = f" (those of iteration {later[0]})" if later.size else ""
+            raise CheckFailure(
+                f"{call}: the returned weights{origin} have validation MSE {got_val:.6g}, but "
+                f"iteration best_iter={got_iter} had {claimed:.6g}. Keep a copy of w and b "
+                "(w.copy()) whenever the validation loss improves, and return that copy, not "
+                "the weights of the last iteration"
+            )
+        if got_iter < best_iter:
+            raise CheckFailure(
+                f"{call} stopped too early: best_iter={got_iter}, but the validation loss "
+                f"improved again at iteration {best_iter} before {patience} iterations in a row "
+                "went without improvement. Reset the count to 0 on every improvement"
+            )
+        if got_iter > stop_iter:
+            raise CheckFailure(
+                f"{call} did not stop in time: best_iter={got_iter}, but after iteration "
+                f"{best_iter} the validation loss did not improve for {patience} iterations, so "
+                f"training should have stopped at iteration {stop_iter}"
+            )
+        if got_iter != best_iter:
+            raise CheckFailure(
+                f"{call} returned best_iter={got_iter}, expected {best_iter}: count iterations "
+                "from 1 (after the first step) and improve only on a strictly lower loss"
+            )
+        want_w, want_b = path[best_iter - 1]
+        assert_array_close(got_w, want_w, name=f"{call}: w", rtol=1e-6, atol=1e-9)
+        assert_number_close(got_b, want_b, name=f"{call}: b", rtol=1e-6, atol=1e-9)
