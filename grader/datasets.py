@@ -10,9 +10,12 @@ check can compare a learner's training run with the reference one step by step.
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import torch
+
+if TYPE_CHECKING:  # pandas loads only when the penguins are needed
+    import pandas as pd
 
 LOGIC_INPUTS: tuple[tuple[int, int], ...] = ((0, 0), (0, 1), (1, 0), (1, 1))
 LOGIC_OUTPUTS: dict[str, tuple[int, int, int, int]] = {

@@ -7,6 +7,7 @@ marker, so it never changes how other test suites run.
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +25,8 @@ _OPTIONS = [
     ("events", "write the JSON-lines event stream to this file, or fd:N", None),
     ("timeout", "seconds one call into the learner's code may take", "10"),
     ("memory-mb", "memory limit of the submission worker, in MiB", "4096"),
+    ("isolation", "how submission workers are isolated: process, or bwrap (Linux)", "process"),
+    ("record", "record each reference call and its result in this folder (for releases)", None),
 ]
 
 
@@ -75,6 +78,28 @@ def pytest_collection_modifyitems(
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
     run.collected([item for item in items if item.get_closest_marker("exercise")])
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    # Checks live one module per exercise (test_<id>.py). A run that selects exercises does not
+    # import the other modules: their imports (scikit-learn, ...) cost seconds per run.
+    run = config.stash.get(RUN, None)
+    if run is None or not run.wanted or not collection_path.name.startswith("test_"):
+        return None
+    exercise_id = collection_path.stem.removeprefix("test_")
+    try:
+        known = exercise_id in run.catalog.ids
+    except Exception:  # noqa: BLE001 - a broken catalog is reported when checks need it
+        return None
+    return True if known and exercise_id not in run.wanted else None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # A check without a `device` (a NumPy exercise) computes on the CPU: a cuda-only run skips it.
+    run = item.config.stash[RUN]
+    uses_device = "device" in getattr(item, "fixturenames", ())
+    if item.get_closest_marker("exercise") and not uses_device and "cpu" not in run.devices:
+        pytest.skip("this check runs on the CPU only, and this run asked for cuda only")
 
 
 class _CollectErrors:
@@ -131,7 +156,10 @@ def submission(request: pytest.FixtureRequest, exercise: Any) -> Any:
 
 @pytest.fixture
 def reference(request: pytest.FixtureRequest, exercise: Any) -> Any:
-    """The reference solution module, loaded in this trusted process."""
+    """The reference solution module, loaded in this trusted process.
+
+    While recording for a release it records each call; in a release it replays them.
+    """
     return _run(request).reference(exercise)
 
 
@@ -151,7 +179,10 @@ def seed(request: pytest.FixtureRequest) -> int:
     """A per-check seed derived from the run's seed; secret seeds give hidden inputs."""
     node = request.node
     name = getattr(node, "originalname", node.name)
-    text = f"{_run(request).seed}/{node.module.__name__}/{name}"
+    # Named by file, not by import path: a release's copy of the checks must draw the same inputs.
+    # The prefix keeps the inputs checks have always drawn from grader/checks.
+    module = f"grader.checks.{Path(node.module.__file__).stem}"
+    text = f"{_run(request).seed}/{module}/{name}"
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")
 
 

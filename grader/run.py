@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 
-from grader import formats
+from grader import formats, replay
 from grader.events import SCHEMA as EVENTS_SCHEMA
 from grader.events import EventWriter, finite
 from grader.report import CheckResult, ExerciseResult, Report
 from grader.sandbox.host import Limits
+from grader.sandbox.isolation import ISOLATIONS
 from grader.submission import Submission, WorkerPool
 from mllab.catalog import Catalog, Exercise, load_catalog
 from mllab.paths import course_dirs
@@ -45,6 +46,14 @@ class GradingRun:
         except ValueError:
             raise pytest.UsageError("--mllab-seed must be a whole number") from None
         self.seed_kind = "public" if self.seed == PUBLIC_SEED else "secret"
+        self.isolation = str(option(config, "isolation"))
+        if self.isolation not in ISOLATIONS:
+            raise pytest.UsageError(f"--mllab-isolation must be one of {', '.join(ISOLATIONS)}")
+        record = option(config, "record")
+        self.record_to = Path(record).resolve() if record else None
+        if self.record_to is not None and self.seed != PUBLIC_SEED:
+            raise pytest.UsageError("--mllab-record records the public seed's calls only")
+        self.recordings: dict[str, replay.Recording] = {}
         wanted = option(config, "exercise") or []
         wanted = [wanted] if isinstance(wanted, str) else wanted
         self.wanted = {
@@ -89,6 +98,7 @@ class GradingRun:
                 call_timeout=float(self.option(self.config, "timeout")),
                 memory_mb=int(self.option(self.config, "memory-mb")),
                 blocked_folders=(str(self.dirs.solutions),),
+                isolation=self.isolation,
             )
             self._pool = WorkerPool(Path(workspace).resolve(), limits)
         return self._pool
@@ -96,7 +106,17 @@ class GradingRun:
     def submission(self, exercise: Exercise) -> Submission:
         return Submission(self.pool, exercise.id, exercise.path)
 
-    def reference(self, exercise: Exercise) -> types.ModuleType:
+    def reference(self, exercise: Exercise) -> Any:
+        """The reference module; a recording proxy for a release, a replay inside a release."""
+        if self.record_to is not None:
+            recording = self.recordings.setdefault(exercise.id, replay.Recording(exercise.id))
+            return replay.RecordingReference(self._reference_module(exercise), recording)
+        solution = self.dirs.solutions / exercise.path
+        if not solution.is_file() and self.dirs.replay.is_dir():
+            return replay.open_replay(self.dirs.replay, exercise.id, self.seed == PUBLIC_SEED)
+        return self._reference_module(exercise)
+
+    def _reference_module(self, exercise: Exercise) -> types.ModuleType:
         if exercise.id not in self._references:
             path = self.dirs.solutions / exercise.path
             if not path.is_file():
@@ -196,6 +216,11 @@ class GradingRun:
     def finish(self) -> None:
         if self._pool is not None:
             self._pool.close()
+        if self.record_to is not None:
+            import torch
+
+            for recording in self.recordings.values():
+                recording.save(self.record_to, torch.__version__)
         if not self.active:
             self.events.close()
             return

@@ -1,8 +1,10 @@
-"""The `mllab` command line: check, list, hint, doctor, init and the authors' `dev check`."""
+"""The `mllab` command line: check, list, hint, doctor, init, the authors' `dev check`, and the
+instructors' `grade`, `grade-merge` and `release`."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -10,7 +12,7 @@ from rich.console import Console
 
 from mllab import __version__
 from mllab.catalog import Catalog, CatalogError, load_catalog
-from mllab.paths import course_dirs
+from mllab.paths import COURSE_ENV, CourseNotFound, course_dirs
 
 EPILOG = """\
 Start here:
@@ -18,6 +20,10 @@ Start here:
   cd my-course && mllab     see the course and where you are
   mllab check perceptron    run one exercise's checks (exit 0 only if all pass)
   mllab check --all --format json --output report.json
+
+Instructors (see docs/instructors.md):
+  mllab grade submissions/* --seed SECRET --out graded    grade a class into a gradebook
+  mllab release student-repo                              a student repository without solutions
 """
 
 
@@ -33,6 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"mllab {__version__}")
+    parser.add_argument(
+        "--course",
+        metavar="DIR",
+        help="the course folder (exercises/, solutions/, checks/); default: a release's course/ "
+        "folder here or above, else the course mllab ships (also: MLLAB_COURSE)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     check = commands.add_parser("check", help="run the checks of exercises and report the result")
@@ -76,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     dev_check.add_argument(
         "ids", nargs="*", metavar="ID", help="exercises to check (default: all of them)"
     )
+    from mllab.commands.options import add_instructor_commands
+
+    add_instructor_commands(commands)
     return parser
 
 
@@ -93,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
         Console(markup=False, highlight=False),
         Console(stderr=True, markup=False, highlight=False),
     )
+    if args.course:
+        # The environment carries the choice to the grader process as well.
+        os.environ[COURSE_ENV] = str(Path(args.course).expanduser().resolve())
     try:
         if args.command == "check":
             from mllab.commands.check import run_check
@@ -118,6 +136,18 @@ def main(argv: list[str] | None = None) -> int:
             from mllab.commands.devcheck import run_dev_check
 
             return run_dev_check(load_course(), out, args.ids)
+        if args.command == "grade":
+            from mllab.commands.grade import run_grade
+
+            return run_grade(args, load_course(), out, err)
+        if args.command == "grade-merge":
+            from mllab.commands.grade import run_merge
+
+            return run_merge(args, out)
+        if args.command == "release":
+            from mllab.commands.release import run_release
+
+            return run_release(args, load_course(), out, err)
         if sys.stdin.isatty() and sys.stdout.isatty():
             from mllab.app import MllabApp
 
@@ -126,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         from mllab.commands.browse import run_welcome
 
         return run_welcome(load_course(), out)
-    except UsageError as exc:
+    except (UsageError, CourseNotFound) as exc:
         err.print(f"mllab: {exc}", soft_wrap=True)
         return 2
     except KeyboardInterrupt:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.report import Report, ReportError
-from mllab.paths import CourseDirs, course_dirs
+from mllab.paths import COURSE_ENV, CourseDirs, course_dirs, grader_dir
 
 Event = dict[str, Any]
 
@@ -29,6 +30,8 @@ class RunRequest:
     seed: int | None = None
     timeout: float | None = None
     memory_mb: int | None = None
+    # More grader options (--mllab-isolation, --mllab-record) for batch grading and releases.
+    extra_args: tuple[str, ...] = ()
 
 
 class GraderFailed(RuntimeError):
@@ -62,7 +65,11 @@ class GraderRun:
         if request.memory_mb is not None:
             command.append(f"--mllab-memory-mb={request.memory_mb}")
         command += [f"--mllab-exercise={exercise}" for exercise in request.exercises]
-        return command
+        if not (self.dirs.checks / "pytest.ini").is_file():
+            # A course's own checks folder still runs under the grader's pytest settings.
+            default_ini = grader_dir() / "checks" / "pytest.ini"
+            command += ["-c", str(default_ini), "--rootdir", str(self.dirs.checks)]
+        return command + list(request.extra_args)
 
     def events(self) -> Any:
         """Start the grader and yield each event as a dict, ending with run_finished."""
@@ -70,6 +77,8 @@ class GraderRun:
         log = tempfile.TemporaryFile()
         env = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONDONTWRITEBYTECODE="1")
         env.pop("PYTEST_ADDOPTS", None)
+        # The grader finds the same course as this process, whatever folder it runs in.
+        env[COURSE_ENV] = str(self.dirs.root)
         try:
             self.process = subprocess.Popen(
                 self.command(write_fd),
@@ -101,6 +110,9 @@ class GraderRun:
             # Ctrl-C, or a reader that stops early: the grader (own session) must not outlive us.
             if not finished:
                 self._kill()
+                # Reap it now: mllab may be about to exit, and the grader must be gone by then.
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.process.wait(timeout=5)
         code = self.process.wait()
         if self.cancelled:
             return

@@ -49,9 +49,7 @@ def grade(workspace: Path, *extra: str, exercise: str = "perceptron") -> Graded:
     return Graded(result.returncode, json.loads(result.stdout), result.stderr)
 
 
-def workspace_with(
-    tmp_path: Path, source: str, relative: str = "perceptron/perceptron.py"
-) -> Path:
+def workspace_with(tmp_path: Path, source: str, relative: str = "perceptron/perceptron.py") -> Path:
     """A workspace whose file at `relative` (by default the perceptron's) holds `source`."""
     target = tmp_path / "ws" / relative
     target.parent.mkdir(parents=True)

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from grading import REPO
 
+from mllab.catalog import load_catalog
+
 pytest.importorskip("hatchling")
 
 
@@ -28,11 +30,14 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_wheel_ships_the_course_and_checks(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    for exercise in ("perceptron/perceptron.py", "perceptron/lesson.md", "catalog.toml"):
-        assert f"mllab/_course/exercises/{exercise}" in names
-    assert "mllab/_course/solutions/perceptron/perceptron.py" in names
-    assert "grader/checks/test_perceptron.py" in names
+    assert "mllab/_course/exercises/catalog.toml" in names
+    for exercise in load_catalog(REPO / "exercises" / "catalog.toml").exercises:
+        assert f"mllab/_course/exercises/{exercise.path}" in names
+        assert f"mllab/_course/exercises/{exercise.lesson}" in names
+        assert f"mllab/_course/solutions/{exercise.path}" in names
+        assert f"grader/checks/test_{exercise.id}.py" in names
     assert "grader/checks/pytest.ini" in names
+    assert "mllab/styles/app.tcss" in names
     entry_points = zipfile.ZipFile(wheel).read("mllab-0.1.0.dist-info/entry_points.txt").decode()
     assert "mllab = mllab.cli:main" in entry_points and "mllab = grader.plugin" in entry_points
 
@@ -49,7 +54,9 @@ def test_installed_wheel_grades_its_bundled_solutions(wheel: Path, tmp_path: Pat
     )  # fmt: skip
     assert result.stdout.strip() == str(site / "mllab" / "_course" / "exercises")
     graded = subprocess.run(
-        [sys.executable, "-m", "mllab", "check", "--all", "--workspace", str(bundled),
+        # Two exercises (the test above shows every one is bundled): penguins and digits data.
+        [sys.executable, "-m", "mllab", "check", "perceptron", "training_loop",
+         "--workspace", str(bundled),
          "--device", "cpu", "--format", "json"],
         capture_output=True, text=True, env=env, timeout=240, cwd=tmp_path,
     )  # fmt: skip

@@ -77,7 +77,11 @@ def _close_number(got: Any, expected: float, name: str, mistakes: dict[str, floa
 
 def _renamed(metrics: Any, label: str) -> Callable[[str, float, int | None], None]:
     """A log function that shows the learner's curves under names that say which run it is."""
-    return lambda name, value, step=None: metrics.emit(f"{name} ({label})", value, step)
+
+    def log(name: str, value: float, step: int | None = None) -> None:
+        metrics.emit(f"{name} ({label})", value, step)
+
+    return log
 
 
 def _reference_fit(reference: Any, X: np.ndarray, y: np.ndarray, n_iter: int, lr: float):

@@ -81,7 +81,10 @@ def _iris_pair() -> tuple[np.ndarray, np.ndarray]:
 @functools.lru_cache(maxsize=3)
 def _oracle(name: str) -> LogisticRegression:
     """scikit-learn's unpenalized logistic regression (C = inf), solved to a tight tolerance."""
-    X, y = {"iris": _iris_pair, "adelie": _adelie, "species": _penguins}[name]()
+    loaders: dict[str, Callable[[], tuple[np.ndarray, np.ndarray]]] = {
+        "iris": _iris_pair, "adelie": _adelie, "species": _penguins,
+    }  # fmt: skip
+    X, y = loaders[name]()
     return LogisticRegression(C=np.inf, tol=1e-10, max_iter=10_000).fit(X, y)
 
 
@@ -103,7 +106,11 @@ def _ratio(got: np.ndarray, want: np.ndarray) -> float:
 
 def _renamed(metrics: Any, label: str) -> Callable[[str, float, int | None], None]:
     """A log function that shows the learner's curves under names that say which run it is."""
-    return lambda name, value, step=None: metrics.emit(f"{name} ({label})", value, step)
+
+    def log(name: str, value: float, step: int | None = None) -> None:
+        metrics.emit(f"{name} ({label})", value, step)
+
+    return log
 
 
 def _reference_nll(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> float:

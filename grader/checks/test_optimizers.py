@@ -21,7 +21,7 @@ STEPS = 100
 SHAPES = {"weight": (3, 4), "bias": (3,)}
 # float64 runs of the same formulas agree to ~1e-15; 1e-7 leaves room for a different but
 # equivalent order of operations, and is far below what any mistake in a formula gives.
-TRAJECTORY_TOL = {"rtol": 1e-7, "atol": 1e-10}
+TRAJECTORY_TOL: dict[str, Any] = {"rtol": 1e-7, "atol": 1e-10}
 F32_TOL = {"rtol": 1e-5, "atol": 1e-6}
 
 Tensors = dict[str, torch.Tensor]
@@ -112,7 +112,7 @@ def _step(submission, function: str, params: Tensors, grads: Tensors, state: Any
 def _follow(submission, function: str, hyper: dict, optimizer, start, grad_fn, label: str):
     """Run the learner's steps next to torch's for STEPS steps; fail at the first difference."""
     expected = _torch_run(optimizer, start, grad_fn, STEPS)
-    params, state = start, {}
+    params, state = start, dict[str, Any]()
     for step, want in enumerate(expected, start=1):
         params, state = _step(submission, function, params, grad_fn(params), state, **hyper)
         for name in SHAPES:
@@ -270,7 +270,7 @@ def test_inputs_unchanged(submission, device, rng):
         ("adam_step", {"lr": 0.05, "weight_decay": 0.01}),
     )
     for function, hyper in calls:
-        params, state = start, {}
+        params, state = start, dict[str, Any]()
         # Three steps: from the second on, the state holds tensors that could be modified.
         for _ in range(3):
             grads = grad_fn(params)

@@ -24,7 +24,7 @@ from typing import Any, NoReturn
 
 from grader import codec
 from grader.errors import SubmissionError
-from grader.sandbox import protocol
+from grader.sandbox import isolation, protocol
 from grader.sandbox.output import CappedOutput
 
 BLOCKED_NAMES = ["mllab", "grader", "solutions", "exercises", "tests"]
@@ -42,6 +42,8 @@ class Limits:
     threads: int = 1
     output_cap: int = 16_384
     blocked_folders: tuple[str, ...] = field(default_factory=tuple)
+    isolation: str = "process"  # or "bwrap": see grader/sandbox/isolation.py
+    disk_mb: int = 256  # the scratch folder's size under bwrap
 
 
 def _widen(fd: int) -> None:
@@ -125,9 +127,15 @@ class Worker:
             "blocked_names": BLOCKED_NAMES,
             "blocked_folders": list(self.limits.blocked_folders),
         }
+        command = [sys.executable, "-I", "-m", "grader.sandbox.worker", json.dumps(config)]
+        if self.limits.isolation == "bwrap":
+            command = isolation.bwrap_command(
+                command, self.scratch, self.relative, self.limits.blocked_folders,
+                self.limits.disk_mb,
+            )  # fmt: skip
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-I", "-m", "grader.sandbox.worker", json.dumps(config)],
+                command,
                 stdin=subprocess.DEVNULL,
                 stdout=out_w,
                 stderr=out_w,
@@ -349,6 +357,8 @@ class Worker:
             code: int | None = self.process.wait(timeout=2)
         except subprocess.TimeoutExpired:
             code = None
+        if code is not None and self.limits.isolation == "bwrap":
+            code = isolation.signal_exit(code)
         where = self._where(phase)
         if phase == "starting":
             # Nothing of the learner's has run yet: this is the grader's own problem.

@@ -1,0 +1,124 @@
+"""The command-line options of the instructors' commands: grade, grade-merge and release."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+GRADE_EPILOG = """\
+A submission is a folder or a .zip file per student; its name is the student id. Writes, in OUT:
+  gradebook.csv            a row per student: status, a score per exercise, total, message
+  students/ID/results.json Gradescope results; feedback.txt, the same as text; record.json
+  junit.xml, checks.csv    the class as JUnit XML; pass rates per check, failed most first
+  summary.txt              the summary printed at the end
+Exit status: 0 when every submission was graded, 1 when some could not be (error rows).
+
+Examples:
+  mllab grade submissions/*.zip --seed 8812 --isolation bwrap --out graded
+  mllab grade submissions/* --seed 8812 --out graded --resume     after an interruption
+  mllab grade submissions/* --seed 8812 --shard 3/10 --out part3  one task of a job array
+  mllab grade-merge part* --out graded
+"""
+
+RELEASE_EPILOG = """\
+Writes a student repository: the stubs and lessons, a course/ folder with the checks and the
+reference results recorded for the public seed (never the solutions), a GitHub Actions workflow
+that runs `mllab check --all`, a requirements.txt and a README. See docs/instructors.md.
+"""
+
+
+def _formatted(commands: Any, name: str, help_text: str, epilog: str) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name,
+        help=help_text,
+        description=help_text,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return parser
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text}")
+    return value
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text}")
+    return value
+
+
+def add_instructor_commands(commands: Any) -> None:
+    grade = _formatted(commands, "grade", "grade a class of submissions", GRADE_EPILOG)
+    grade.add_argument(
+        "submissions",
+        nargs="+",
+        metavar="SUBMISSION",
+        help="a student's folder or .zip file; its name is the student id",
+    )
+    grade.add_argument("--out", required=True, metavar="DIR", help="folder for the results")
+    grade.add_argument(
+        "--exercise",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="grade only this exercise (repeatable; default: every exercise in the course)",
+    )
+    grade.add_argument("--seed", type=int, help="secret seed for the inputs (default: public)")
+    grade.add_argument(
+        "--jobs", type=_count, metavar="N", help="submissions graded at once (default: the cores)"
+    )
+    grade.add_argument(
+        "--timeout",
+        type=_positive,
+        metavar="SECONDS",
+        help="seconds one call into a submission may take (10)",
+    )
+    grade.add_argument(
+        "--max-time",
+        type=_positive,
+        default=1800.0,
+        metavar="SECONDS",
+        help="seconds one submission may take in all (1800)",
+    )
+    grade.add_argument("--device", choices=["cpu", "cuda", "all"], default="cpu")
+    grade.add_argument(
+        "--isolation",
+        choices=["process", "bwrap"],
+        default="process",
+        help="process: the sandboxed worker alone; bwrap (Linux): also no network, own PID "
+        "namespace, read-only files but a scratch folder. Never falls back silently",
+    )
+    grade.add_argument(
+        "--resume", action="store_true", help="continue an interrupted batch in the same OUT"
+    )
+    grade.add_argument(
+        "--shard", metavar="K/N", help="grade only the K-th of N parts (for job arrays)"
+    )
+
+    merge = _formatted(
+        commands, "grade-merge", "merge the OUT folders of `mllab grade --shard`", GRADE_EPILOG
+    )
+    merge.add_argument(
+        "shards", nargs="+", metavar="SHARD_DIR", help="an --out folder of one shard"
+    )
+    merge.add_argument("--out", required=True, metavar="DIR", help="folder for the whole class")
+
+    release = _formatted(
+        commands, "release", "write a student repository without the solutions", RELEASE_EPILOG
+    )
+    release.add_argument("dir", metavar="OUT", help="a new folder for the student repository")
+    release.add_argument(
+        "--exercise",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="release only this exercise (repeatable; default: the whole course)",
+    )
+    release.add_argument(
+        "--requirement", metavar="SPEC", help="how students install mllab (default: mllab==VERSION)"
+    )

@@ -1,0 +1,1 @@
+"""Student releases: a repository with stubs, lessons, checks and recorded reference results."""

@@ -1,0 +1,130 @@
+"""Builds a student release: records the reference results, then writes the repository.
+
+Layout of OUT:
+  <exercise paths>, lessons    the learner's files (OUT is the workspace; `.mllab/` marks it)
+  course/exercises/            catalog.toml, pristine stubs and lessons
+  course/checks/               the check modules of the released exercises
+  course/replay/<id>.json      reference results recorded for the public seed
+  course/release.json          what was released, and with which mllab
+  .github/workflows/mllab.yml  CI: `mllab check --all`
+  requirements.txt, README.md
+The installed mllab finds `course/` from any folder inside OUT (see mllab/paths.py).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+from grader.report import ERROR, FAILED, Report
+from mllab import __version__
+from mllab.catalog import Catalog
+from mllab.paths import RELEASE_FOLDER, CourseDirs, grader_dir
+from mllab.release import templates
+from mllab.release.catalog_toml import write_catalog
+from mllab.runner import GraderRun, RunRequest
+
+
+class ReleaseError(RuntimeError):
+    """The release cannot be built; the message says what to fix."""
+
+
+def record(dirs: CourseDirs, ids: list[str], folder: Path) -> Report:
+    """Grade the reference solutions on the public seed, recording every reference call."""
+    request = RunRequest(
+        workspace=dirs.solutions,
+        exercises=tuple(ids),
+        device="cpu",
+        extra_args=(f"--mllab-record={folder}",),
+    )
+    report = GraderRun(request, dirs).run()
+    broken = [
+        f"{exercise.id}: {check.name}: {check.message.splitlines()[0] if check.message else ''}"
+        for exercise in report.exercises
+        for check in exercise.checks
+        if check.outcome in (FAILED, ERROR)
+    ]
+    missing = sorted(set(ids) - {exercise.id for exercise in report.exercises})
+    if broken or missing or report.errors:
+        details = broken + [f"{i}: no checks ran" for i in missing] + list(report.errors)
+        raise ReleaseError(
+            "the reference solutions do not pass their own checks, so nothing can be recorded "
+            "(run `mllab dev check`):\n  " + "\n  ".join(details)
+        )
+    return report
+
+
+def _copy(source: Path, destination: Path) -> None:
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, destination)
+
+
+def _checks(dirs: CourseDirs, ids: list[str], target: Path) -> None:
+    for path in sorted(dirs.checks.iterdir()):
+        is_check = path.name.startswith("test_")
+        if path.is_file() and (path.name in {f"test_{i}.py" for i in ids} or not is_check):
+            _copy(path, target / path.name)
+    if not (target / "pytest.ini").is_file():
+        # The checks run under the grader's own pytest settings, whichever mllab runs them.
+        _copy(grader_dir() / "checks" / "pytest.ini", target / "pytest.ini")
+
+
+def write_release(out: Path, catalog: Catalog, dirs: CourseDirs, ids: list[str],
+                  replay: Path, requirement: str) -> None:  # fmt: skip
+    course = out / RELEASE_FOLDER
+    exercises = [catalog.get(i) for i in ids]
+    for exercise in exercises:
+        for relative in (exercise.path, exercise.lesson):
+            _copy(dirs.exercises / relative, out / relative)
+            _copy(dirs.exercises / relative, course / "exercises" / relative)
+    write_catalog(catalog, ids, course / "exercises" / "catalog.toml")
+    _checks(dirs, ids, course / "checks")
+    shutil.copytree(replay, course / "replay")
+    info = {
+        "schema": "mllab-release/1",
+        "mllab": __version__,
+        "exercises": ids,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+    (course / "release.json").write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
+    _copy_text(out / ".github" / "workflows" / "mllab.yml", templates.WORKFLOW)
+    _copy_text(out / "requirements.txt", requirement + "\n")
+    listing = "\n".join(f"- `{e.path}`: {e.title} ({e.lesson})" for e in exercises)
+    _copy_text(out / "README.md", templates.README.format(title=catalog.title, exercises=listing))
+    _copy_text(out / ".gitignore", templates.GITIGNORE)
+    _copy_text(out / ".mllab" / ".gitignore", templates.STATE_GITIGNORE)
+
+
+def _copy_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def leaked_solutions(out: Path, dirs: CourseDirs) -> list[str]:
+    """Files of the release that are byte for byte a reference solution (there must be none)."""
+    solutions = {p.read_bytes() for p in dirs.solutions.rglob("*.py") if p.is_file()} - {b""}
+    return [
+        str(path.relative_to(out))
+        for path in sorted(out.rglob("*"))
+        if path.is_file() and path.read_bytes() in solutions
+    ]
+
+
+def build(
+    out: Path, catalog: Catalog, dirs: CourseDirs, ids: list[str], requirement: str
+) -> Report:
+    """Record, then write the release into `out` (which must not exist, or be empty)."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ReleaseError(f"{out} already exists and is not an empty folder; choose a new one")
+    with tempfile.TemporaryDirectory(prefix="mllab-release-") as scratch:
+        replay = Path(scratch, "replay")
+        report = record(dirs, ids, replay)
+        write_release(out, catalog, dirs, ids, replay, requirement)
+    leaked = leaked_solutions(out, dirs)
+    if leaked:
+        shutil.rmtree(out)
+        raise ReleaseError(f"the release would hold reference solutions: {', '.join(leaked)}")
+    return report

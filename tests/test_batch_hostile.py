@@ -1,0 +1,251 @@
+"""Hostile submissions graded in one batch beside an honest one, which still gets full marks.
+
+Two batches for the perceptron, two submissions at a time: one with the default process isolation,
+one under bubblewrap (skipped, with the reason, where bwrap cannot run). Each hostile submission's
+expected verdict and message are in HOSTILE_PROCESS and HOSTILE_BWRAP.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+from grading import REPO, SOLUTION, mllab, solution_with
+
+from grader.sandbox.isolation import bwrap_problem
+
+pytestmark = pytest.mark.slow
+
+STUB = (REPO / "exercises" / "perceptron" / "perceptron.py").read_text(encoding="utf-8")
+PATH = "perceptron/perceptron.py"
+DAEMON_SLEEP = "987654"  # a daemon's `sleep` argument, to find it among the machine's processes
+
+
+def on_stub(prefix: str) -> str:
+    return STUB.replace("import torch\n", f"import torch\n{prefix}\n", 1)
+
+
+# Writes fake results where it can: its scratch folder, HOME, TMPDIR, its own submission folder
+# (a path it could guess), at import and again at exit.
+FORGED = on_stub(
+    "import atexit, json, os\n"
+    "print('=== 7 passed in 0.01s ===')\n"
+    'print(\'<testsuite tests="7" failures="0" errors="0"></testsuite>\')\n'
+    "fake = json.dumps({{'score': 10.0, 'tests': [], 'schema': 'mllab-report/1'}})\n"
+    "def forge():\n"
+    "    for folder in ('.', os.environ['HOME'], os.environ['TMPDIR'], '{guess}'):\n"
+    "        for name in ('results.json', 'junit.xml', 'gradebook.csv', 'record.json'):\n"
+    "            try:\n"
+    "                with open(os.path.join(folder, name), 'w') as f:\n"
+    "                    f.write(fake)\n"
+    "            except OSError:\n"
+    "                pass\n"
+    "forge()\n"
+    "atexit.register(forge)\n"
+)
+PEEKER = solution_with(module_prefix="from solutions.perceptron.perceptron import predict")
+DETECTOR = solution_with(
+    module_prefix="import os\n"
+    "SEEN = sorted(k for k in os.environ if k.startswith(('MLLAB', 'PYTEST', 'CI', 'GITHUB')))\n"
+    "print('seen:', SEEN)\n",
+    predict_prefix="if SEEN:\n    return torch.zeros(len(X))",
+)
+PARENT_KILLER = solution_with(module_prefix="import os, signal\nos.kill(os.getppid(), 9)")
+
+# student: (source, expected total, expected message in every check, or in the error row)
+HOSTILE_PROCESS = {
+    "forger": (FORGED, 0, "not implemented yet"),  # formatted with {guess} in the test
+    "planter": (STUB, 0, "not implemented yet"),
+    "peeker": (PEEKER, 0, "ImportError: solutions is not available to submissions"),
+    "detector": (DETECTOR, 10, ""),
+    "killer": (PARENT_KILLER, None, "the submission may have killed its grader"),
+}
+PLANTED = {
+    "conftest.py": "import pytest, pathlib\npathlib.Path('{mark}').write_text('conftest ran')\n"
+    "@pytest.hookimpl(hookwrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
+    "    report = (yield).get_result()\n    report.outcome = 'passed'\n",
+    "sitecustomize.py": "import pathlib\npathlib.Path('{mark}').write_text('sitecustomize ran')\n",
+    "usercustomize.py": "import pathlib\npathlib.Path('{mark}').write_text('usercustomize ran')\n",
+    "pytest.ini": "[pytest]\naddopts = -p no:mllab --co\n",
+    "perceptron/numpy.py": "raise SystemExit('shadowed numpy')\n",
+    "perceptron/conftest.py": "raise SystemExit('planted conftest')\n",
+    "evil.pth": "import pathlib; pathlib.Path('{mark}').write_text('pth ran')\n",
+}
+
+
+def grade_class(
+    tmp_path: Path, sources: dict[str, str], extra_files: dict[str, str], *options: str
+) -> dict[str, dict]:
+    """Grade `honest` (the reference) and `sources` in one batch; each student's record."""
+    students = {"honest": SOLUTION.read_text(), **sources}
+    for student, source in students.items():
+        (tmp_path / "class" / student / "perceptron").mkdir(parents=True)
+        (tmp_path / "class" / student / PATH).write_text(source, encoding="utf-8")
+    for relative, text in extra_files.items():
+        (tmp_path / "class" / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "class" / relative).write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    result = mllab(
+        "grade",
+        *[str(tmp_path / "class" / s) for s in students],
+        "--exercise",
+        "perceptron",
+        "--jobs",
+        "2",
+        "--seed",
+        "7",
+        "--timeout",
+        "5",
+        "--out",
+        str(out),
+        *options,
+        timeout=600,
+    )
+    assert result.returncode in (0, 1), result.stderr
+    with open(out / "gradebook.csv", newline="", encoding="utf-8") as handle:
+        assert {row["student"] for row in csv.DictReader(handle)} == set(students)
+    return {
+        student: json.loads((out / "students" / student / "record.json").read_text())
+        for student in students
+    }
+
+
+def assert_verdict(record: dict, total: float | None, message: str) -> None:
+    if total is None:
+        assert record["status"] == "error" and message in record["message"], record["message"]
+        return
+    report = record["report"]
+    assert record["status"] == "graded" and report["score"] == total, record
+    for check in report["exercises"][0]["checks"]:
+        assert message in check["message"], check["message"]
+        assert check["outcome"] == ("passed" if total == 10 else "failed")
+
+
+def outputs(record: dict) -> str:
+    return "".join(c["output"] for c in record["report"]["exercises"][0]["checks"])
+
+
+def test_hostile_batch_with_process_isolation(tmp_path: Path) -> None:
+    mark = tmp_path / "planted-file-ran"
+    planted = {f"planter/{name}": text.format(mark=mark) for name, text in PLANTED.items()}
+    sources = {student: source for student, (source, _, _) in HOSTILE_PROCESS.items()}
+    sources["forger"] = FORGED.format(guess=tmp_path / "class" / "forger")
+    records = grade_class(tmp_path, sources, planted, "--isolation", "process")
+    assert_verdict(records["honest"], 10, "")
+    for student, (_, total, message) in HOSTILE_PROCESS.items():
+        assert_verdict(records[student], total, message)
+    assert not mark.exists()
+    # Its fake files land only where it could write them, and change nothing that was graded.
+    forged = {p.parent for p in tmp_path.rglob("junit.xml")} - {tmp_path / "out"}
+    assert forged == {tmp_path / "class" / "forger"}
+    results = json.loads((tmp_path / "out" / "students" / "forger" / "results.json").read_text())
+    assert results["score"] == 0.0 and len(results["tests"]) == 7
+    assert "seen: []" in outputs(records["detector"])
+    ignored = set(records["planter"]["ignored"])
+    assert {"conftest.py", "sitecustomize.py", "pytest.ini", "evil.pth"} <= ignored
+
+
+# Looks for the reference where a checkout or a wheel keeps it, beside everything on sys.path.
+READER = on_stub(
+    "import os, sys\n"
+    "candidates = ['{solution}', '../../solutions/perceptron/perceptron.py']\n"
+    "for entry in sys.path:\n"
+    "    for inner in ('solutions', 'mllab/_course/solutions'):\n"
+    "        candidates.append(os.path.join(entry, inner, 'perceptron/perceptron.py'))\n"
+    "for path in candidates:\n"
+    "    if os.path.exists(path):\n"
+    "        exec(open(path).read())\n"
+    "        break\n"
+    "else:\n"
+    "    open(candidates[0])\n"
+)
+FORK_BOMB = on_stub("import os\nwhile True:\n    os.fork()")
+# A grandchild in a session of its own, holding stdout open, writes later and sleeps on.
+ESCAPER = solution_with(
+    module_prefix="import os, time\n"
+    "if os.fork() == 0:\n"
+    "    os.setsid()\n"
+    "    if os.fork() == 0:\n"
+    "        time.sleep(2)\n"
+    "        try:\n"
+    "            open('{late}', 'w').write('late write')\n"
+    "        except OSError:\n"
+    "            pass\n"
+    f"        os.execv('/bin/sleep', ['sleep', '{DAEMON_SLEEP}'])\n"
+    "    os._exit(0)\n"
+    "os.wait()\n"
+)
+NETWORK = on_stub("import socket\nsocket.create_connection(('1.1.1.1', 53), timeout=5)")
+FILLER = on_stub(
+    "block = b'x' * 2**24\n"
+    "for number in range(10**6):\n"
+    "    with open(f'fill{number}', 'wb') as f:\n"
+    "        f.write(block)"
+)
+SIGNALLER = solution_with(
+    module_prefix="import os\n"
+    "for target in (os.getppid(), -1):\n"
+    "    try:\n"
+    "        os.kill(target, 9)\n"
+    "    except OSError as exc:\n"
+    "        print('kill', target, exc)\n"
+)
+WATCHER = solution_with(
+    module_prefix="import os\n"
+    "SEEN = sorted(k for k in os.environ if k.startswith(('MLLAB', 'PYTEST', 'CI', 'GITHUB')))\n"
+    "for pid in filter(str.isdigit, os.listdir('/proc')):\n"
+    "    try:\n"
+    "        if b'--mllab-seed' in open(f'/proc/{pid}/cmdline', 'rb').read():\n"
+    "            SEEN.append(pid)\n"
+    "    except OSError:\n"
+    "        pass\n"
+    "print('seen:', SEEN, 'parent:', os.getppid())\n",
+    predict_prefix="if SEEN:\n    return torch.zeros(len(X))",
+)
+
+HOSTILE_BWRAP = {
+    "reader": (READER, 0, "FileNotFoundError"),
+    "bomb": (FORK_BOMB, 0, "BlockingIOError: [Errno 11] Resource temporarily unavailable"),
+    "escaper": (ESCAPER, 10, ""),
+    "network": (NETWORK, 0, "OSError: [Errno 101] Network is unreachable"),
+    "filler": (FILLER, 0, "OSError: [Errno 28] No space left on device"),
+    "signaller": (SIGNALLER, 10, ""),
+    "watcher": (WATCHER, 10, ""),
+}
+
+
+def daemons() -> list[str]:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if Path(f"/proc/{pid}/cmdline").read_bytes() == f"sleep\0{DAEMON_SLEEP}\0".encode():
+                found.append(pid)
+        except OSError:
+            pass
+    return found
+
+
+@pytest.mark.skipif(bool(bwrap_problem()), reason=f"bwrap isolation: {bwrap_problem()}")
+def test_hostile_batch_with_bwrap_isolation(tmp_path: Path) -> None:
+    late = tmp_path / "late-write"
+    sources = {student: source for student, (source, _, _) in HOSTILE_BWRAP.items()}
+    sources["reader"] = READER.replace("{solution}", str(SOLUTION))
+    sources["escaper"] = ESCAPER.replace("{late}", str(late))
+    started = time.monotonic()
+    records = grade_class(tmp_path, sources, {}, "--isolation", "bwrap")
+    assert_verdict(records["honest"], 10, "")
+    for student, (_, total, message) in HOSTILE_BWRAP.items():
+        assert_verdict(records[student], total, message)
+    assert (
+        "could not be imported"
+        in records["reader"]["report"]["exercises"][0]["checks"][0]["message"]
+    )
+    assert "seen: [] parent: 0" in outputs(records["watcher"])
+    assert "kill -1 [Errno 3] No such process" in outputs(records["signaller"])
+    assert time.monotonic() - started < 300
+    time.sleep(3)  # past the daemon's late write
+    assert not late.exists() and daemons() == []
