@@ -65,3 +65,30 @@ def solution_with(predict_prefix: str = "", module_prefix: str = "") -> str:
         indented = "".join(f"    {line}\n" for line in predict_prefix.strip("\n").splitlines())
         source = source.replace(PREDICT_BODY, indented + PREDICT_BODY)
     return source.replace("import torch\n", f"import torch\n{module_prefix}\n", 1)
+
+
+def wrong_source(path: Path) -> str:
+    """A whole learner file for a wrong implementation under tests/wrong/<exercise>/.
+
+    A wrong file holds only what differs from the reference solution (its mistake, plus the
+    imports it needs); appended to the solution, its definitions replace the right ones.
+    """
+    from mllab.catalog import load_catalog
+
+    exercise = load_catalog(REPO / "exercises" / "catalog.toml").get(path.parent.name)
+    solution = (REPO / "solutions" / exercise.path).read_text(encoding="utf-8")
+    mistake = "".join(
+        line
+        for line in path.read_text(encoding="utf-8").splitlines(keepends=True)
+        if not line.startswith("from __future__ import")
+    )
+    marker = "# The mistake: these definitions replace the ones above."
+    return f"{solution.rstrip()}\n\n\n{marker}\n{mistake}"
+
+
+def wrong_file(path: Path, folder: Path) -> Path:
+    """`wrong_source(path)` written to a file in `folder`, for tests that copy files around."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{path.parent.name}-{path.name}"
+    target.write_text(wrong_source(path), encoding="utf-8")
+    return target

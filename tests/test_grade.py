@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from grading import REPO, mllab
+from grading import REPO, mllab, wrong_file
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +33,8 @@ def make_class(root: Path) -> list[str]:
         shutil.copyfile(source, root / name / PATH)
 
     folder("ada", REPO / "solutions" / PATH)
-    folder("cleo", REPO / "tests" / "wrong" / "perceptron" / "sign_flipped_error.py")
+    wrong = REPO / "tests" / "wrong" / "perceptron" / "sign_flipped_error.py"
+    folder("cleo", wrong_file(wrong, root.parent / "wrong"))
     folder("dora", REPO / "exercises" / PATH)
     (root / "dora" / PATH).write_text("import torch\n\ndef predict(w, b, X)\n    return X\n")
     with zipfile.ZipFile(root / "ben.zip", "w") as archive:  # a stub, inside a top folder

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from grading import grade, solution_with, workspace_with
+from grading import grade, solution_with, workspace_with, wrong_source
 
 REPO = Path(__file__).resolve().parent.parent
 STUB = (REPO / "exercises" / "perceptron" / "perceptron.py").read_text(encoding="utf-8")
@@ -118,7 +118,7 @@ def test_missing_file_is_reported_per_check(tmp_path: Path) -> None:
 
 
 def test_patching_torch_at_import_changes_no_verdict(tmp_path: Path) -> None:
-    wrong = (REPO / "tests" / "wrong" / "perceptron" / "sign_flipped_error.py").read_text()
+    wrong = wrong_source(REPO / "tests" / "wrong" / "perceptron" / "sign_flipped_error.py")
     honest = grade(workspace_with(tmp_path / "a", wrong))
     patch = (
         "import numpy, torch.testing\n"

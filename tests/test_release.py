@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from grading import REPO, SOLUTION, mllab
+from grading import REPO, SOLUTION, mllab, wrong_file
 
 from grader.replay import NEEDS_REFERENCE
 
@@ -83,7 +83,8 @@ def test_the_solution_passes_in_the_release(release: Path) -> None:
 
 
 def test_a_wrong_solution_gets_the_full_verdict_or_not_run(release: Path, tmp_path: Path) -> None:
-    got, want = outcomes(replayed(release, WRONG)), outcomes(full(WRONG, tmp_path))
+    wrong = wrong_file(WRONG, tmp_path / "wrong")
+    got, want = outcomes(replayed(release, wrong)), outcomes(full(wrong, tmp_path))
     assert got.keys() == want.keys()
     for name, (outcome, message) in got.items():
         if outcome == "not_run":

@@ -1,5 +1,8 @@
 """Every wrong implementation under tests/wrong/ fails (at least) the checks its docstring names.
 
+A wrong file holds only its mistake: the definitions that differ from the reference solution,
+which `wrong_source` appends to the solution so that they replace the right ones.
+
 To keep the suite fast, the files are graded in rounds: each round is one workspace holding one
 wrong file per exercise (the k-th of each), graded in one run. A failure names the file.
 """
@@ -11,7 +14,7 @@ import json
 from pathlib import Path
 
 import pytest
-from grading import REPO, mllab
+from grading import REPO, mllab, wrong_source
 
 from mllab.catalog import load_catalog
 
@@ -67,7 +70,7 @@ def test_wrong_implementations_are_caught(tmp_path: Path, number: int) -> None:
     for exercise_id, path in chosen.items():
         target = tmp_path / CATALOG.get(exercise_id).path
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+        target.write_text(wrong_source(path), encoding="utf-8")
     result = mllab(
         "check", *chosen, "--workspace", str(tmp_path), "--device", "cpu", "--format", "json",
         timeout=600,

@@ -3,55 +3,10 @@ Mistake: dlogits is softmax(logits) / N, without subtracting the one-hot labels.
 The derivative of logsumexp is the softmax, and the other half of the loss,
 -logits[i, y[i]], is easy to forget: its derivative is -1 at each row's true class.
 
-Otherwise identical to solutions/backprop/mlp.py.
+Everything else comes from solutions/backprop/mlp.py.
 """
 
-from __future__ import annotations
-
-import math
-
 import torch
-
-Params = dict[str, torch.Tensor]
-
-
-def init_params(D: int, H: int, C: int, seed: int) -> Params:
-    """Random starting parameters for a network with D inputs, H hidden units and C classes.
-
-    W1: (D, H) from a normal distribution with standard deviation sqrt(2 / D)  (He init: a ReLU
-        follows this layer and zeroes about half its outputs, so the variance is doubled)
-    b1: (H,) zeros
-    W2: (H, C) from a normal distribution with standard deviation sqrt(1 / H)  (no ReLU after it)
-    b2: (C,) zeros
-
-    All float64 on the CPU, drawn from torch.Generator().manual_seed(seed): W1 first, then W2.
-    Returns {"W1": ..., "b1": ..., "W2": ..., "b2": ...}.
-    """
-    generator = torch.Generator().manual_seed(seed)
-    W1 = torch.randn(D, H, generator=generator, dtype=torch.float64) * math.sqrt(2.0 / D)
-    W2 = torch.randn(H, C, generator=generator, dtype=torch.float64) * math.sqrt(1.0 / H)
-    return {
-        "W1": W1,
-        "b1": torch.zeros(H, dtype=torch.float64),
-        "W2": W2,
-        "b2": torch.zeros(C, dtype=torch.float64),
-    }
-
-
-def forward(params: Params, X: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """The forward pass: inputs to class scores (logits).
-
-    Maths:  z1 = X @ W1 + b1          (N, H)  pre-activations of the hidden layer
-            h1 = relu(z1)             (N, H)  relu(z) = max(z, 0)
-            logits = h1 @ W2 + b2     (N, C)
-
-    Shapes: params as from init_params, X (N, D); everything on one device with one dtype.
-    Returns (logits, cache): logits (N, C), and a dict of the tensors the backward pass needs.
-    """
-    z1 = X @ params["W1"] + params["b1"]
-    h1 = torch.clamp(z1, min=0)
-    logits = h1 @ params["W2"] + params["b2"]
-    return logits, {"X": X, "z1": z1, "h1": h1}
 
 
 def loss_and_grads(params: Params, X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, Params]:
@@ -89,14 +44,3 @@ def loss_and_grads(params: Params, X: torch.Tensor, y: torch.Tensor) -> tuple[to
         "b2": dlogits.sum(dim=0),
     }
     return loss, grads
-
-
-def sgd_step(params: Params, grads: Params, lr: float) -> Params:
-    """One step of gradient descent: each parameter moves against its gradient.
-
-    Maths:  new[name] = params[name] - lr * grads[name]   for every name in params
-
-    Shapes: params and grads dicts with the same keys and shapes; lr a positive float.
-    Returns a new dict. The tensors in params are not modified.
-    """
-    return {name: value - lr * grads[name] for name, value in params.items()}

@@ -3,52 +3,10 @@ Mistake: the splits shuffle with the global np.random.permutation and ignore the
 Old tutorials use np.random everywhere; the global state moves on between calls, so the
 same seed gives a different split each time and results cannot be reproduced.
 
-Otherwise identical to solutions/model_selection/selection.py.
+Everything else comes from solutions/model_selection/selection.py.
 """
 
-from __future__ import annotations
-
 import numpy as np
-
-Fold = tuple[np.ndarray, np.ndarray]
-
-# ----------------------------------------------------------------------- provided: the model
-
-
-def ridge_fit(X: np.ndarray, y: np.ndarray, alpha: float) -> tuple[np.ndarray, float]:
-    """Fit ridge regression with an intercept: minimise |y - X @ w - b|^2 + alpha * |w|^2.
-
-    Centre X and y, solve (Xc.T @ Xc + alpha * I) w = Xc.T @ yc, then b = mean(y) - mean(X) @ w
-    (what sklearn.linear_model.Ridge(alpha) does).
-    Shapes: X (N, D) float64, y (N,) float64. Returns (w (D,), b float).
-    """
-    x_mean, y_mean = X.mean(axis=0), y.mean()
-    Xc, yc = X - x_mean, y - y_mean
-    w = np.linalg.solve(Xc.T @ Xc + alpha * np.eye(X.shape[1]), Xc.T @ yc)
-    return w, float(y_mean - x_mean @ w)
-
-
-def ridge_predict(w: np.ndarray, b: float, X: np.ndarray) -> np.ndarray:
-    """Predictions X @ w + b. Shapes: w (D,), X (N, D). Returns (N,)."""
-    return X @ w + b
-
-
-def r2_score(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """The coefficient of determination R^2 = 1 - SS_res / SS_tot; higher is better, 1 is perfect.
-
-    Shapes: y_true (N,), y_pred (N,). Returns a float (as sklearn.metrics.r2_score).
-    """
-    residual = np.sum((y_true - y_pred) ** 2)
-    total = np.sum((y_true - y_true.mean()) ** 2)
-    return float(1 - residual / total)
-
-
-def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """The fraction of samples predicted correctly. Shapes: (N,) and (N,). Returns a float."""
-    return float(np.mean(y_true == y_pred))
-
-
-# ------------------------------------------------------------------------------------- splits
 
 
 def train_val_test_split(
@@ -119,79 +77,3 @@ def stratified_kfold_indices(y: np.ndarray, k: int, seed: int | None = None) -> 
     fold_of = np.empty(n, dtype=np.int64)
     fold_of[order] = np.arange(n) % k
     return [(np.flatnonzero(fold_of != fold), np.flatnonzero(fold_of == fold)) for fold in range(k)]
-
-
-# ------------------------------------------------------------------------- cross-validation
-
-
-def cross_val_scores(X: np.ndarray, y: np.ndarray, folds: list[Fold], alpha: float) -> np.ndarray:
-    """Score ridge(alpha) on every fold: fit on the training rows, R^2 on the test rows.
-
-    Shapes: X (N, D) float64, y (N,) float64; folds as kfold_indices returns them.
-    Returns (k,) float64, one R^2 per fold, in the order of folds.
-    """
-    scores = []
-    for train, test in folds:
-        w, b = ridge_fit(X[train], y[train], alpha)
-        scores.append(r2_score(y[test], ridge_predict(w, b, X[test])))
-    return np.array(scores)
-
-
-def grid_search(
-    X: np.ndarray, y: np.ndarray, alphas: np.ndarray, folds: list[Fold]
-) -> tuple[float, np.ndarray]:
-    """Try every alpha; keep the one with the highest mean cross-validated R^2.
-
-    On a tie, take the first such alpha. Shapes: alphas (A,) float64.
-    Returns (best_alpha as a float, mean_scores (A,) float64 with mean_scores[i] for alphas[i]).
-    """
-    mean_scores = np.array([cross_val_scores(X, y, folds, alpha).mean() for alpha in alphas])
-    return float(alphas[np.argmax(mean_scores)]), mean_scores
-
-
-def random_search(
-    X: np.ndarray,
-    y: np.ndarray,
-    low: float,
-    high: float,
-    n_iter: int,
-    folds: list[Fold],
-    seed: int,
-) -> tuple[float, np.ndarray, np.ndarray]:
-    """Try n_iter alphas drawn at random, log-uniformly between low and high; keep the best.
-
-    alphas = 10 ** rng.uniform(log10(low), log10(high), size=n_iter), rng from
-    np.random.default_rng(seed), so each power of ten gets the same share of tries.
-    Returns (best_alpha, alphas (n_iter,), mean_scores (n_iter,)), scored as in grid_search.
-    """
-    rng = np.random.default_rng(seed)
-    alphas = 10 ** rng.uniform(np.log10(low), np.log10(high), size=n_iter)
-    best_alpha, mean_scores = grid_search(X, y, alphas, folds)
-    return best_alpha, alphas, mean_scores
-
-
-# -------------------------------------------------------------------------------- bootstrap
-
-
-def bootstrap_ci(
-    y_true: np.ndarray, y_pred: np.ndarray, n_boot: int, level: float, seed: int
-) -> tuple[float, float, float]:
-    """A percentile bootstrap confidence interval for the accuracy of y_pred.
-
-    Repeat n_boot times: draw N row indices with replacement (rng.integers(0, N, size=N),
-    rng from np.random.default_rng(seed)) and compute the accuracy on those rows. The interval
-    runs from the (1 - level) / 2 quantile of these accuracies to the (1 + level) / 2 quantile
-    (np.percentile takes percents: multiply by 100).
-
-    Shapes: y_true (N,) int, y_pred (N,) int; level in (0, 1), e.g. 0.95.
-    Returns (estimate, low, high) as floats; estimate is the accuracy on all N rows.
-    """
-    rng = np.random.default_rng(seed)
-    n = len(y_true)
-    stats = np.empty(n_boot)
-    for b in range(n_boot):
-        rows = rng.integers(0, n, size=n)
-        stats[b] = accuracy(y_true[rows], y_pred[rows])
-    tail = (1 - level) / 2
-    low, high = np.percentile(stats, [100 * tail, 100 * (1 - tail)])
-    return accuracy(y_true, y_pred), float(low), float(high)

@@ -3,72 +3,10 @@ Mistake: Adam uses m and v directly, without dividing by (1 - beta1**t) and (1 -
 The correction looks like a detail, but m and v start at zero, so the first step is
 (1 - beta1) / sqrt(1 - beta2) = 3.2 times what it should be (and later ones differ too).
 
-Otherwise identical to solutions/optimizers/optimizers.py.
+Everything else comes from solutions/optimizers/optimizers.py.
 """
 
-from __future__ import annotations
-
 import torch
-
-Tensors = dict[str, torch.Tensor]
-
-
-def apply_weight_decay(params: Tensors, grads: Tensors, weight_decay: float) -> Tensors:
-    """L2 weight decay as torch.optim adds it: the gradient of loss + (wd / 2) * ||p||^2.
-
-    Maths:  g' = g + weight_decay * p        for every parameter
-
-    Shapes: each grads[name] has the shape of params[name]; weight_decay >= 0.
-    Returns a new dict {name: g'}; with weight_decay == 0 the values equal the gradients.
-    """
-    return {name: grads[name] + weight_decay * params[name] for name in params}
-
-
-def sgd_step(
-    params: Tensors, grads: Tensors, state: dict, lr: float, weight_decay: float = 0.0
-) -> tuple[Tensors, dict]:
-    """One step of plain (stochastic) gradient descent, like torch.optim.SGD(momentum=0).
-
-    Maths:  g = grad + weight_decay * p
-            p_new = p - lr * g
-
-    Plain SGD remembers nothing, so the state comes back as it went in (an empty dict).
-    Returns (new_params, state) with new_params a new dict of new tensors.
-    """
-    decayed = apply_weight_decay(params, grads, weight_decay)
-    new_params = {name: params[name] - lr * decayed[name] for name in params}
-    return new_params, dict(state)
-
-
-def momentum_step(
-    params: Tensors,
-    grads: Tensors,
-    state: dict,
-    lr: float,
-    momentum: float = 0.9,
-    weight_decay: float = 0.0,
-    nesterov: bool = False,
-) -> tuple[Tensors, dict]:
-    """One step of SGD with momentum, in PyTorch's formulation (torch.optim.SGD, dampening 0).
-
-    Maths:  g = grad + weight_decay * p
-            v_new = momentum * v + g             (v starts at zeros, so v_1 = g)
-            direction = g + momentum * v_new     if nesterov, else v_new
-            p_new = p - lr * direction
-
-    State: {"velocity": {name: v}} after the first step; {} before it.
-    Returns (new_params, new_state); neither the inputs nor the old velocity change.
-    """
-    decayed = apply_weight_decay(params, grads, weight_decay)
-    old_velocity = state.get("velocity", {})
-    velocity, new_params = {}, {}
-    for name, p in params.items():
-        g = decayed[name]
-        v = momentum * old_velocity.get(name, torch.zeros_like(g)) + g
-        direction = g + momentum * v if nesterov else v
-        velocity[name] = v
-        new_params[name] = p - lr * direction
-    return new_params, {**state, "velocity": velocity}
 
 
 def adam_step(
@@ -106,19 +44,3 @@ def adam_step(
         v_hat = v[name]
         new_params[name] = p - lr * m_hat / (v_hat.sqrt() + eps)
     return new_params, {**state, "step": step, "m": m, "v": v}
-
-
-def clip_grad_norm(grads: Tensors, max_norm: float) -> tuple[Tensors, torch.Tensor]:
-    """Scale all gradients together so that their global L2 norm is at most max_norm.
-
-    Maths:  total = sqrt(sum over every tensor and every element of g**2)
-            scale = min(1, max_norm / (total + 1e-6))
-            g_new = scale * g                    (the same scale for every tensor)
-
-    Below the threshold the scale is 1 and the gradients come back unchanged; like
-    torch.nn.utils.clip_grad_norm_, the 1e-6 guards against dividing by zero.
-    Returns (new_grads, total): a new dict, and the norm before clipping as a 0-d tensor.
-    """
-    total = torch.stack([g.pow(2).sum() for g in grads.values()]).sum().sqrt()
-    scale = (max_norm / (total + 1e-6)).clamp(max=1.0)
-    return {name: g * scale for name, g in grads.items()}, total

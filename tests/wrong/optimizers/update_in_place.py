@@ -3,41 +3,8 @@ Mistake: momentum_step updates the velocity and the parameters in place, as torc
 source does (buf.mul_(momentum).add_(g), p.sub_(...)). The numbers are right, but the caller's
 params and old state change under it, so a step can no longer be retried or compared.
 
-Otherwise identical to solutions/optimizers/optimizers.py.
+Everything else comes from solutions/optimizers/optimizers.py.
 """
-
-from __future__ import annotations
-
-import torch
-
-Tensors = dict[str, torch.Tensor]
-
-
-def apply_weight_decay(params: Tensors, grads: Tensors, weight_decay: float) -> Tensors:
-    """L2 weight decay as torch.optim adds it: the gradient of loss + (wd / 2) * ||p||^2.
-
-    Maths:  g' = g + weight_decay * p        for every parameter
-
-    Shapes: each grads[name] has the shape of params[name]; weight_decay >= 0.
-    Returns a new dict {name: g'}; with weight_decay == 0 the values equal the gradients.
-    """
-    return {name: grads[name] + weight_decay * params[name] for name in params}
-
-
-def sgd_step(
-    params: Tensors, grads: Tensors, state: dict, lr: float, weight_decay: float = 0.0
-) -> tuple[Tensors, dict]:
-    """One step of plain (stochastic) gradient descent, like torch.optim.SGD(momentum=0).
-
-    Maths:  g = grad + weight_decay * p
-            p_new = p - lr * g
-
-    Plain SGD remembers nothing, so the state comes back as it went in (an empty dict).
-    Returns (new_params, state) with new_params a new dict of new tensors.
-    """
-    decayed = apply_weight_decay(params, grads, weight_decay)
-    new_params = {name: params[name] - lr * decayed[name] for name in params}
-    return new_params, dict(state)
 
 
 def momentum_step(
@@ -72,56 +39,3 @@ def momentum_step(
         velocity[name] = v
         new_params[name] = p.sub_(lr * direction)
     return new_params, {**state, "velocity": velocity}
-
-
-def adam_step(
-    params: Tensors,
-    grads: Tensors,
-    state: dict,
-    lr: float = 1e-3,
-    betas: tuple[float, float] = (0.9, 0.999),
-    eps: float = 1e-8,
-    weight_decay: float = 0.0,
-) -> tuple[Tensors, dict]:
-    """One step of Adam with bias correction, like torch.optim.Adam (L2 weight decay, not AdamW).
-
-    Maths, with t the number of this step (1 on the first step):
-            g = grad + weight_decay * p
-            m_new = beta1 * m + (1 - beta1) * g          (m and v start at zeros)
-            v_new = beta2 * v + (1 - beta2) * g**2
-            m_hat = m_new / (1 - beta1**t)
-            v_hat = v_new / (1 - beta2**t)
-            p_new = p - lr * m_hat / (sqrt(v_hat) + eps)
-
-    State: {"step": t (an int), "m": {name: m}, "v": {name: v}}; {} before the first step.
-    Returns (new_params, new_state); the inputs do not change.
-    """
-    beta1, beta2 = betas
-    decayed = apply_weight_decay(params, grads, weight_decay)
-    step = state.get("step", 0) + 1
-    old_m, old_v = state.get("m", {}), state.get("v", {})
-    m, v, new_params = {}, {}, {}
-    for name, p in params.items():
-        g = decayed[name]
-        m[name] = beta1 * old_m.get(name, torch.zeros_like(g)) + (1 - beta1) * g
-        v[name] = beta2 * old_v.get(name, torch.zeros_like(g)) + (1 - beta2) * g * g
-        m_hat = m[name] / (1 - beta1**step)
-        v_hat = v[name] / (1 - beta2**step)
-        new_params[name] = p - lr * m_hat / (v_hat.sqrt() + eps)
-    return new_params, {**state, "step": step, "m": m, "v": v}
-
-
-def clip_grad_norm(grads: Tensors, max_norm: float) -> tuple[Tensors, torch.Tensor]:
-    """Scale all gradients together so that their global L2 norm is at most max_norm.
-
-    Maths:  total = sqrt(sum over every tensor and every element of g**2)
-            scale = min(1, max_norm / (total + 1e-6))
-            g_new = scale * g                    (the same scale for every tensor)
-
-    Below the threshold the scale is 1 and the gradients come back unchanged; like
-    torch.nn.utils.clip_grad_norm_, the 1e-6 guards against dividing by zero.
-    Returns (new_grads, total): a new dict, and the norm before clipping as a 0-d tensor.
-    """
-    total = torch.stack([g.pow(2).sum() for g in grads.values()]).sum().sqrt()
-    scale = (max_norm / (total + 1e-6)).clamp(max=1.0)
-    return {name: g * scale for name, g in grads.items()}, total

@@ -3,25 +3,10 @@ Mistake: the steps subtract weight_decay * p from the parameter, without lr, ins
 to the gradient. The course formula W - lr * dJ/dW - lr * alpha * W is easy to misremember
 without its second lr, which makes the decay 1/lr times too strong (and Adam's m and v miss it).
 
-Otherwise identical to solutions/optimizers/optimizers.py.
+Everything else comes from solutions/optimizers/optimizers.py.
 """
 
-from __future__ import annotations
-
 import torch
-
-Tensors = dict[str, torch.Tensor]
-
-
-def apply_weight_decay(params: Tensors, grads: Tensors, weight_decay: float) -> Tensors:
-    """L2 weight decay as torch.optim adds it: the gradient of loss + (wd / 2) * ||p||^2.
-
-    Maths:  g' = g + weight_decay * p        for every parameter
-
-    Shapes: each grads[name] has the shape of params[name]; weight_decay >= 0.
-    Returns a new dict {name: g'}; with weight_decay == 0 the values equal the gradients.
-    """
-    return {name: grads[name] + weight_decay * params[name] for name in params}
 
 
 def sgd_step(
@@ -108,19 +93,3 @@ def adam_step(
         v_hat = v[name] / (1 - beta2**step)
         new_params[name] = p - lr * m_hat / (v_hat.sqrt() + eps) - weight_decay * p
     return new_params, {**state, "step": step, "m": m, "v": v}
-
-
-def clip_grad_norm(grads: Tensors, max_norm: float) -> tuple[Tensors, torch.Tensor]:
-    """Scale all gradients together so that their global L2 norm is at most max_norm.
-
-    Maths:  total = sqrt(sum over every tensor and every element of g**2)
-            scale = min(1, max_norm / (total + 1e-6))
-            g_new = scale * g                    (the same scale for every tensor)
-
-    Below the threshold the scale is 1 and the gradients come back unchanged; like
-    torch.nn.utils.clip_grad_norm_, the 1e-6 guards against dividing by zero.
-    Returns (new_grads, total): a new dict, and the norm before clipping as a 0-d tensor.
-    """
-    total = torch.stack([g.pow(2).sum() for g in grads.values()]).sum().sqrt()
-    scale = (max_norm / (total + 1e-6)).clamp(max=1.0)
-    return {name: g * scale for name, g in grads.items()}, total

@@ -3,10 +3,8 @@ Mistake: predict converts with .float() instead of .to(X.dtype) (a common torch 
 The result is float32 even for float64 inputs. The values are right and torch promotes
 y - y_hat back to float64, so update and training still match the reference.
 
-Otherwise identical to solutions/perceptron/perceptron.py.
+Everything else comes from solutions/perceptron/perceptron.py.
 """
-
-from __future__ import annotations
 
 import torch
 
@@ -24,41 +22,3 @@ def predict(w: torch.Tensor, b: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
     """
     z = X @ w + b
     return (z >= 0).float()
-
-
-def update(
-    w: torch.Tensor, b: torch.Tensor, x: torch.Tensor, y: torch.Tensor, lr: float
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """One step of Rosenblatt's learning rule on a single example (x, y).
-
-    Maths:  y_hat = predict(w, b, x[None])[0]
-            error = y - y_hat                      (0 when right, +1 or -1 when wrong)
-            w_new = w + lr * error * x
-            b_new = b + lr * error
-
-    Shapes: w (D,), b (), x (D,), y () holding 0.0 or 1.0; lr a positive float.
-    Returns (w_new, b_new) with the shapes of w and b. w and b are not modified.
-    """
-    y_hat = predict(w, b, x[None])[0]
-    error = y - y_hat
-    return w + lr * error * x, b + lr * error
-
-
-def train_epoch(
-    w: torch.Tensor, b: torch.Tensor, X: torch.Tensor, y: torch.Tensor, lr: float
-) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """One pass over the rows of (X, y) in order, calling `update` on each row.
-
-    A row counts as a mistake when its prediction, made with the weights as they are when the
-    row is reached (before its own update), differs from its label.
-
-    Shapes: w (D,), b (), X (N, D), y (N,) holding 0.0 and 1.0; lr a positive float.
-    Returns (w_new, b_new, mistakes): the weights after the last row, and the number of
-    mistakes in this pass as a Python int. w and b are not modified.
-    """
-    mistakes = 0
-    for x_row, y_row in zip(X, y, strict=True):
-        y_hat = predict(w, b, x_row[None])[0]
-        mistakes += int(y_hat != y_row)
-        w, b = update(w, b, x_row, y_row, lr)
-    return w, b, mistakes

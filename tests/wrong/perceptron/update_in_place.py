@@ -3,27 +3,10 @@ Mistake: update changes w and b in place (w += ..., a habit from NumPy loops).
 The values are right, but the caller's tensors change too. train_epoch's results still
 match; it also modifies the w and b it was given.
 
-Otherwise identical to solutions/perceptron/perceptron.py.
+Everything else comes from solutions/perceptron/perceptron.py.
 """
 
-from __future__ import annotations
-
 import torch
-
-
-def predict(w: torch.Tensor, b: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
-    """Classify every row of X with the perceptron (w, b).
-
-    Maths:  z = X @ w + b            (one number per row)
-            y_hat = step(z),  step(z) = 1 if z >= 0 else 0
-
-    Note the boundary: a row with z exactly 0 is classified as 1.
-
-    Shapes: X (N, D), w (D,), b a 0-d tensor (shape ()).
-    Returns a tensor of shape (N,) holding 0.0 and 1.0, with X's dtype and on X's device.
-    """
-    z = X @ w + b
-    return (z >= 0).to(X.dtype)
 
 
 def update(
@@ -44,23 +27,3 @@ def update(
     w += lr * error * x
     b += lr * error
     return w, b
-
-
-def train_epoch(
-    w: torch.Tensor, b: torch.Tensor, X: torch.Tensor, y: torch.Tensor, lr: float
-) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """One pass over the rows of (X, y) in order, calling `update` on each row.
-
-    A row counts as a mistake when its prediction, made with the weights as they are when the
-    row is reached (before its own update), differs from its label.
-
-    Shapes: w (D,), b (), X (N, D), y (N,) holding 0.0 and 1.0; lr a positive float.
-    Returns (w_new, b_new, mistakes): the weights after the last row, and the number of
-    mistakes in this pass as a Python int. w and b are not modified.
-    """
-    mistakes = 0
-    for x_row, y_row in zip(X, y, strict=True):
-        y_hat = predict(w, b, x_row[None])[0]
-        mistakes += int(y_hat != y_row)
-        w, b = update(w, b, x_row, y_row, lr)
-    return w, b, mistakes
