@@ -155,6 +155,12 @@ def submission(request: pytest.FixtureRequest, exercise: Any) -> Any:
 
 
 @pytest.fixture
+def source_tree(request: pytest.FixtureRequest, exercise: Any) -> Any:
+    """The learner's file as an `ast.Module`, read in the grader and never run there."""
+    return _run(request).source_tree(exercise)
+
+
+@pytest.fixture
 def reference(request: pytest.FixtureRequest, exercise: Any) -> Any:
     """The reference solution module, loaded in this trusted process.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import datetime
 import importlib.util
 import sys
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from grader import formats, replay
+from grader.errors import CheckFailure
 from grader.events import SCHEMA as EVENTS_SCHEMA
 from grader.events import EventWriter, finite
 from grader.report import CheckResult, ExerciseResult, Report
@@ -102,6 +104,14 @@ class GradingRun:
             )
             self._pool = WorkerPool(Path(workspace).resolve(), limits)
         return self._pool
+
+    def source_tree(self, exercise: Exercise) -> ast.Module:
+        """The learner's file parsed (never run here), for checks about how it is written."""
+        path = self.pool.workspace / exercise.path
+        try:
+            return ast.parse(path.read_text(encoding="utf-8"), filename=exercise.path)
+        except (OSError, UnicodeDecodeError, SyntaxError, ValueError) as exc:
+            raise CheckFailure(f"could not read {exercise.path}: {exc}") from None
 
     def submission(self, exercise: Exercise) -> Submission:
         return Submission(self.pool, exercise.id, exercise.path)

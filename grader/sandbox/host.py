@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -407,8 +408,12 @@ class Worker:
         info = error if isinstance(error, dict) else {}
         kind = info.get("kind")
         if kind == "not_implemented":
+            # Stubs raise NotImplementedError("<id>: implement <name>"): name the function that
+            # is missing, which may be one that `function` calls.
+            named = re.search(r"implement (\w+)", str(info.get("message", "")))
+            missing = named.group(1) if named else function
             return (
-                f"not implemented yet: {function}() still raises NotImplementedError; "
+                f"not implemented yet: {missing}() still raises NotImplementedError; "
                 f"write it where its TODO is in {self.relative}"
             )
         if kind == "system_exit":
