@@ -16,14 +16,11 @@ from mllab.paths import COURSE_ENV, CourseNotFound, course_dirs
 
 EPILOG = """\
 Start here:
-  mllab init my-course      create a workspace with every exercise's stub and lesson
-  cd my-course && mllab     see the course and where you are
-  mllab check perceptron    run one exercise's checks (exit 0 only if all pass)
+  mllab                     open the lab (it offers to create a workspace where there is none)
+  mllab init my-course      or create a workspace from the shell, then cd into it
+  mllab check               check the exercise you are on (or name them: mllab check perceptron)
   mllab check --all --format json --output report.json
-
-Instructors (see docs/instructors.md):
-  mllab grade submissions/* --seed SECRET --out graded    grade a class into a gradebook
-  mllab release student-repo                              a student repository without solutions
+Instructors: mllab grade --help, mllab release --help; authors: mllab dev check
 """
 
 
