@@ -103,6 +103,9 @@ def bwrap_command(
     args = [shutil.which("bwrap") or "bwrap", *_base()]
     for folder in _SYSTEM:
         args += ["--ro-bind-try", folder, folder]
+    # /tmp first: python, site-packages or a checkout may live under it, and their binds must
+    # land on top of this empty /tmp rather than be hidden by it.
+    args += ["--perms", "1777", "--size", str(disk_mb * 2**20), "--tmpfs", "/tmp"]
     readable = _python_folders(blocked_real)
     for folder in _ancestors(readable):
         if not any(_inside(folder, system) for system in _SYSTEM):
@@ -115,8 +118,7 @@ def bwrap_command(
     args += ["--dev", "/dev", "--proc", "/proc"]
     for device in sorted(glob.glob("/dev/nvidia*")):
         args += ["--dev-bind-try", device, device]
-    args += ["--tmpfs", "/tmp", "--perms", "1777", "--size", str(disk_mb * 2**20)]
-    args += ["--tmpfs", scratch]
+    args += ["--perms", "1777", "--size", str(disk_mb * 2**20), "--tmpfs", scratch]
     parent = PurePosixPath(scratch)
     for part in PurePosixPath(relative).parent.parts:
         parent = parent / part
