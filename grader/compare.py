@@ -69,6 +69,13 @@ def _at(flat_index: int, shape: Sequence[int]) -> str:
     return f" at {index}" if index else ""
 
 
+def _transposed(got: Sequence[int], want: Sequence[int]) -> str:
+    """ " (is it transposed?)" when `got` is the non-square 2-D shape `want` the other way round."""
+    if len(want) == 2 and want[0] != want[1] and tuple(got) == tuple(want)[::-1]:
+        return " (is it transposed?)"
+    return ""
+
+
 def _with_hint(message: str, hint: str) -> str:
     return f"{message}\nHint: {hint}" if hint else message
 
@@ -132,9 +139,7 @@ def expect_tensor(
         raise CheckFailure(f"{name} should return a torch.Tensor, got {type_name(actual)}")
     if shape is not None and tuple(actual.shape) != tuple(shape):
         message = f"{name} returned shape {fmt_shape(actual.shape)}, expected {fmt_shape(shape)}"
-        if len(shape) == 2 and shape[0] != shape[1] and tuple(actual.shape) == tuple(shape)[::-1]:
-            message += " (is it transposed?)"
-        raise CheckFailure(message)
+        raise CheckFailure(message + _transposed(actual.shape, shape))
     if dtype is not None and actual.dtype != dtype:
         raise CheckFailure(f"{name} returned dtype {actual.dtype}, expected {dtype}")
     if device is not None:
@@ -300,11 +305,10 @@ def expect_array(actual: Any, *, name: str, shape: Sequence[int] | None = None) 
         raise CheckFailure(f"{name} should hold numbers, got an array of dtype {actual.dtype}")
     if shape is not None and tuple(actual.shape) != tuple(shape):
         message = f"{name} has shape {fmt_shape(actual.shape)}, expected {fmt_shape(shape)}"
-        if len(shape) == 2 and shape[0] != shape[1] and tuple(actual.shape) == tuple(shape)[::-1]:
-            message += " (is it transposed?)"
-        elif tuple(actual.shape) in ((*shape, 1), (1, *shape)):
-            message += " (an extra axis: flatten it with .ravel())"
-        raise CheckFailure(message)
+        hint = _transposed(actual.shape, shape)
+        if not hint and tuple(actual.shape) in ((*shape, 1), (1, *shape)):
+            hint = " (an extra axis: flatten it with .ravel())"
+        raise CheckFailure(message + hint)
     return torch.from_numpy(np.ascontiguousarray(actual))
 
 

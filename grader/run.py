@@ -269,6 +269,14 @@ class Metrics:
         self.nodeid = item.nodeid
         self.exercise = run.exercise_for(item).id
 
+    def labelled(self, label: str) -> Callable[[str, float, int | None], None]:
+        """A `log` for a learner's run whose series show as "<name> (<label>)"."""
+
+        def log(name: str, value: float, step: int | None = None) -> None:
+            self.emit(f"{name} ({label})", value, step)
+
+        return log
+
     def emit(self, name: str, value: float, step: int | None = None) -> None:
         self.run.events.emit(
             "metric",

@@ -19,7 +19,6 @@ from mllab.runner import GraderRun, RunRequest
 from mllab.workspace import Workspace
 
 DEVICES = ("all", "cpu", "cuda")
-STATUS_MARK = {"passed": "✓", "failing": "✗", "not started": "·"}
 
 RunnerFactory = Callable[[RunRequest], Any]
 

@@ -14,6 +14,10 @@ from typing import Any
 
 SCHEMA = "mllab-progress/1"
 
+# How each status is shown, in the lab and on the command line.
+STATUS_MARK = {"passed": "✓", "failing": "✗", "not started": "·"}
+STATUS_STYLE = {"passed": "green", "failing": "red", "not started": "dim"}
+
 
 class Progress:
     """Per-exercise status ("passed", "failing") and revealed hints, in `.mllab/progress.json`.
@@ -27,10 +31,9 @@ class Progress:
     def __init__(self, state_dir: Path) -> None:
         self.path = state_dir / "progress.json"
         self.notice: str | None = None
-        self.data: dict[str, Any] = {"schema": SCHEMA, "exercises": {}}
         self.changes: dict[str, dict[str, Any]] = {}
         self.current_changed = False
-        self.data = self._read()
+        self.data: dict[str, Any] = self._read()
 
     def _read(self) -> dict[str, Any]:
         """What is on disk now; a damaged file is set aside (see the class docstring)."""

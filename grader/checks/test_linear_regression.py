@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -73,15 +72,6 @@ def _close_number(got: Any, expected: float, name: str, mistakes: dict[str, floa
     value = expect_number(got, name=name)
     hint = _hint_for(value, expected, mistakes, hint)
     assert_number_close(value, expected, name=name, rtol=1e-9, atol=1e-12, hint=hint)
-
-
-def _renamed(metrics: Any, label: str) -> Callable[[str, float, int | None], None]:
-    """A log function that shows the learner's curves under names that say which run it is."""
-
-    def log(name: str, value: float, step: int | None = None) -> None:
-        metrics.emit(f"{name} ({label})", value, step)
-
-    return log
 
 
 def _reference_fit(reference: Any, X: np.ndarray, y: np.ndarray, n_iter: int, lr: float):
@@ -344,7 +334,7 @@ def test_standardized_vs_raw(submission, reference, metrics):
     runs = {}
     for label, X, lr in (("standardized", X_scaled, GD_LR), ("raw", X_raw, RAW_LR)):
         result = submission.call_logged(
-            "fit_gd", X, y, GD_ITERS, lr, log=_renamed(metrics, label), timeout=60
+            "fit_gd", X, y, GD_ITERS, lr, log=metrics.labelled(label), timeout=60
         )
         w, b, losses = _fit_result(result, X.shape[1], GD_ITERS)
         want_w, want_b, want_losses = _reference_fit(reference, X, y, GD_ITERS, lr)
@@ -383,7 +373,7 @@ def test_too_large_lr_diverges(submission, reference, metrics):
     )
     try:
         result = submission.call_logged(
-            "fit_gd", X, y, BIG_ITERS, BIG_LR, log=_renamed(metrics, f"lr = {BIG_LR}"), timeout=60
+            "fit_gd", X, y, BIG_ITERS, BIG_LR, log=metrics.labelled(f"lr = {BIG_LR}"), timeout=60
         )
     except SubmissionError as exc:
         if "NotImplementedError" in str(exc):

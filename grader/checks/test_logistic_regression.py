@@ -104,15 +104,6 @@ def _ratio(got: np.ndarray, want: np.ndarray) -> float:
     return float(got @ want) / denominator if denominator > 0 else math.nan
 
 
-def _renamed(metrics: Any, label: str) -> Callable[[str, float, int | None], None]:
-    """A log function that shows the learner's curves under names that say which run it is."""
-
-    def log(name: str, value: float, step: int | None = None) -> None:
-        metrics.emit(f"{name} ({label})", value, step)
-
-    return log
-
-
 def _reference_nll(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> float:
     z = X @ w + b
     return float(np.mean(np.logaddexp(0.0, z) - y * z))
@@ -121,7 +112,7 @@ def _reference_nll(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> flo
 def _binary_fit(submission, reference, metrics, X, y, n_iter, lr, label):
     """Run the learner's fit_gd (its log drawn live); check it against the reference's run."""
     result = submission.call_logged(
-        "fit_gd", X, y, n_iter, lr, log=_renamed(metrics, label), timeout=60
+        "fit_gd", X, y, n_iter, lr, log=metrics.labelled(label), timeout=60
     )
     w, b, losses = _tuple(result, 3, "fit_gd")
     w = expect_array(w, name="fit_gd's w", shape=(X.shape[1],)).numpy()
@@ -412,7 +403,7 @@ def test_softmax_penguins(submission, reference, metrics):
         len(SPECIES),
         SOFTMAX_ITERS,
         SOFTMAX_LR,
-        log=_renamed(metrics, "three species"),
+        log=metrics.labelled("three species"),
         timeout=60,
     )
     W, b, losses = _tuple(result, 3, "fit_softmax")

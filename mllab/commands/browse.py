@@ -12,10 +12,8 @@ from rich.text import Text
 from mllab.catalog import Catalog
 from mllab.cli import UsageError
 from mllab.paths import course_dirs
-from mllab.progress import Progress
+from mllab.progress import STATUS_STYLE, Progress
 from mllab.workspace import Workspace, WorkspaceError, find_workspace, init_workspace
-
-STATUS_STYLE = {"passed": "green", "failing": "red", "not started": "dim"}
 
 
 def _workspace(catalog: Catalog) -> Workspace | None:

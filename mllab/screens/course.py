@@ -12,9 +12,8 @@ from textual.widgets import Footer, Header, Input, Label, OptionList, ProgressBa
 from textual.widgets.option_list import Option
 
 from mllab.catalog import Exercise
-from mllab.lab import STATUS_MARK, Lab
-
-STATUS_STYLE = {"passed": "green", "failing": "red", "not started": "dim"}
+from mllab.lab import Lab
+from mllab.progress import STATUS_MARK, STATUS_STYLE
 
 
 def exercise_line(number: int, exercise: Exercise, status: str) -> Text:

@@ -189,11 +189,13 @@ class ExerciseScreen(Screen[None]):
             checks = [c for c in event.get("checks", []) if isinstance(c, dict)]
             self.total = len(checks)
             panel.plan(checks)
+            self.show_status()
         elif kind == "check_started" and isinstance(event.get("check"), dict):
             panel.started(event["check"])
         elif kind == "check_finished" and isinstance(event.get("check"), dict):
             self.completed += 1
             panel.finished(event["check"])
+            self.show_status()
         elif kind == "metric":
             plot = self.query_one("#plot", MetricsPlot)
             plot.display = True
@@ -207,7 +209,6 @@ class ExerciseScreen(Screen[None]):
             log.write_line(f"── {str(event.get('check', '')).split('::')[-1]}")
             log.write(str(event["text"]))
             log.write_line("")
-        self.show_status()
 
     def on_exercise_screen_grader_done(self, message: GraderDone) -> None:
         self.finish(message.report, message.error, message.cancelled)

@@ -8,14 +8,10 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-ICON = {
-    "pending": ("○", "dim"),
-    "running": ("◌", "yellow"),
-    "passed": ("✓", "green"),
-    "failed": ("✗", "red"),
-    "error": ("!", "red"),
-    "not_run": ("–", "dim"),
-}
+from mllab.summary import MARKS
+
+# The outcomes' marks are the command line's; a live row also has two states before them.
+ICON = {"pending": ("○", "dim"), "running": ("◌", "yellow"), **MARKS}
 
 
 def check_text(check: dict[str, Any], state: str) -> Text:
