@@ -6,11 +6,12 @@ import contextlib
 import fcntl
 import json
 import os
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from mllab.files import write_atomic
 
 SCHEMA = "mllab-progress/1"
 
@@ -113,7 +114,7 @@ class Progress:
                         entry[key] = value
             if self.current_changed:
                 data["current"] = self.data.get("current")
-            self._write(data)
+            write_atomic(self.path, json.dumps(data, indent=2, sort_keys=True))
             self.data, self.changes, self.current_changed = data, {}, False
 
     @contextlib.contextmanager
@@ -124,18 +125,6 @@ class Progress:
                 yield
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
-
-    def _write(self, data: dict[str, Any]) -> None:
-        fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".progress-")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, indent=2, sort_keys=True)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, self.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
 
 
 def _validate_entry(exercise_id: str, entry: Any) -> None:

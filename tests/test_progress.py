@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import mllab.files as files_module
 import mllab.progress as progress_module
 from mllab.progress import SCHEMA, Progress
 
@@ -97,10 +98,10 @@ def test_failed_save_keeps_the_old_file_and_cleans_up(
     progress.save()
     before = (state / "progress.json").read_bytes()
 
-    def broken_dump(*args: object, **kwargs: object) -> None:
+    def broken_fsync(fd: int) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(progress_module.json, "dump", broken_dump)
+    monkeypatch.setattr(files_module.os, "fsync", broken_fsync)
     progress.record("mlp", passed=True, score=1, max_score=1)
     with pytest.raises(OSError, match="disk full"):
         progress.save()

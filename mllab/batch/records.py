@@ -9,14 +9,13 @@ merging shards give the same gradebook as one uninterrupted run).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from grader import formats
 from grader.report import Report, ReportError
+from mllab.files import write_atomic
 
 SCHEMA = "mllab-grade/1"
 GRADED = "graded"
@@ -64,21 +63,6 @@ class Record:
             report=parsed,
             ignored=tuple(str(name) for name in data.get("ignored", [])),
         )
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file, fsync and rename: a reader sees the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def student_folder(out: Path, student: str) -> Path:

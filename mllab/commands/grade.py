@@ -17,6 +17,7 @@ from mllab.batch.gradebook import points, publish
 from mllab.batch.submissions import collect
 from mllab.catalog import Catalog
 from mllab.cli import UsageError
+from mllab.files import write_atomic
 from mllab.paths import course_dirs
 
 SETTINGS_FILE = "batch.json"
@@ -92,7 +93,7 @@ def prepare_out(out: Path, settings: Settings, resume: bool) -> None:
             f"--out {out}: the folder is not empty and holds no batch; choose a new one"
         )
     out.mkdir(parents=True, exist_ok=True)
-    records.write_atomic(marker, json.dumps(settings.describe(), indent=1) + "\n")
+    write_atomic(marker, json.dumps(settings.describe(), indent=1) + "\n")
 
 
 def run_grade(args: argparse.Namespace, catalog: Catalog, out: Console, err: Console) -> int:
@@ -168,7 +169,7 @@ def run_merge(args: argparse.Namespace, out: Console) -> int:
                 )
             seen[record.student] = shard
     target.mkdir(parents=True, exist_ok=True)
-    records.write_atomic(target / SETTINGS_FILE, json.dumps(settings[0], indent=1) + "\n")
+    write_atomic(target / SETTINGS_FILE, json.dumps(settings[0], indent=1) + "\n")
     for student, shard in seen.items():
         source = records.student_folder(shard, student)
         destination = records.student_folder(target, student)
