@@ -15,6 +15,7 @@ from mllab.paths import CourseDirs, course_dirs
 from mllab.runner import GraderRun
 from mllab.screens.course import CourseScreen
 from mllab.screens.exercise import ExerciseScreen
+from mllab.warm import WarmGrader
 from mllab.workspace import WorkspaceError, find_workspace, init_workspace
 
 
@@ -35,15 +36,20 @@ class MllabApp(App[None]):
         *,
         dirs: CourseDirs | None = None,
         runner: RunnerFactory = GraderRun,
+        warm: WarmGrader | None = None,
     ) -> None:
         super().__init__()
         self.catalog = catalog
         self.start = start or Path.cwd()
         self.dirs = dirs or course_dirs()
-        self.runner = runner
+        self.runner = warm.runner if warm is not None else runner
+        self.warm = warm
         self.lab: Lab | None = None
 
     def on_mount(self) -> None:
+        if self.warm is not None:
+            # After the first frame: importing torch in the warm grader takes a core for seconds.
+            self.call_after_refresh(self.warm.start)
         try:
             workspace = find_workspace(None, self.catalog, self.start)
         except WorkspaceError:

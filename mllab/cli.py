@@ -147,8 +147,14 @@ def main(argv: list[str] | None = None) -> int:
             return run_release(args, load_course(), out, err)
         if sys.stdin.isatty() and sys.stdout.isatty():
             from mllab.app import MllabApp
+            from mllab.warm import WarmGrader
 
-            MllabApp(load_course()).run()
+            course = load_course()
+            warm = WarmGrader()
+            try:
+                MllabApp(course, warm=warm).run()
+            finally:
+                warm.close()
             return 0
         from mllab.commands.browse import run_welcome
 

@@ -54,7 +54,10 @@ DETECTOR = solution_with(
     "print('seen:', SEEN)\n",
     predict_prefix="if SEEN:\n    return torch.zeros(len(X))",
 )
-PARENT_KILLER = solution_with(module_prefix="import os, signal\nos.kill(os.getppid(), 9)")
+# Sleeps after the kill, so it is still importing when it dies with its parent.
+PARENT_KILLER = solution_with(
+    module_prefix="import os, signal, time\nos.kill(os.getppid(), 9)\ntime.sleep(1)"
+)
 
 # student: (source, expected total, expected message in every check, or in the error row)
 HOSTILE_PROCESS = {
@@ -62,7 +65,8 @@ HOSTILE_PROCESS = {
     "planter": (STUB, 0, "not implemented yet"),
     "peeker": (PEEKER, 0, "ImportError: solutions is not available to submissions"),
     "detector": (DETECTOR, 10, ""),
-    "killer": (PARENT_KILLER, None, "the submission may have killed its grader"),
+    # Its parent is the keeper the warm grader's zygote forked for it (docs/architecture.md).
+    "killer": (PARENT_KILLER, 0, "killed the process that started it"),
 }
 PLANTED = {
     "conftest.py": "import pytest, pathlib\npathlib.Path('{mark}').write_text('conftest ran')\n"

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 APP_MODULES = [
     "mllab.cli",
     "mllab.runner",
+    "mllab.warm",
     "mllab.catalog",
     "mllab.workspace",
     "mllab.progress",
@@ -45,6 +46,10 @@ APP_MODULES = [
 # The non-UI core and the grader; importing them must not pull in textual.
 CORE_MODULES = [
     "mllab.catalog",
+    "mllab.warm",
+    "grader.warm",
+    "grader.sandbox.zygote",
+    "grader.sandbox.forked",
     "mllab.workspace",
     "mllab.progress",
     "mllab.files",

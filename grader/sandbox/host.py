@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 
 from grader import codec
 from grader.errors import SubmissionError
-from grader.sandbox import isolation, protocol
+from grader.sandbox import forked, isolation, protocol
 from grader.sandbox.output import CappedOutput
 
 BLOCKED_NAMES = ["mllab", "grader", "solutions", "exercises", "tests"]
@@ -98,7 +98,7 @@ class Worker:
         self.relative = relative
         self.limits = limits
         self.output = CappedOutput(limits.output_cap)
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: subprocess.Popen[bytes] | forked.ForkedProcess | None = None
         self.scratch: str | None = None
         self.frames = protocol.FrameReader()
         self.next_id = 0
@@ -113,6 +113,26 @@ class Worker:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(self.source, target)
         Path(self.scratch, "tmp").mkdir()
+        self.process = None
+        if self.limits.isolation == "process":
+            # In a warm grader, a fork of the zygote: the same start, without importing torch.
+            self._spawn(self._fork)
+        if self.process is None:
+            # Fresh pipes: a zygote that answered late must not share them with this worker.
+            self._spawn(self._popen)
+        self.out_open = True
+        booted = self._receive(time.monotonic() + self.limits.boot_timeout, phase="starting")
+        if booted.get("op") != "booted":
+            self._fail_protocol("starting")
+        message = self._receive(time.monotonic() + self.limits.call_timeout, phase="import")
+        if message.get("op") == "import_error":
+            self.close()
+            raise SubmissionError(self._import_message(message.get("error")))
+        if message.get("op") != "ready":
+            self._fail_protocol("import")
+
+    def _spawn(self, start: Callable[..., Any]) -> None:
+        """Make the worker's pipes and start it with `start(config, output, pipes)`."""
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
         out_r, out_w = os.pipe()
@@ -128,38 +148,44 @@ class Worker:
             "blocked_names": BLOCKED_NAMES,
             "blocked_folders": list(self.limits.blocked_folders),
         }
+        try:
+            self.process = start(config, out_w, (to_worker_r, from_worker_w))
+        finally:
+            for fd in (to_worker_r, from_worker_w, out_w):
+                os.close(fd)
+        if self.process is None:
+            for fd in (to_worker_w, from_worker_r, out_r):
+                os.close(fd)
+            return
+        self.to_worker, self.from_worker, self.out_fd = to_worker_w, from_worker_r, out_r
+
+    def _fork(
+        self, config: dict[str, Any], output: int, pipes: tuple[int, int]
+    ) -> forked.ForkedProcess | None:
+        assert self.scratch is not None
+        return forked.fork_worker(config, self.scratch, self._environment(), output, pipes)
+
+    def _popen(
+        self, config: dict[str, Any], output: int, pipes: tuple[int, int]
+    ) -> subprocess.Popen[bytes]:
+        assert self.scratch is not None
         command = [sys.executable, "-I", "-m", "grader.sandbox.worker", json.dumps(config)]
         if self.limits.isolation == "bwrap":
             command = isolation.bwrap_command(
                 command, self.scratch, self.relative, self.limits.blocked_folders,
                 self.limits.disk_mb,
             )  # fmt: skip
-        try:
-            self.process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=out_w,
-                stderr=out_w,
-                pass_fds=(to_worker_r, from_worker_w),
-                cwd=self.scratch,
-                env=self._environment(),
-                start_new_session=True,
-                close_fds=True,
-            )
-        finally:
-            for fd in (to_worker_r, from_worker_w, out_w):
-                os.close(fd)
-        self.to_worker, self.from_worker, self.out_fd = to_worker_w, from_worker_r, out_r
-        self.out_open = True
-        booted = self._receive(time.monotonic() + self.limits.boot_timeout, phase="starting")
-        if booted.get("op") != "booted":
-            self._fail_protocol("starting")
-        message = self._receive(time.monotonic() + self.limits.call_timeout, phase="import")
-        if message.get("op") == "import_error":
-            self.close()
-            raise SubmissionError(self._import_message(message.get("error")))
-        if message.get("op") != "ready":
-            self._fail_protocol("import")
+        return subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=output,
+            pass_fds=pipes,
+            cwd=self.scratch,
+            env=self._environment(),
+            start_new_session=True,
+            close_fds=True,
+        )
 
     def _environment(self) -> dict[str, str]:
         assert self.scratch is not None
@@ -173,6 +199,7 @@ class Worker:
             "PYTHONUNBUFFERED": "0",
             "OMP_NUM_THREADS": str(self.limits.threads),
             "MKL_NUM_THREADS": str(self.limits.threads),
+            "OPENBLAS_NUM_THREADS": str(self.limits.threads),
         }
         if "CUDA_VISIBLE_DEVICES" in os.environ:
             env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
@@ -186,6 +213,8 @@ class Worker:
         """Kill the worker's whole process group and remove its scratch folder."""
         if self.process is not None:
             self._kill()
+            if isinstance(self.process, forked.ForkedProcess):
+                self.process.close()
             self.process = None
         for name in ("to_worker", "from_worker", "out_fd"):
             fd = getattr(self, name, None)
@@ -367,7 +396,12 @@ class Worker:
             raise RuntimeError(
                 f"the submission worker could not start (exit code {code}):\n{self.take_output()}"
             )
-        if code is None:
+        if code is None and getattr(self.process, "lost", False):
+            reason = (
+                f"Your code killed the process that started it {where}; "
+                "do not signal processes your code did not start"
+            )
+        elif code is None:
             reason = f"Your code closed its connection to the grader {where}"
         elif code == -signal.SIGKILL:
             reason = (

@@ -241,7 +241,14 @@ def _load(config: dict[str, Any]) -> types.ModuleType:
 
 
 def main() -> None:
-    config = json.loads(sys.argv[1])
+    serve(json.loads(sys.argv[1]))
+
+
+def serve(config: dict[str, Any]) -> None:
+    """Set the limits, import the learner's file and answer calls until the host hangs up.
+
+    Started fresh by `main`, or in a child forked from the zygote (grader/sandbox/zygote.py).
+    """
     fd_in, fd_out = config["fd_in"], config["fd_out"]
     _die_with_parent()
     _set_limits(config)

@@ -21,6 +21,7 @@ from mllab.batch.records import ERROR, GRADED, Record
 from mllab.batch.submissions import BadSubmission, Entry, stage
 from mllab.paths import CourseDirs
 from mllab.runner import GraderFailed, GraderRun, RunRequest
+from mllab.warm import WarmGrader
 
 SETTINGS_SCHEMA = "mllab-batch/1"
 
@@ -68,9 +69,12 @@ def _parse_notes(folder: Path, paths: Sequence[str]) -> list[str]:
 class Batch:
     """Grades entries with `jobs` grader processes at a time; `cancel()` stops them all."""
 
-    def __init__(self, settings: Settings, dirs: CourseDirs) -> None:
+    def __init__(
+        self, settings: Settings, dirs: CourseDirs, warm: WarmGrader | None = None
+    ) -> None:
         self.settings = settings
         self.dirs = dirs
+        self.warm = warm
         self.active: set[GraderRun] = set()
         self.lock = threading.Lock()
         self.stopped = False
@@ -103,7 +107,7 @@ class Batch:
             timeout=s.timeout,
             extra_args=(f"--mllab-isolation={s.isolation}",),
         )
-        run = GraderRun(request, self.dirs)
+        run = GraderRun(request, self.dirs, warm=self.warm)
         timer = threading.Timer(s.max_time, run.cancel)
         timer.daemon = True
         with self.lock:

@@ -14,13 +14,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from mllab.batch import records
 from mllab.batch.engine import Batch, Settings
 from mllab.batch.gradebook import points, publish
-from mllab.batch.submissions import collect
+from mllab.batch.submissions import Entry, collect
 from mllab.catalog import Catalog
 from mllab.cli import UsageError
 from mllab.files import write_atomic
 from mllab.paths import course_dirs
+from mllab.warm import WarmGrader
 
 SETTINGS_FILE = "batch.json"
+WARM_START_TIMEOUT = 120.0  # seconds; without it ready by then, submissions start cold
 
 
 def parse_shard(text: str | None) -> tuple[int, int]:
@@ -117,7 +119,22 @@ def run_grade(args: argparse.Namespace, catalog: Catalog, out: Console, err: Con
     if skipped:
         err.print(f"resuming: {skipped} of {len(entries)} submissions were already graded")
     jobs = args.jobs or os.cpu_count() or 1
-    batch = Batch(settings, course_dirs())
+    dirs = course_dirs()
+    # One warm grader forks a run per submission: no Python and torch start-up for each one.
+    warm = WarmGrader(dirs).start() if len(todo) > 1 else None
+    if warm is not None:
+        with err.status("starting the grader"):
+            warm.wait_ready(WARM_START_TIMEOUT)
+    try:
+        batch = Batch(settings, dirs, warm)
+        grade_all(batch, todo, jobs, folder, err)
+    finally:
+        if warm is not None:
+            warm.close()
+    return finish(folder, list(settings.exercises), out)
+
+
+def grade_all(batch: Batch, todo: list[Entry], jobs: int, folder: Path, err: Console) -> None:
     columns = (TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err, disable=not err.is_terminal) as bar:
         task = bar.add_task("grading", total=len(todo))
@@ -133,7 +150,6 @@ def run_grade(args: argparse.Namespace, catalog: Catalog, out: Console, err: Con
             bar.console.print(f"{record.student}: {record.status}, {result}", soft_wrap=True)
 
         batch.run(todo, jobs, done)
-    return finish(folder, list(settings.exercises), out)
 
 
 def finish(folder: Path, exercises: list[str], out: Console) -> int:
