@@ -8,9 +8,10 @@ never runs learner code, and never initialises CUDA, which a forked child could 
 Requests come over a SOCK_SEQPACKET socket (one message each, so several hosts can share it):
 JSON `{"config": ..., "scratch": ..., "env": ...}` with five descriptors: the worker's stdin, its
 output, the two call pipes, and a `link` socket whose other end the host keeps. For each, the
-zygote forks a keeper, which forks the worker and answers on the link `{"pid": N}` (the worker's),
-then `{"code": C}` when the worker ends (as `Popen.returncode`). The host closing its end of the
-link kills the worker's process group.
+zygote hands it to a keeper forked ahead of time, whose worker (also forked ahead, waiting in its
+own session) takes it; the keeper answers on the link `{"pid": N}` (the worker's), then
+`{"code": C}` when the worker ends (as `Popen.returncode`), and the zygote forks the next pair.
+The host closing its end of the link kills the worker's process group.
 """
 
 from __future__ import annotations
@@ -40,8 +41,10 @@ class Zygote:
         os.set_blocking(self.wake_w, False)
         signal.set_wakeup_fd(self.wake_w)
         signal.signal(signal.SIGCHLD, lambda *_: None)
+        self.standby: socket.socket | None = None
 
     def serve(self) -> None:
+        self._new_standby()
         self.control.send(b'{"op": "ready"}')
         while True:
             try:
@@ -54,7 +57,8 @@ class Zygote:
                 return
 
     def _request(self) -> bool:
-        """Fork a keeper (which forks the worker) for one request; False when the grader left."""
+        """Hand one request to the standby keeper, then fork the next; False when the grader
+        has gone."""
         try:
             message, fds, _, _ = socket.recv_fds(self.control, MAX_MESSAGE, DESCRIPTORS)
         except OSError:
@@ -64,24 +68,44 @@ class Zygote:
         try:
             if len(fds) != DESCRIPTORS:
                 return True
-            request = json.loads(message)
-            import torch
-
-            if torch.cuda.is_initialized():
-                raise RuntimeError("CUDA was initialised in the zygote; it must not fork")
-            if os.fork() == 0:
-                self._keep(request, fds)
-        except Exception as exc:  # noqa: BLE001 - the host falls back to starting a worker itself
-            _answer(socket.socket(fileno=os.dup(fds[-1])), {"error": str(exc)})
+            for _ in range(2):  # a standby that has died is replaced once
+                if self.standby is None:
+                    self._new_standby()
+                standby, self.standby = self.standby, None
+                if standby is None:
+                    break
+                try:
+                    socket.send_fds(standby, [message], fds)
+                    return True
+                except OSError:
+                    continue
+                finally:
+                    standby.close()
+            _answer(socket.socket(fileno=os.dup(fds[-1])), {"error": "the zygote cannot fork"})
         finally:
             for fd in fds:
                 os.close(fd)
+            if self.standby is None:
+                self._new_standby()  # ready for the next worker, while this one starts
         return True
 
-    def _keep(self, request: dict[str, Any], fds: list[int]) -> None:
-        """The keeper: forks the worker, reports its pid and exit code, kills it if the host
-        hangs up. A worker that kills its parent kills only its keeper, never the zygote that
-        its neighbours' workers come from."""
+    def _new_standby(self) -> None:
+        """Fork a keeper and its worker ahead of the next request (no fork when it comes)."""
+        import torch
+
+        if torch.cuda.is_initialized():
+            return  # never fork a process that has initialised CUDA: hosts start workers cold
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        if os.fork() == 0:
+            mine.close()
+            self._keep(theirs)
+        theirs.close()
+        self.standby = mine
+
+    def _keep(self, requests: socket.socket) -> None:
+        """The keeper: forks the worker, passes it its request, reports the worker's pid and
+        exit code, and kills it if the host hangs up. A worker that kills its parent kills only
+        its keeper, never the zygote that its neighbours' workers come from."""
         code = 1
         try:
             os.setsid()
@@ -89,13 +113,20 @@ class Zygote:
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             for fd in (self.control.fileno(), self.wake_r, self.wake_w):
                 os.close(fd)
-            link = socket.socket(fileno=fds[-1])
+            mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             pid = os.fork()
             if pid == 0:
-                link.detach()
-                _become_worker(request, fds)
+                mine.close()
+                requests.close()
+                _await_request(theirs)
+            theirs.close()
+            message, fds, _, _ = socket.recv_fds(requests, MAX_MESSAGE, DESCRIPTORS)
+            if not message or len(fds) != DESCRIPTORS:
+                return  # the zygote has gone: so does the waiting worker, at end of file
+            socket.send_fds(mine, [message], fds[:-1])
             for fd in fds[:-1]:
                 os.close(fd)
+            link = socket.socket(fileno=fds[-1])
             _answer(link, {"pid": pid})
             watch = os.pidfd_open(pid)
             watched = [link.fileno(), watch]
@@ -130,10 +161,22 @@ class Zygote:
                 return
 
 
+def _await_request(keeper: socket.socket) -> None:
+    """A standby worker: in its own session at once, it waits for its request from the keeper."""
+    os.setsid()
+    try:
+        message, fds, _, _ = socket.recv_fds(keeper, MAX_MESSAGE, DESCRIPTORS - 1)
+        request = json.loads(message) if message and len(fds) == DESCRIPTORS - 1 else None
+    except (OSError, ValueError):
+        request = None
+    if request is None:
+        os._exit(0)  # its keeper has gone
+    _become_worker(request, fds)
+
+
 def _become_worker(request: dict[str, Any], fds: list[int]) -> None:
     code = 1
     try:
-        os.setsid()
         stdin, output, to_worker, from_worker = fds[:4]
         # Lift the four above any target number first, so no dup2 below overwrites another.
         high = [
