@@ -7,6 +7,8 @@ from typing import Any
 from textual_plotext import PlotextPlot
 
 MAX_POINTS = 2000  # per series; older points are thinned so a long run stays cheap to draw
+DRAWN_POINTS = 400  # per series and frame: more than a terminal's columns can show
+REDRAW_SECONDS = 0.1  # values arrive up to thousands a second; the plot is drawn 10 times
 
 
 class MetricsPlot(PlotextPlot):
@@ -20,6 +22,15 @@ class MetricsPlot(PlotextPlot):
         super().__init__(**kwargs)
         self.series: dict[str, list[tuple[float, float]]] = {}
         self.check = ""
+        self.stale = False
+
+    def on_mount(self) -> None:
+        self.set_interval(REDRAW_SECONDS, self._redraw)
+
+    def _redraw(self) -> None:
+        if self.stale:
+            self.stale = False
+            self.refresh()
 
     def clear_series(self) -> None:
         self.series.clear()
@@ -35,7 +46,7 @@ class MetricsPlot(PlotextPlot):
         points.append((x, value))
         if len(points) > MAX_POINTS:
             del points[::2]
-        self.refresh()
+        self.stale = True
 
     def render(self) -> Any:
         plt = self.plt
@@ -45,7 +56,9 @@ class MetricsPlot(PlotextPlot):
         plt.title(latest or "no training metrics yet")
         plt.xlabel("step")
         for name, points in self.series.items():
-            finite = [(x, y) for x, y in points if y == y and abs(y) != float("inf")]
+            stride = max(1, len(points) // DRAWN_POINTS)
+            drawn = points[::stride] + ([points[-1]] if (len(points) - 1) % stride else [])
+            finite = [(x, y) for x, y in drawn if y == y and abs(y) != float("inf")]
             if finite:
                 plt.plot([x for x, _ in finite], [y for _, y in finite], label=name[:24])
         return super().render()

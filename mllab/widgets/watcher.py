@@ -11,7 +11,8 @@ from textual import work
 from textual.message import Message
 from textual.widget import Widget
 
-DEBOUNCE_MS = 200
+DEBOUNCE_MS = 200  # at most this long to group a burst of events
+STEP_MS = 20  # a burst ends after this long without events: an editor's save is one burst
 
 
 class FileWatcher(Widget):
@@ -41,7 +42,7 @@ class FileWatcher(Widget):
         if not folder.is_dir():
             return
         async for changes in awatch(
-            folder, debounce=DEBOUNCE_MS, step=50, stop_event=self.stop, recursive=False
+            folder, debounce=DEBOUNCE_MS, step=STEP_MS, stop_event=self.stop, recursive=False
         ):
             if any(Path(changed).name == name for _, changed in changes) and self.path.is_file():
                 self.post_message(self.Changed())
