@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -151,6 +151,38 @@ def expect_tensor(
                 f"{name} is on {have}, expected {wanted}: keep results on the input's device"
             )
     return actual
+
+
+def expect_weights(
+    value: Any,
+    like: Mapping[str, torch.Tensor],
+    *,
+    what: str,
+    device: DeviceLike,
+    restore: str,
+    label: Callable[[str], str] = repr,
+) -> dict[str, torch.Tensor]:
+    """Check that `value` is a plain dict of tensors with `like`'s names, shapes and dtypes, on
+    `device` (trained weights sent back by the learner's code). `restore` ends each message
+    with what to put back; `label(name)` names an entry in messages."""
+    if type(value) is not dict:
+        kind = type_name(value)
+        if kind == "OrderedDict":
+            kind = "an OrderedDict, which cannot be sent back from your code"
+        raise CheckFailure(f"{what} should be a plain dict {{name: tensor}}, got {kind}; {restore}")
+    if set(value) != set(like):
+        raise CheckFailure(
+            f"{what} has the entries {sorted(value)}, expected {sorted(like)}; {restore}"
+        )
+    for name, tensor in like.items():
+        expect_tensor(
+            value[name],
+            name=f"{what}[{label(name)}]",
+            shape=tensor.shape,
+            dtype=tensor.dtype,
+            device=device,
+        )
+    return value
 
 
 def assert_close(

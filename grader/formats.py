@@ -187,6 +187,9 @@ def to_text(report: Report) -> str:
             detail = clean_text(_first_line(check.message))
             verdict = f"{labels[check.outcome]}: {detail}" if detail else labels[check.outcome]
             lines.append(f"  {check.display_name:<{name_width}}  {verdict}")
+            # The likely cause, where a check names one, is worth its own line.
+            hints = [line.strip() for line in check.message.splitlines()[1:]]
+            lines += [f"    {clean_text(h)}" for h in hints if h.startswith("Hint:")]
     if not report.exercises:
         lines.append("No exercises graded.")
     if report.errors:

@@ -16,6 +16,7 @@ from grader.compare import (
     assert_number_close,
     expect_number,
     expect_tensor,
+    expect_weights,
     fmt_index,
     rel_error,
 )
@@ -381,3 +382,17 @@ def test_numpy_results_are_compared_with_array_helpers() -> None:
 def test_a_python_float_reference_keeps_float64_precision() -> None:
     value = 0.1 + 1e-12
     assert_close(torch.tensor(value, dtype=torch.float64), value, name="loss", rtol=0, atol=1e-15)
+
+
+def test_expect_weights_names_what_is_wrong_and_what_to_do() -> None:
+    like = {"w": torch.zeros(2, 3), "b": torch.zeros(3)}
+    good = {"w": torch.ones(2, 3), "b": torch.ones(3)}
+    kwargs = {"what": "fit's result", "device": "cpu", "restore": "return model weights"}
+    assert expect_weights(good, like, **kwargs) is good
+    with pytest.raises(CheckFailure, match="got an OrderedDict, which cannot be sent back.*"
+                       "return model weights"):  # fmt: skip
+        expect_weights(Opaque("OrderedDict"), like, **kwargs)
+    with pytest.raises(CheckFailure, match=r"has the entries \['w'\], expected \['b', 'w'\]"):
+        expect_weights({"w": good["w"]}, like, **kwargs)
+    with pytest.raises(CheckFailure, match=r"fit's result\['b'\] returned shape"):
+        expect_weights({"w": good["w"], "b": torch.ones(4)}, like, **kwargs)

@@ -237,6 +237,15 @@ def test_text_summary_lines() -> None:
     ]
 
 
+def test_text_shows_a_failures_hint_line() -> None:
+    message = "dW1 differs at [3, 1]\nexpected -0.4, got 0.12\nHint: check the transpose"
+    ex = ExerciseResult("mlp", "M", (CheckResult("grads", "failed", 0, 2, "cpu", message),))
+    assert to_text(Report((ex,))).splitlines()[1:3] == [
+        "  grads [cpu]  failed: dW1 differs at [3, 1]",
+        "    Hint: check the transpose",
+    ]
+
+
 def test_text_report_errors_and_empty_report() -> None:
     text = to_text(Report((), errors=("collection failed\n  at line 3",)))
     assert text.endswith("\n")

@@ -11,8 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grader.codec import Opaque, type_name
-from grader.compare import assert_close, assert_equal, expect_tensor
+from grader.codec import type_name
+from grader.compare import assert_close, assert_equal, expect_tensor, expect_weights
 from grader.errors import CheckFailure
 
 pytestmark = pytest.mark.exercise("attention")
@@ -558,24 +558,13 @@ class _TrustedReverser(nn.Module):
 
 
 def _expect_state(value: Any, like: dict[str, torch.Tensor], device: torch.device) -> dict:
-    what = "train_reverser's result"
-    if isinstance(value, Opaque) and value.type_name == "OrderedDict":
-        raise CheckFailure(f"{what} is an OrderedDict; restore the provided train_reverser")
-    if type(value) is not dict or set(value) != set(like):
-        raise CheckFailure(
-            f"{what} should be the dict of Reverser's weights {sorted(like)}, got "
-            f"{sorted(value) if type(value) is dict else type_name(value)}; restore the "
-            "provided Reverser and train_reverser"
-        )
-    for name, tensor in like.items():
-        expect_tensor(
-            value[name],
-            name=f"{what}[{name!r}]",
-            shape=tensor.shape,
-            dtype=tensor.dtype,
-            device=device,
-        )
-    return value
+    return expect_weights(
+        value,
+        like,
+        what="train_reverser's result",
+        device=device,
+        restore="restore the provided Reverser and train_reverser",
+    )
 
 
 @pytest.mark.points(2)

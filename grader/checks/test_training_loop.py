@@ -13,12 +13,13 @@ from sklearn.datasets import load_digits
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from grader.codec import Opaque, type_name
+from grader.codec import type_name
 from grader.compare import (
     assert_close,
     assert_equal,
     assert_number_close,
     expect_tensor,
+    expect_weights,
 )
 from grader.errors import CheckFailure, SubmissionError
 
@@ -82,29 +83,17 @@ def _describe(name: str) -> str:
 
 def _expect_state(value: Any, reference, device: torch.device, what: str) -> dict:
     """A state_dict as make_model() has it: a plain dict, same names, shapes, dtypes, device."""
-    if isinstance(value, Opaque) and value.type_name == "OrderedDict":
-        raise CheckFailure(
-            f"{what} is an OrderedDict, which cannot be sent back from your code; return a "
-            "plain dict: {name: tensor.detach().clone() for name, tensor in "
-            "model.state_dict().items()}"
-        )
-    if type(value) is not dict:
-        raise CheckFailure(f"{what} should be a dict {{name: tensor}}, got {type_name(value)}")
-    like = reference.make_model().state_dict()
-    if set(value) != set(like):
-        raise CheckFailure(
-            f"{what} has the entries {sorted(value)}, expected those of make_model()."
-            f"state_dict(): {list(like)}"
-        )
-    for name, tensor in like.items():
-        expect_tensor(
-            value[name],
-            name=f"{what}[{_describe(name)}]",
-            shape=tensor.shape,
-            dtype=tensor.dtype,
-            device=device,
-        )
-    return value
+    return expect_weights(
+        value,
+        reference.make_model().state_dict(),
+        what=what,
+        device=device,
+        restore=(
+            "return a plain dict of the model's weights: {name: tensor.detach().clone() for "
+            "name, tensor in model.state_dict().items()}"
+        ),
+        label=_describe,
+    )
 
 
 def _assert_state_close(got: dict, want: dict, where: str, hint: str) -> None:

@@ -15,7 +15,7 @@ from torch import nn
 from torch.distributions import Normal, kl_divergence
 
 from grader.codec import type_name
-from grader.compare import assert_close, expect_tensor, fmt_pair
+from grader.compare import assert_close, expect_tensor, expect_weights, fmt_pair
 from grader.errors import CheckFailure
 
 pytestmark = pytest.mark.exercise("vae")
@@ -477,17 +477,13 @@ def _start_state(seed: int) -> dict[str, torch.Tensor]:
 
 def _expect_state(value: Any, device: torch.device) -> dict[str, torch.Tensor]:
     like = TrustedVAE().state_dict()
-    if type(value) is not dict:
-        raise CheckFailure(f"train_vae (provided) returned {type_name(value)}; restore it")
-    if set(value) != set(like):
-        raise CheckFailure(
-            f"train_vae returned weights named {sorted(value)}, expected those of the provided "
-            f"VAE: {list(like)}; restore the provided VAE class"
-        )
-    for name, tensor in like.items():
-        expect_tensor(
-            value[name], name=f"the trained {name}", shape=tensor.shape, dtype=F32, device=device
-        )
+    value = expect_weights(
+        value,
+        like,
+        what="the weights train_vae returned",
+        device=device,
+        restore="restore the provided VAE class and train_vae",
+    )
     return {name: value[name].detach().cpu() for name in like}
 
 
