@@ -20,13 +20,12 @@ import gc
 import json
 import os
 import select
-import signal
 import socket
 import subprocess
 import sys
-from typing import Any
 
 from grader.sandbox import forked, zygote
+from grader.sandbox.children import Children, answer
 
 MAX_MESSAGE = 1 << 20
 DESCRIPTORS = 3
@@ -82,29 +81,22 @@ class WarmGrader:
         forked.CONTROL = mine
 
     def serve(self) -> None:
-        wake_r, wake_w = os.pipe()
-        os.set_blocking(wake_r, False)
-        os.set_blocking(wake_w, False)
-        signal.set_wakeup_fd(wake_w)
-        signal.signal(signal.SIGCHLD, lambda *_: None)
-        self._new_standby((wake_r, wake_w))
+        self.children = Children()
+        self._new_standby()
         self.control.send(b'{"op": "ready"}')
         while True:
             try:
-                ready, _, _ = select.select([self.control.fileno(), wake_r], [], [])
+                ready, _, _ = select.select([self.control.fileno(), self.children.fd], [], [])
             except InterruptedError:
                 continue
-            if wake_r in ready:
-                with contextlib.suppress(BlockingIOError):
-                    while os.read(wake_r, 4096):
-                        pass
+            if self.children.fd in ready:
                 self._reap()
-            if self.control.fileno() in ready and not self._request(wake_r, wake_w):
+            if self.control.fileno() in ready and not self._request():
                 break
         if self.zygote is not None:
             self.zygote.kill()
 
-    def _request(self, *private: int) -> bool:
+    def _request(self) -> bool:
         """Hand one run to the standby grader (forked ahead), and fork the next standby."""
         try:
             message, fds, _, _ = socket.recv_fds(self.control, MAX_MESSAGE, DESCRIPTORS)
@@ -121,7 +113,7 @@ class WarmGrader:
         pid = None
         for _ in range(2):  # a standby that has died is replaced once
             if self.standby is None:
-                self._new_standby(private)
+                self._new_standby()
             if self.standby is None:
                 break
             pid, standby = self.standby
@@ -136,15 +128,15 @@ class WarmGrader:
         os.close(events)
         os.close(log)
         if pid is None:
-            _answer(reply, {"error": "the warm grader could not fork"})  # the lab runs it cold
+            answer(reply, {"error": "the warm grader could not fork"})  # the lab runs it cold
             reply.close()
             return True
         self.replies[pid] = reply
-        _answer(reply, {"pid": pid})
-        self._new_standby(private)  # ready for the next run, while this one goes on
+        answer(reply, {"pid": pid})
+        self._new_standby()  # ready for the next run, while this one goes on
         return True
 
-    def _new_standby(self, private: tuple[int, ...]) -> None:
+    def _new_standby(self) -> None:
         """Fork the grader for the next run now, so a request does not wait for the fork."""
         import torch
 
@@ -155,12 +147,9 @@ class WarmGrader:
         if pid == 0:
             # Its own session from the start: cancelling the run kills its process group.
             os.setsid()
-            signal.set_wakeup_fd(-1)
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            self.children.forget()
             for other in (mine, self.control, *self.replies.values()):
                 other.close()
-            for fd in private:
-                os.close(fd)
             try:
                 message, fds, _, _ = socket.recv_fds(theirs, MAX_MESSAGE, 2)
                 args = json.loads(message)["args"] if message and len(fds) == 2 else None
@@ -174,20 +163,14 @@ class WarmGrader:
         self.standby = (pid, mine)
 
     def _reap(self) -> None:
-        while True:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid == 0:
-                return
+        for pid, code in self.children.reaped():
             reply = self.replies.pop(pid, None)
             if reply is not None:
-                _answer(reply, {"code": os.waitstatus_to_exitcode(status)})
+                answer(reply, {"code": code})
                 reply.close()
             elif self.zygote is not None and pid == self.zygote.pid:
                 # A submission may kill its zygote: later runs start their workers themselves.
-                self.zygote.returncode = os.waitstatus_to_exitcode(status)
+                self.zygote.returncode = code
                 forked.CONTROL = None
 
 
@@ -213,11 +196,6 @@ def _run(args: list[str], events: int, log: int) -> None:
         os._exit(code)
 
 
-def _answer(reply: socket.socket, message: dict[str, Any]) -> None:
-    with contextlib.suppress(OSError):
-        reply.send(json.dumps(message).encode())
-
-
 def main() -> None:
     # No parent-death signal here: the lab may start this from a thread that ends before it.
     # The lab's end of the control socket closing is what ends the warm grader.
@@ -227,7 +205,7 @@ def main() -> None:
     try:
         server.prepare()
     except Exception as exc:  # noqa: BLE001 - the lab goes on with cold runs
-        _answer(control, {"op": "failed", "error": str(exc)})
+        answer(control, {"op": "failed", "error": str(exc)})
         return
     server.serve()
 

@@ -50,6 +50,7 @@ CORE_MODULES = [
     "grader.warm",
     "grader.sandbox.zygote",
     "grader.sandbox.forked",
+    "grader.sandbox.children",
     "mllab.workspace",
     "mllab.progress",
     "mllab.files",

@@ -29,6 +29,8 @@ import sys
 import traceback
 from typing import Any
 
+from grader.sandbox.children import Children, answer
+
 MAX_MESSAGE = 1 << 16
 DESCRIPTORS = 5
 
@@ -36,11 +38,7 @@ DESCRIPTORS = 5
 class Zygote:
     def __init__(self, control: socket.socket) -> None:
         self.control = control
-        self.wake_r, self.wake_w = os.pipe()
-        os.set_blocking(self.wake_r, False)
-        os.set_blocking(self.wake_w, False)
-        signal.set_wakeup_fd(self.wake_w)
-        signal.signal(signal.SIGCHLD, lambda *_: None)
+        self.children = Children()
         self.standby: socket.socket | None = None
 
     def serve(self) -> None:
@@ -48,11 +46,12 @@ class Zygote:
         self.control.send(b'{"op": "ready"}')
         while True:
             try:
-                ready, _, _ = select.select([self.control.fileno(), self.wake_r], [], [])
+                ready, _, _ = select.select([self.control.fileno(), self.children.fd], [], [])
             except InterruptedError:
                 continue
-            if self.wake_r in ready:
-                self._reap()
+            if self.children.fd in ready:
+                for _ in self.children.reaped():
+                    pass  # keepers report their workers' ends themselves
             if self.control.fileno() in ready and not self._request():
                 return
 
@@ -81,7 +80,7 @@ class Zygote:
                     continue
                 finally:
                     standby.close()
-            _answer(socket.socket(fileno=os.dup(fds[-1])), {"error": "the zygote cannot fork"})
+            answer(socket.socket(fileno=os.dup(fds[-1])), {"error": "the zygote cannot fork"})
         finally:
             for fd in fds:
                 os.close(fd)
@@ -109,10 +108,8 @@ class Zygote:
         code = 1
         try:
             os.setsid()
-            signal.set_wakeup_fd(-1)
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            for fd in (self.control.fileno(), self.wake_r, self.wake_w):
-                os.close(fd)
+            self.children.forget()
+            self.control.close()
             mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             pid = os.fork()
             if pid == 0:
@@ -127,14 +124,14 @@ class Zygote:
             for fd in fds[:-1]:
                 os.close(fd)
             link = socket.socket(fileno=fds[-1])
-            _answer(link, {"pid": pid})
+            answer(link, {"pid": pid})
             watch = os.pidfd_open(pid)
             watched = [link.fileno(), watch]
             while True:
                 ready, _, _ = select.select(watched, [], [])
                 if watch in ready:
                     _, status = os.waitpid(pid, 0)
-                    _answer(link, {"code": os.waitstatus_to_exitcode(status)})
+                    answer(link, {"code": os.waitstatus_to_exitcode(status)})
                     code = 0
                     return
                 if not link.recv(64):
@@ -147,18 +144,6 @@ class Zygote:
                 traceback.print_exc()
         finally:
             os._exit(code)
-
-    def _reap(self) -> None:
-        with contextlib.suppress(BlockingIOError):
-            while os.read(self.wake_r, 4096):
-                pass
-        while True:
-            try:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid == 0:
-                return
 
 
 def _await_request(keeper: socket.socket) -> None:
@@ -204,13 +189,6 @@ def _become_worker(request: dict[str, Any], fds: list[int]) -> None:
             sys.stderr.flush()
     finally:
         os._exit(code)
-
-
-def _answer(link: socket.socket, message: dict[str, Any]) -> None:
-    try:
-        link.send(json.dumps(message).encode())
-    except OSError:
-        pass
 
 
 def preload() -> None:
