@@ -120,12 +120,14 @@ class Zygote:
             message, fds, _, _ = socket.recv_fds(requests, MAX_MESSAGE, DESCRIPTORS)
             if not message or len(fds) != DESCRIPTORS:
                 return  # the zygote has gone: so does the waiting worker, at end of file
+            link = socket.socket(fileno=fds[-1])
+            watch = os.pidfd_open(pid)
+            # The pid goes out before the worker gets its request: once the learner's code runs,
+            # it may kill this keeper, and the host must know its worker by then.
+            answer(link, {"pid": pid})
             socket.send_fds(mine, [message], fds[:-1])
             for fd in fds[:-1]:
                 os.close(fd)
-            link = socket.socket(fileno=fds[-1])
-            answer(link, {"pid": pid})
-            watch = os.pidfd_open(pid)
             watched = [link.fileno(), watch]
             while True:
                 ready, _, _ = select.select(watched, [], [])
