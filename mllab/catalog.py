@@ -1,11 +1,16 @@
-"""The course catalog: `exercises/catalog.toml` parsed into frozen dataclasses."""
+"""The course catalog: `exercises/catalog.toml` parsed into frozen dataclasses.
+
+An exercise's points are not in the catalog: they are the sum of its checks' points, declared
+once with `@pytest.mark.points(n)` on each check and read here from the check modules' source,
+without importing them (the app never imports pytest or torch).
+"""
 
 from __future__ import annotations
 
-import math
+import ast
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -21,7 +26,6 @@ _KEYS = {
     "path",
     "lesson",
     "track",
-    "points",
     "requires",
     "trains",
     "summary",
@@ -40,7 +44,7 @@ class Exercise:
     path: str
     lesson: str
     track: str
-    points: float
+    points: float = 0.0
     requires: tuple[str, ...] = ()
     trains: bool = False
     summary: str = ""
@@ -70,8 +74,11 @@ class Catalog:
         return list(seen)
 
 
-def load_catalog(path: Path) -> Catalog:
-    """Read and validate a catalog file. Raises CatalogError with a message a person can act on."""
+def load_catalog(path: Path, checks: Path | None = None) -> Catalog:
+    """Read and validate a catalog file. Raises CatalogError with a message a person can act on.
+
+    With `checks` (a folder of check modules), each exercise's points are its checks' total.
+    """
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -80,7 +87,12 @@ def load_catalog(path: Path) -> Catalog:
         raise CatalogError(f"{path}: cannot read the catalog ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise CatalogError(f"{path}: not valid TOML: {exc}") from None
-    return parse_catalog(data, path)
+    catalog = parse_catalog(data, path)
+    if checks is None:
+        return catalog
+    points = check_points(checks)
+    exercises = tuple(replace(e, points=points.get(e.id, 0.0)) for e in catalog.exercises)
+    return replace(catalog, exercises=exercises)
 
 
 def parse_catalog(data: dict[str, Any], source: Path) -> Catalog:
@@ -109,7 +121,7 @@ def _parse_entry(entry: Any, number: int, source: Path, before: list[Exercise]) 
     def fail(key: str, problem: str) -> CatalogError:
         return CatalogError(f"{where}: key '{key}': {problem}")
 
-    unknown = sorted(set(entry) - _KEYS)
+    unknown = sorted(set(entry) - _KEYS - {"points"})
     if unknown:
         raise fail(unknown[0], f"unknown key (known keys: {', '.join(sorted(_KEYS))})")
 
@@ -130,14 +142,11 @@ def _parse_entry(entry: Any, number: int, source: Path, before: list[Exercise]) 
     lesson = _relative_path(
         text("lesson", str(PurePosixPath(path).parent / "lesson.md")), ".md", fail, "lesson"
     )
-    points = entry.get("points", 1)
-    if (
-        isinstance(points, bool)
-        or not isinstance(points, (int, float))
-        or not math.isfinite(points)
-        or points <= 0
-    ):
-        raise fail("points", f"expected a positive number, got {points!r}")
+    if "points" in entry:
+        raise fail(
+            "points",
+            "points are declared on the checks (@pytest.mark.points(n)); remove this key",
+        )
     requires = entry.get("requires", [])
     if not isinstance(requires, list) or not all(isinstance(r, str) for r in requires):
         raise fail("requires", "expected a list of exercise ids")
@@ -160,7 +169,6 @@ def _parse_entry(entry: Any, number: int, source: Path, before: list[Exercise]) 
         path=path,
         lesson=lesson,
         track=text("track", "Course"),
-        points=float(points),
         requires=tuple(requires),
         trains=trains,
         summary=summary.strip(),
@@ -175,3 +183,58 @@ def _relative_path(value: str, suffix: str, fail: Any, key: str) -> str:
     if pure.suffix != suffix:
         raise fail(key, f"must name a {suffix} file, got {value!r}")
     return str(pure)
+
+
+def check_points(checks: Path) -> dict[str, float]:
+    """Points per exercise, summed over the `test_*` functions of the check modules in `checks`.
+
+    A module names its exercise with `pytestmark = pytest.mark.exercise("id")`; a check is worth
+    the literal in its `@pytest.mark.points(n)` decorator, or 1.
+    """
+    totals: dict[str, float] = {}
+    for module in sorted(checks.glob("test_*.py")):
+        try:
+            tree = ast.parse(module.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, UnicodeDecodeError):
+            continue  # the grader reports a broken check module when it collects it
+        exercise = _module_exercise(tree)
+        if exercise is None:
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith(
+                "test"
+            ):
+                totals[exercise] = totals.get(exercise, 0.0) + _points(node)
+    return totals
+
+
+def _mark_call(node: ast.expr, name: str) -> ast.Call | None:
+    """`pytest.mark.NAME(...)` (or `mark.NAME(...)`) as a call node, else None."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if node.func.attr == name:
+            return node
+    return None
+
+
+def _module_exercise(tree: ast.Module) -> str | None:
+    for node in tree.body:
+        if not isinstance(node, ast.Assign) or not any(
+            isinstance(t, ast.Name) and t.id == "pytestmark" for t in node.targets
+        ):
+            continue
+        values = node.value.elts if isinstance(node.value, (ast.List, ast.Tuple)) else [node.value]
+        for value in values:
+            call = _mark_call(value, "exercise")
+            if call and call.args and isinstance(call.args[0], ast.Constant):
+                return str(call.args[0].value)
+    return None
+
+
+def _points(function: ast.FunctionDef | ast.AsyncFunctionDef) -> float:
+    for decorator in function.decorator_list:
+        call = _mark_call(decorator, "points")
+        if call and call.args and isinstance(call.args[0], ast.Constant):
+            value = call.args[0].value
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return float(value)
+    return 1.0

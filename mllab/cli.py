@@ -20,7 +20,7 @@ Start here:
   mllab init my-course      or create a workspace from the shell, then cd into it
   mllab check               check the exercise you are on (or name them: mllab check perceptron)
   mllab check --all --format json --output report.json
-Instructors: mllab grade --help, mllab release --help; authors: mllab dev check
+Instructors: mllab grade --help, mllab release --help; authors: mllab dev new, mllab dev check
 """
 
 
@@ -85,6 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
     dev_check.add_argument(
         "ids", nargs="*", metavar="ID", help="exercises to check (default: all of them)"
     )
+    dev_new = dev_commands.add_parser(
+        "new",
+        help="scaffold an exercise: marked solution, lesson, checks, wrong implementations, "
+        "catalog entry",
+    )
+    dev_new.add_argument("id", metavar="ID", help="the new exercise's id, such as dropout")
+    dev_new.add_argument("--track", help="the catalog track (default: the course's last track)")
     from mllab.commands.options import add_instructor_commands
 
     add_instructor_commands(commands)
@@ -93,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def load_course() -> Catalog:
     try:
-        return load_catalog(course_dirs().catalog)
+        dirs = course_dirs()
+        return load_catalog(dirs.catalog, dirs.checks)
     except CatalogError as exc:
         raise UsageError(f"the course catalog is broken: {exc}") from None
 
@@ -130,6 +138,10 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_doctor(out)
         if args.command == "dev":
+            if args.dev_command == "new":
+                from mllab.commands.devnew import run_dev_new
+
+                return run_dev_new(load_course(), out, args.id, args.track)
             from mllab.commands.devcheck import run_dev_check
 
             return run_dev_check(load_course(), out, args.ids)

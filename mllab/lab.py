@@ -13,6 +13,7 @@ from typing import Any
 
 from grader.report import Report
 from mllab.catalog import Catalog, Exercise
+from mllab.course import reference_text
 from mllab.paths import CourseDirs, course_dirs
 from mllab.progress import Progress
 from mllab.runner import GraderRun, RunRequest
@@ -93,9 +94,9 @@ class Lab:
                 return path.read_text(encoding="utf-8", errors="replace")
         return f"# {exercise.title}\n\n{exercise.summary}\n\n(The lesson file is missing.)"
 
-    def solution_file(self, exercise: Exercise) -> Path | None:
-        path = self.dirs.solutions / exercise.path
-        return path if path.is_file() else None
+    def solution_text(self, exercise: Exercise) -> str | None:
+        """The reference as shown after a pass (markers and TODOs gone), if it is installed."""
+        return reference_text(self.dirs, exercise)
 
     # ------------------------------------------------------------------------------ acting
 

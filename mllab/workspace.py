@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mllab.catalog import Catalog
+from mllab.course import StubError, write_stubs
 from mllab.paths import CourseDirs
 
 MARKER = ".mllab"
@@ -53,15 +54,18 @@ def find_workspace(explicit: str | None, catalog: Catalog, start: Path | None = 
 
 
 def init_workspace(target: Path, catalog: Catalog, dirs: CourseDirs) -> list[Path]:
-    """Copy the stubs, lessons and catalog into `target`, never overwriting; returns new files."""
+    """Write the stubs, lessons and catalog into `target`, never overwriting; returns new files."""
     if (target / MARKER).is_dir():
         raise WorkspaceError(f"{target} is already an mllab workspace; nothing was changed")
     if target.exists() and not target.is_dir():
         raise WorkspaceError(f"{target} exists and is not a folder")
+    try:
+        created = write_stubs(dirs, catalog.exercises, target)
+    except StubError as exc:
+        raise WorkspaceError(f"the course is broken: {exc}") from None
     wanted = [dirs.catalog.name]
     for exercise in catalog.exercises:
-        wanted += [exercise.path, exercise.lesson]
-    created: list[Path] = []
+        wanted.append(exercise.lesson)
     for relative in wanted:
         source, destination = dirs.exercises / relative, target / relative
         if destination.exists() or not source.is_file():

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,23 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 SOLUTION = REPO / "solutions" / "perceptron" / "perceptron.py"
 PREDICT_BODY = "    z = X @ w + b\n"
+
+
+@functools.cache
+def stubs_workspace() -> Path:
+    """A workspace of every exercise's generated stub (the checkout keeps no stub files)."""
+    from mllab.course import load_course_catalog, write_stubs
+    from mllab.paths import course_dirs
+
+    dirs = course_dirs()
+    folder = Path(tempfile.mkdtemp(prefix="mllab-test-stubs-"))
+    write_stubs(dirs, load_course_catalog(dirs).exercises, folder)
+    return folder
+
+
+def stub_source(relative: str = "perceptron/perceptron.py") -> str:
+    """The generated stub at a catalog path."""
+    return (stubs_workspace() / relative).read_text(encoding="utf-8")
 
 
 @dataclass

@@ -14,13 +14,13 @@ import time
 from pathlib import Path
 
 import pytest
-from grading import REPO, SOLUTION, mllab, solution_with
+from grading import SOLUTION, mllab, solution_with, stub_source
 
 from grader.sandbox.isolation import bwrap_problem
 
 pytestmark = pytest.mark.slow
 
-STUB = (REPO / "exercises" / "perceptron" / "perceptron.py").read_text(encoding="utf-8")
+STUB = stub_source()
 PATH = "perceptron/perceptron.py"
 DAEMON_SLEEP = "987654"  # a daemon's `sleep` argument, to find it among the machine's processes
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from mllab.catalog import Catalog, CatalogError, load_catalog
+from mllab.course import stub_text
 from mllab.paths import course_dirs
 
 GOOD = """\
@@ -17,7 +18,6 @@ title = "Test course"
 id = "first"
 title = "First"
 path = "first/first.py"
-points = 2
 hints = ["one", "two"]
 
 [[exercise]]
@@ -60,7 +60,8 @@ def error_for(tmp_path: Path, text: str) -> str:
 
 @pytest.fixture(scope="module")
 def shipped() -> Catalog:
-    return load_catalog(course_dirs().catalog)
+    dirs = course_dirs()
+    return load_catalog(dirs.catalog, dirs.checks)
 
 
 def test_shipped_catalog_loads_with_unique_ids(shipped: Catalog) -> None:
@@ -72,7 +73,7 @@ def test_shipped_catalog_loads_with_unique_ids(shipped: Catalog) -> None:
 def test_shipped_catalog_files_exist(shipped: Catalog) -> None:
     dirs = course_dirs()
     for exercise in shipped.exercises:
-        assert (dirs.exercises / exercise.path).is_file(), f"stub missing: {exercise.path}"
+        assert stub_text(dirs, exercise).strip(), f"no stub for {exercise.path}"
         assert (dirs.solutions / exercise.path).is_file(), f"solution missing: {exercise.path}"
         assert (dirs.exercises / exercise.lesson).is_file(), f"lesson missing: {exercise.lesson}"
         assert exercise.points > 0
@@ -95,7 +96,7 @@ def test_good_catalog_parses_every_field(tmp_path: Path) -> None:
     assert catalog.ids == ["first", "second"]
     first, second = catalog.exercises
     assert first.lesson == "first/lesson.md"  # default: next to the exercise
-    assert first.points == 2.0 and isinstance(first.points, float)
+    assert first.points == 0.0  # no checks given: points come from the checks
     assert first.hints == ("one", "two")
     assert first.track == "Course"
     assert second.lesson == "second/notes.md"
@@ -170,15 +171,47 @@ def test_lesson_must_be_markdown_inside_the_course(tmp_path: Path, bad_lesson: s
     assert "exercise 1 ('alpha')" in message and "key 'lesson'" in message
 
 
-@pytest.mark.parametrize("points", ["-1", "0", "-0.5", "true", "false", '"10"', "[1]"])
-def test_points_must_be_a_positive_number(tmp_path: Path, points: str) -> None:
-    message = error_for(tmp_path, entry(points=points))
+def test_points_are_declared_on_the_checks_not_in_the_catalog(tmp_path: Path) -> None:
+    message = error_for(tmp_path, entry(points="2"))
     assert "exercise 1 ('alpha')" in message and "key 'points'" in message
+    assert "@pytest.mark.points" in message
 
 
-@pytest.mark.parametrize("points", ["nan", "inf"])
-def test_points_must_be_finite(tmp_path: Path, points: str) -> None:
-    error_for(tmp_path, entry(points=points))
+CHECKS = """\
+import pytest
+
+pytestmark = pytest.mark.exercise("first")
+
+
+@pytest.mark.points(3)
+def test_worth_three(submission):
+    \"\"\"a check worth three points\"\"\"
+
+
+def test_worth_one(submission):
+    \"\"\"a check without a points mark is worth one\"\"\"
+
+
+def helper():
+    \"\"\"not a check\"\"\"
+"""
+
+
+def test_points_are_the_sum_of_the_checks_points(tmp_path: Path) -> None:
+    checks = tmp_path / "checks"
+    checks.mkdir()
+    (checks / "test_first.py").write_text(CHECKS)
+    (checks / "test_broken.py").write_text("def test_(:\n")  # reported by the grader instead
+    (checks / "helpers.py").write_text(CHECKS.replace("first", "second"))  # not a check module
+    catalog = load_catalog(write(tmp_path, GOOD), checks)
+    assert catalog.get("first").points == 4.0
+    assert catalog.get("second").points == 0.0
+
+
+def test_shipped_points_match_the_checks_that_run(shipped: Catalog) -> None:
+    # The grader counts what pytest collects; the app reads the decorators. They must agree:
+    # `mllab dev check` compares them on every exercise, this pins one by hand.
+    assert shipped.get("perceptron").points == 10.0
 
 
 @pytest.mark.parametrize(

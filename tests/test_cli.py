@@ -6,12 +6,13 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from grading import REPO, mllab
+from grading import REPO, mllab, stubs_workspace
 
-from mllab.catalog import load_catalog
+from mllab.course import load_course_catalog
+from mllab.paths import course_dirs
 
-SOLUTIONS, STUBS = REPO / "solutions", REPO / "exercises"
-CATALOG = load_catalog(STUBS / "catalog.toml")
+SOLUTIONS, STUBS = REPO / "solutions", stubs_workspace()
+CATALOG = load_course_catalog(course_dirs())
 COURSE_POINTS = sum(e.points for e in CATALOG.exercises)
 
 

@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from grading import REPO, mllab, wrong_file
+from grading import REPO, mllab, stubs_workspace, wrong_file
 
 pytestmark = pytest.mark.slow
 
@@ -35,10 +35,10 @@ def make_class(root: Path) -> list[str]:
     folder("ada", REPO / "solutions" / PATH)
     wrong = REPO / "tests" / "wrong" / "perceptron" / "sign_flipped_error.py"
     folder("cleo", wrong_file(wrong, root.parent / "wrong"))
-    folder("dora", REPO / "exercises" / PATH)
+    folder("dora", stubs_workspace() / PATH)
     (root / "dora" / PATH).write_text("import torch\n\ndef predict(w, b, X)\n    return X\n")
     with zipfile.ZipFile(root / "ben.zip", "w") as archive:  # a stub, inside a top folder
-        archive.write(REPO / "exercises" / PATH, f"ben-submission/{PATH}")
+        archive.write(stubs_workspace() / PATH, f"ben-submission/{PATH}")
     with zipfile.ZipFile(root / "slip.zip", "w") as archive:
         archive.writestr(PATH, "x = 1\n")
         archive.writestr("../../outside.py", "x = 1\n")

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from grading import grade, solution_with, workspace_with, wrong_source
+from grading import grade, solution_with, stub_source, workspace_with, wrong_source
 
 REPO = Path(__file__).resolve().parent.parent
-STUB = (REPO / "exercises" / "perceptron" / "perceptron.py").read_text(encoding="utf-8")
+STUB = stub_source()
 
 # Runs only inside predict_step (the one check that calls predict with 5 features), so the other
 # six checks show that one bad call does not take the run down.

@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from grading import REPO
+from grading import REPO, stub_source
 
 from mllab.catalog import load_catalog
 
@@ -38,6 +38,10 @@ def test_wheel_ships_the_course_and_checks(wheel: Path) -> None:
         assert f"grader/checks/test_{exercise.id}.py" in names
     assert "grader/checks/pytest.ini" in names
     assert "mllab/styles/app.tcss" in names
+    # The stubs are generated from the marked solutions at build time, markers gone.
+    stub = zipfile.ZipFile(wheel).read("mllab/_course/exercises/perceptron/perceptron.py").decode()
+    assert stub == stub_source("perceptron/perceptron.py")
+    assert "BEGIN SOLUTION" not in stub and "NotImplementedError" in stub
     entry_points = zipfile.ZipFile(wheel).read("mllab-0.1.0.dist-info/entry_points.txt").decode()
     assert "mllab = mllab.cli:main" in entry_points and "mllab = grader.plugin" in entry_points
 

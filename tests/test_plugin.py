@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 import torch
+from grading import stubs_workspace
 
 pytest_plugins = ["pytester"]
 
 REPO = Path(__file__).resolve().parent.parent
 SOLUTIONS = REPO / "solutions"
-EXERCISES = REPO / "exercises"
+EXERCISES = stubs_workspace()
 CUDA = torch.cuda.is_available()
 
 # Like the app: no autoloaded plugins (hypothesis alone costs a second a run), the grader's by name.
@@ -87,6 +88,7 @@ def test_seed_value(seed):
 # A learner file that prints (with a colour escape and rich-like markup) and is correct.
 NOISY_LEARNER = """
 import torch
+from grading import stubs_workspace
 
 
 def predict(w, b, X):

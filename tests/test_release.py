@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from grading import REPO, SOLUTION, mllab, wrong_file
+from grading import REPO, SOLUTION, mllab, stubs_workspace, wrong_file
 
 from grader.replay import NEEDS_REFERENCE
 
@@ -69,7 +69,7 @@ def test_the_release_holds_the_course_but_no_solution(release: Path) -> None:
 
 
 def test_stubs_fail_in_the_release_as_in_the_full_grader(release: Path, tmp_path: Path) -> None:
-    stub = REPO / "exercises" / PATH
+    stub = stubs_workspace() / PATH
     # From a subfolder, as a learner would run it: the release's course is found above.
     got = outcomes(replayed(release, stub, cwd=release / "perceptron"))
     assert got == outcomes(full(stub, tmp_path))

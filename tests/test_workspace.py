@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from mllab.catalog import Catalog, load_catalog
+from mllab.course import stub_text
 from mllab.paths import CourseDirs, course_dirs
 from mllab.workspace import MARKER, WorkspaceError, find_workspace, init_workspace
 
@@ -39,7 +40,9 @@ def test_init_copies_catalog_stubs_and_lessons(
     for exercise in catalog.exercises:
         for relative in (exercise.path, exercise.lesson):
             copy = target / relative
-            assert copy.read_bytes() == (dirs.exercises / relative).read_bytes(), relative
+            want = stub_text(dirs, exercise) if relative == exercise.path else None
+            want = want or (dirs.exercises / relative).read_text(encoding="utf-8")
+            assert copy.read_text(encoding="utf-8") == want, relative
             expected.add(copy)
     assert set(created) == expected
     assert len(created) == len(expected)  # each file reported once
@@ -50,7 +53,7 @@ def test_init_never_copies_solutions(tmp_path: Path, catalog: Catalog, dirs: Cou
     init_workspace(target, catalog, dirs)
     solutions = {p.read_bytes() for p in dirs.solutions.rglob("*.py") if p.is_file()}
     assert solutions, "the course ships no solutions to compare with"
-    stubs = {p.read_bytes() for p in dirs.exercises.rglob("*.py")}
+    stubs = {stub_text(dirs, e).encode() for e in catalog.exercises}
     assert not solutions & stubs, "a stub is identical to its solution"
     for path in target.rglob("*"):
         assert "solutions" not in path.relative_to(target).parts

@@ -1,57 +1,99 @@
-"""`mllab dev check`: the authors' gate. Catalog matches files, stubs fail, solutions pass."""
+"""`mllab dev check`: the authors' gate. Catalog matches files, stubs fail, solutions pass.
+
+Stubs are generated from the marked solutions into a scratch workspace and graded there, so
+what is checked is what learners get.
+"""
 
 from __future__ import annotations
 
 import concurrent.futures
+import tempfile
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from grader.report import ExerciseResult, Report
+from mllab import todos
 from mllab.catalog import Catalog, Exercise
+from mllab.course import StubError, stub_text, write_stubs
 from mllab.paths import CourseDirs, course_dirs
 from mllab.runner import GraderFailed, GraderRun, RunRequest
+from mllab.stubs import has_markers
 
 
 def file_problems(exercise: Exercise, dirs: CourseDirs) -> list[str]:
     problems = []
-    stub, solution = dirs.exercises / exercise.path, dirs.solutions / exercise.path
-    for label, path in (
-        ("stub", stub),
-        ("solution", solution),
-        ("lesson", dirs.exercises / exercise.lesson),
-    ):
+    solution = dirs.solutions / exercise.path
+    for label, path in (("solution", solution), ("lesson", dirs.exercises / exercise.lesson)):
         if not path.is_file():
             problems.append(f"{label} {path} is missing")
-    if stub.is_file():
-        text = stub.read_text(encoding="utf-8")
-        if "TODO" not in text:
-            problems.append(f"stub {exercise.path} has no TODO telling the learner what to write")
-        if "NotImplementedError" not in text:
-            problems.append(f"stub {exercise.path} does not raise NotImplementedError")
+    if not solution.is_file():
+        return problems
+    if not has_markers(solution.read_text(encoding="utf-8")):
+        problems.append(f"solution {exercise.path} marks no # BEGIN SOLUTION / # END SOLUTION")
+        return problems
+    try:
+        text = stub_text(dirs, exercise)
+    except StubError as exc:
+        return [*problems, f"no stub can be made: {exc}"]
+    if "TODO" not in text:
+        problems.append(f"stub {exercise.path} has no TODO telling the learner what to write")
+    if "NotImplementedError" not in text:
+        problems.append(f"stub {exercise.path} does not raise NotImplementedError")
     return problems
 
 
+def todo_problems(exercise: Exercise, dirs: CourseDirs) -> tuple[list[str], list[todos.TodoLine]]:
+    """TODO lines that dictate code, when there are too many of them; and all TODO lines.
+
+    Read from the marked solution, so the line numbers are those of the file authors edit.
+    """
+    try:
+        lines = todos.todo_lines((dirs.solutions / exercise.path).read_text(encoding="utf-8"))
+    except OSError:
+        return [], []
+    if todos.share(lines) <= todos.EXERCISE_LIMIT:
+        return [], lines
+    coded = [line for line in lines if line.dictates_code]
+    problems = [
+        f"{len(coded)} of {len(lines)} TODO comment lines dictate code (at most "
+        f"{todos.EXERCISE_LIMIT:.0%}): state the goal and the rule, move the how into hints"
+    ]
+    where = dirs.solutions.name + "/" + exercise.path
+    problems += [f"  {where}:{line.line}: {line.text}" for line in coded]
+    return problems, lines
+
+
 def stray_files(catalog: Catalog, dirs: CourseDirs) -> list[str]:
-    listed = {exercise.path for exercise in catalog.exercises}
-    found = {
-        str(path.relative_to(dirs.exercises))
-        for path in dirs.exercises.rglob("*.py")
+    # Stubs are generated: a .py file under exercises/ would be a hand-kept copy that drifts.
+    return [
+        f"{path.relative_to(dirs.exercises)} is in exercises/; stubs are generated from the "
+        "marked solutions, so remove it"
+        for path in sorted(dirs.exercises.rglob("*.py"))
         if "__pycache__" not in path.parts
-    }
-    return [f"{path} is in exercises/ but not in the catalog" for path in sorted(found - listed)]
+    ]
 
 
 def grade_both(catalog: Catalog, dirs: CourseDirs, ids: tuple[str, ...]) -> tuple[Report, Report]:
-    def grade(folder: object) -> Report:
-        request = RunRequest(workspace=folder, exercises=ids)  # type: ignore[arg-type]
-        return GraderRun(request, dirs).run()
+    def grade(folder: Path) -> Report:
+        return GraderRun(RunRequest(workspace=folder, exercises=ids), dirs).run()
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        solutions = pool.submit(grade, dirs.solutions)
-        stubs = pool.submit(grade, dirs.exercises)
-        return solutions.result(), stubs.result()
+    with tempfile.TemporaryDirectory(prefix="mllab-stubs-") as scratch:
+        stubs_folder = Path(scratch)
+        makeable = []
+        for exercise_id in ids:
+            exercise = catalog.get(exercise_id)
+            try:
+                write_stubs(dirs, [exercise], stubs_folder)
+                makeable.append(exercise_id)
+            except StubError:
+                pass  # file_problems reports it
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+            solutions = pool.submit(grade, dirs.solutions)
+            stubs = pool.submit(grade, stubs_folder)
+            return solutions.result(), stubs.result()
 
 
 def solution_problems(exercise: Exercise, result: ExerciseResult | None) -> list[str]:
@@ -67,7 +109,9 @@ def solution_problems(exercise: Exercise, result: ExerciseResult | None) -> list
     declared = sum(c.max_points for c in result.checks if c.device in (None, "cpu"))
     if abs(declared - exercise.points) > 1e-9:
         problems.append(
-            f"checks are worth {declared:g} points, the catalog says {exercise.points:g}"
+            f"the checks that ran are worth {declared:g} points, their decorators say "
+            f"{exercise.points:g}: a check module must set pytestmark = "
+            "pytest.mark.exercise(ID) and write @pytest.mark.points(N) with a number"
         )
     return problems
 
@@ -104,17 +148,26 @@ def run_dev_check(catalog: Catalog, out: Console, only: list[str] | None = None)
     by_id = {name: {e.id: e for e in report.exercises} for name, report in
              (("solutions", solutions), ("stubs", stubs))}  # fmt: skip
     table = Table(title="mllab dev check", title_justify="left")
-    for column in ("exercise", "files", "stub fails", "solution passes"):
+    for column in ("exercise", "files", "goals, not code", "stub fails", "solution passes"):
         table.add_column(column)
-    problems: list[str] = [] if only else [f"course: {p}" for p in stray_files(catalog, dirs)]
+    problems = [f"course: {p}" for p in stray_files(catalog, dirs)]
+    all_todo_lines: list[todos.TodoLine] = []
     problems += [f"grader: {error}" for error in solutions.errors + stubs.errors]
     for exercise in exercises:
         files = file_problems(exercise, dirs)
         stub = stub_problems(by_id["stubs"].get(exercise.id))
         solution = solution_problems(exercise, by_id["solutions"].get(exercise.id))
-        problems += [f"{exercise.id}: {p}" for p in files + stub + solution]
-        table.add_row(exercise.id, *(_mark(not group) for group in (files, stub, solution)))
+        goals, lines = todo_problems(exercise, dirs)
+        all_todo_lines += lines
+        problems += [f"{exercise.id}: {p}" for p in files + stub + solution + goals]
+        marks = (_mark(not group) for group in (files, goals, stub, solution))
+        table.add_row(exercise.id, *marks)
     out.print(table)
+    if todos.share(all_todo_lines) > todos.LIMIT:
+        problems.append(
+            f"course: {todos.share(all_todo_lines):.0%} of the TODO comment lines dictate code "
+            f"(at most {todos.LIMIT:.0%})"
+        )
     for problem in problems:
         out.print(Text(f"✗ {problem}", style="red"))
     if problems:

@@ -10,8 +10,9 @@ import sys
 from rich.console import Console
 from rich.text import Text
 
-from mllab.catalog import CatalogError, load_catalog
-from mllab.paths import course_dirs
+from mllab.catalog import CatalogError, Exercise, load_catalog
+from mllab.course import StubError, stub_text
+from mllab.paths import CourseDirs, course_dirs
 from mllab.workspace import WorkspaceError, find_workspace
 
 PACKAGES = [
@@ -55,10 +56,10 @@ def run_doctor(out: Console) -> int:
 
     dirs = course_dirs()
     try:
-        catalog = load_catalog(dirs.catalog)
+        catalog = load_catalog(dirs.catalog, dirs.checks)
         missing = [
             e.id for e in catalog.exercises
-            if not (dirs.exercises / e.path).is_file() or not (dirs.solutions / e.path).is_file()
+            if not _stub_ready(dirs, e) or not (dirs.solutions / e.path).is_file()
         ]  # fmt: skip
         detail = f"{len(catalog.exercises)} exercises in {dirs.catalog}"
         if missing:
@@ -116,3 +117,10 @@ def _torch(out: Console) -> int:
     else:
         _line(out, None, "cuda", "no CUDA device visible; cuda checks are reported as not run")
     return 0
+
+
+def _stub_ready(dirs: CourseDirs, exercise: Exercise) -> bool:
+    try:
+        return bool(stub_text(dirs, exercise))
+    except StubError:
+        return False

@@ -2,7 +2,7 @@
 
 Layout of OUT:
   <exercise paths>, lessons    the learner's files (OUT is the workspace; `.mllab/` marks it)
-  course/exercises/            catalog.toml, pristine stubs and lessons
+  course/exercises/            catalog.toml, pristine stubs (generated) and lessons
   course/checks/               the check modules of the released exercises
   course/replay/<id>.json      reference results recorded for the public seed
   course/release.json          what was released, and with which mllab
@@ -22,6 +22,7 @@ from pathlib import Path
 from grader.report import ERROR, FAILED, Report
 from mllab import __version__
 from mllab.catalog import Catalog
+from mllab.course import StubError, write_stubs
 from mllab.paths import RELEASE_FOLDER, CourseDirs, grader_dir
 from mllab.release import templates
 from mllab.release.catalog_toml import write_catalog
@@ -76,10 +77,14 @@ def write_release(out: Path, catalog: Catalog, dirs: CourseDirs, ids: list[str],
                   replay: Path, requirement: str) -> None:  # fmt: skip
     course = out / RELEASE_FOLDER
     exercises = [catalog.get(i) for i in ids]
+    try:
+        write_stubs(dirs, exercises, out)
+        write_stubs(dirs, exercises, course / "exercises")
+    except StubError as exc:
+        raise ReleaseError(f"a stub cannot be made: {exc}") from None
     for exercise in exercises:
-        for relative in (exercise.path, exercise.lesson):
-            _copy(dirs.exercises / relative, out / relative)
-            _copy(dirs.exercises / relative, course / "exercises" / relative)
+        _copy(dirs.exercises / exercise.lesson, out / exercise.lesson)
+        _copy(dirs.exercises / exercise.lesson, course / "exercises" / exercise.lesson)
     write_catalog(catalog, ids, course / "exercises" / "catalog.toml")
     _checks(dirs, ids, course / "checks")
     shutil.copytree(replay, course / "replay")

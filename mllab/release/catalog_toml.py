@@ -40,15 +40,17 @@ def catalog_toml(catalog: Catalog, ids: list[str]) -> str:
             f"path = {_string(exercise.path)}",
             f"lesson = {_string(exercise.lesson)}",
             f"track = {_string(exercise.track)}",
-            f"points = {exercise.points!r}",
             f"requires = {_strings(tuple(r for r in exercise.requires if r in ids))}",
             f"trains = {'true' if exercise.trains else 'false'}",
             f"summary = {_string(exercise.summary)}",
             f"hints = {_strings(exercise.hints)}",
         ]
     text = "\n".join(lines) + "\n"
+    # Points are not written: the release ships the checks, which declare them.
     wanted = tuple(
-        dataclasses.replace(exercise, requires=tuple(r for r in exercise.requires if r in ids))
+        dataclasses.replace(
+            exercise, requires=tuple(r for r in exercise.requires if r in ids), points=0.0
+        )
         for exercise in catalog.exercises
         if exercise.id in ids
     )

@@ -17,7 +17,7 @@ class SolutionScreen(Screen[None]):
 
     BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
 
-    def __init__(self, mine: Path, reference: Path) -> None:
+    def __init__(self, mine: Path, reference: str) -> None:
         super().__init__()
         self.mine = mine
         self.reference = reference
@@ -25,10 +25,10 @@ class SolutionScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="side-by-side"):
-            for label, path in (("Yours", self.mine), ("Reference", self.reference)):
+            mine = self.mine.read_text(encoding="utf-8", errors="replace")
+            for label, code in (("Yours", mine), ("Reference", self.reference)):
                 with VerticalScroll(classes="code-pane"):
                     yield Label(label, classes="pane-title")
-                    code = path.read_text(encoding="utf-8", errors="replace")
                     yield Static(Syntax(code, "python", line_numbers=True, word_wrap=True))
         yield Footer()
 

@@ -1,6 +1,6 @@
 """Attention: scaled dot-product attention, its masks, multi-head attention, positions.
 
-The pieces, in the order they build on each other:
+Your task: fill in the functions below, in order. Each builds on the ones before.
 
 - `attention` mixes the values v with weights softmax(q k^T / sqrt(d)), honouring a mask;
 - `causal_mask` and `padding_mask` build the two masks every sequence model needs;
@@ -14,11 +14,12 @@ mask where True means "this query may attend to this key" and False means "it ma
 A query row in which no key is allowed gets all-zero weights and an all-zero output.
 
 At the bottom, a small model (provided) learns to reverse sequences with your functions.
+Read lesson.md for the ideas, then run `mllab check attention`.
 """
 
 from __future__ import annotations
 
-import math
+import math  # noqa: F401 (attention needs math.sqrt)
 from collections.abc import Callable
 
 import torch
@@ -44,6 +45,14 @@ def attention(
     where query i may attend to key j.
     Returns (output (..., L, dv), weights (..., L, S)), in q's dtype and on q's device.
     """
+    # TODO: d = q.shape[-1]; scores = q @ k.transpose(-2, -1) / math.sqrt(d).
+    #       If mask is given, set the scores where mask is False to float("-inf")
+    #       (scores.masked_fill(~mask, float("-inf"))).
+    #       weights = torch.softmax(scores, dim=-1)   (over the keys, the last axis).
+    #       If mask is given, set to 0.0 the weight rows where mask has no True at all
+    #       (mask.any(dim=-1, keepdim=True) says which rows have one); softmax made them NaN.
+    #       Return (weights @ v, weights).
+    # BEGIN SOLUTION
     d = q.shape[-1]
     scores = q @ k.transpose(-2, -1) / math.sqrt(d)
     if mask is not None:
@@ -53,6 +62,7 @@ def attention(
         # A row with no allowed key is all -inf, and softmax turns that into 0/0 = NaN.
         weights = weights.masked_fill(~mask.any(dim=-1, keepdim=True), 0.0)
     return weights @ v, weights
+    # END SOLUTION
 
 
 def causal_mask(L: int, S: int, device: torch.device | str | None = None) -> torch.Tensor:
@@ -63,7 +73,11 @@ def causal_mask(L: int, S: int, device: torch.device | str | None = None) -> tor
     Returns a bool tensor of shape (L, S) on `device` (the CPU when None). When L != S the
     triangle starts at the top left, as torch's is_causal=True does.
     """
+    # TODO: a bool tensor of ones of shape (L, S) on `device`, keeping its lower triangle
+    #       with the diagonal: torch.ones(L, S, dtype=torch.bool, device=device).tril().
+    # BEGIN SOLUTION
     return torch.ones(L, S, dtype=torch.bool, device=device).tril()
+    # END SOLUTION
 
 
 def padding_mask(lengths: torch.Tensor, S: int) -> torch.Tensor:
@@ -75,8 +89,13 @@ def padding_mask(lengths: torch.Tensor, S: int) -> torch.Tensor:
     Returns a bool tensor of shape (B, 1, S) on lengths' device; the axis of size 1 lets it
     broadcast over the L query rows of (B, L, S) scores.
     """
+    # TODO: compare torch.arange(S, device=lengths.device) (shape (S,)) with lengths[:, None]
+    #       (shape (B, 1)) using <, which broadcasts to (B, S); then add the middle axis with
+    #       [:, None, :] to get (B, 1, S).
+    # BEGIN SOLUTION
     positions = torch.arange(S, device=lengths.device)
     return (positions < lengths[:, None])[:, None, :]
+    # END SOLUTION
 
 
 def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
@@ -87,8 +106,13 @@ def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
     Shapes: x (B, T, E) with E divisible by num_heads.
     Returns (B, num_heads, T, head_dim).
     """
+    # TODO: B, T, E = x.shape; reshape to (B, T, num_heads, E // num_heads), then swap the
+    #       axes 1 and 2 with .transpose(1, 2). Reshaping straight to (B, num_heads, T, ...)
+    #       would mix the positions of different heads.
+    # BEGIN SOLUTION
     B, T, E = x.shape
     return x.reshape(B, T, num_heads, E // num_heads).transpose(1, 2)
+    # END SOLUTION
 
 
 def merge_heads(x: torch.Tensor) -> torch.Tensor:
@@ -99,8 +123,12 @@ def merge_heads(x: torch.Tensor) -> torch.Tensor:
     Shapes: x (B, H, T, head_dim).
     Returns (B, T, H * head_dim).
     """
+    # TODO: B, H, T, head_dim = x.shape; swap the axes 1 and 2 back with .transpose(1, 2),
+    #       then reshape to (B, T, H * head_dim).
+    # BEGIN SOLUTION
     B, H, T, head_dim = x.shape
     return x.transpose(1, 2).reshape(B, T, H * head_dim)
+    # END SOLUTION
 
 
 def multi_head_attention(
@@ -126,6 +154,13 @@ def multi_head_attention(
     Returns (output (B, L, E), weights (B, L, S)): the weights averaged over the heads, as
     nn.MultiheadAttention returns them by default.
     """
+    # TODO: cut params["in_proj_weight"] into w_q, w_k, w_v with .chunk(3) (and the bias
+    #       the same way); project: q = query @ w_q.T + b_q, and likewise k from key, v from
+    #       value; split each with split_heads. If mask is given, give it a head axis with
+    #       mask.unsqueeze(-3). Run attention(q, k, v, mask), merge_heads the output, apply
+    #       the output projection (@ out_proj.weight.T + out_proj.bias), and return it with
+    #       the weights averaged over the heads (.mean(dim=1)).
+    # BEGIN SOLUTION
     w_q, w_k, w_v = params["in_proj_weight"].chunk(3)
     b_q, b_k, b_v = params["in_proj_bias"].chunk(3)
     q = split_heads(query @ w_q.T + b_q, num_heads)
@@ -136,6 +171,7 @@ def multi_head_attention(
     heads, weights = attention(q, k, v, mask)
     output = merge_heads(heads) @ params["out_proj.weight"].T + params["out_proj.bias"]
     return output, weights.mean(dim=1)
+    # END SOLUTION
 
 
 def positional_encoding(length: int, d_model: int) -> torch.Tensor:
@@ -147,6 +183,12 @@ def positional_encoding(length: int, d_model: int) -> torch.Tensor:
 
     d_model is even. Returns a float32 tensor of shape (length, d_model) on the CPU.
     """
+    # TODO: positions = torch.arange(length) as a column (length, 1) and
+    #       even_dims = torch.arange(0, d_model, 2) (the values 2i), both float64;
+    #       angles = positions / 10000 ** (even_dims / d_model), shape (length, d_model / 2).
+    #       Fill a zeros (length, d_model) tensor: sin(angles) into the columns 0::2, and
+    #       cos(angles) into the columns 1::2. Return it converted with .float().
+    # BEGIN SOLUTION
     positions = torch.arange(length, dtype=torch.float64)[:, None]
     even_dims = torch.arange(0, d_model, 2, dtype=torch.float64)
     angles = positions / 10000 ** (even_dims / d_model)
@@ -154,6 +196,7 @@ def positional_encoding(length: int, d_model: int) -> torch.Tensor:
     encoding[:, 0::2] = torch.sin(angles)
     encoding[:, 1::2] = torch.cos(angles)
     return encoding.float()
+    # END SOLUTION
 
 
 # ------------------------------------------------------------------------------------------

@@ -2,18 +2,24 @@
 
 The network: logits = relu(X @ W1 + b1) @ W2 + b2, trained with softmax cross-entropy.
 
-- `init_params` draws starting weights at a scale that keeps signals from fading or blowing up;
-- `forward` computes the logits and keeps what the backward pass needs in a cache;
-- `loss_and_grads` computes the loss and every gradient with the chain rule, by hand;
-- `sgd_step` moves each parameter a small step against its gradient.
+Your task: write the four functions below, in this order (each one is checked on its own):
 
-Only tensor operations: no autograd (`.backward()`, `torch.autograd`) and no `torch.nn`.
-Inputs are never modified in place: each function returns new tensors.
+1. `init_params` draws starting weights at a scale that keeps signals from fading or blowing up;
+2. `forward` computes the logits and keeps what the backward pass needs in a cache;
+3. `loss_and_grads` computes the loss and every gradient with the chain rule, by hand;
+4. `sgd_step` moves each parameter a small step against its gradient.
+
+Each docstring is the specification: the maths, the shapes, what must stay unchanged.
+Rules: tensor operations only. No autograd (`.backward()`, `torch.autograd`, `requires_grad`)
+and no `torch.nn`: a check reads this file to make sure. Never modify an input in place (no
+`params["W1"] -= ...`): return new tensors and a new dict instead.
+Read lesson.md for the derivations, ask `mllab hint backprop` when stuck, and run
+`mllab check backprop`.
 """
 
 from __future__ import annotations
 
-import math
+import math  # noqa: F401 (init_params needs math.sqrt)
 
 import torch
 
@@ -32,6 +38,10 @@ def init_params(D: int, H: int, C: int, seed: int) -> Params:
     All float64 on the CPU, drawn from torch.Generator().manual_seed(seed): W1 first, then W2.
     Returns {"W1": ..., "b1": ..., "W2": ..., "b2": ...}.
     """
+    # TODO: draw both weight matrices from one generator seeded with `seed`, W1 first, each
+    #       at the standard deviation given above; the biases start at zero. Everything is
+    #       float64, and the same seed must give the same weights.
+    # BEGIN SOLUTION
     generator = torch.Generator().manual_seed(seed)
     W1 = torch.randn(D, H, generator=generator, dtype=torch.float64) * math.sqrt(2.0 / D)
     W2 = torch.randn(H, C, generator=generator, dtype=torch.float64) * math.sqrt(1.0 / H)
@@ -41,6 +51,7 @@ def init_params(D: int, H: int, C: int, seed: int) -> Params:
         "W2": W2,
         "b2": torch.zeros(C, dtype=torch.float64),
     }
+    # END SOLUTION
 
 
 def forward(params: Params, X: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -53,16 +64,23 @@ def forward(params: Params, X: torch.Tensor) -> tuple[torch.Tensor, dict[str, to
     Shapes: params as from init_params, X (N, D); everything on one device with one dtype.
     Returns (logits, cache): logits (N, C), and a dict of the tensors the backward pass needs.
     """
+    # TODO: compute the three lines of maths above, in order. Put in the cache every tensor
+    #       your backward pass will need again (the lesson's derivation tells you which).
+    #       Build new tensors: params and X must keep their values.
+    # BEGIN SOLUTION
     z1 = X @ params["W1"] + params["b1"]
     h1 = torch.clamp(z1, min=0)
     logits = h1 @ params["W2"] + params["b2"]
     return logits, {"X": X, "z1": z1, "h1": h1}
+    # END SOLUTION
 
 
 def loss_and_grads(params: Params, X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, Params]:
     """Softmax cross-entropy of the network on (X, y), and its gradient for every parameter.
 
     Loss:  L = mean over the N rows of ( logsumexp(logits[i]) - logits[i, y[i]] )
+           computed stably: shift each row of logits by its maximum before exponentiating
+           (logsumexp(v) = max(v) + log(sum(exp(v - max(v))))), so large logits stay finite.
 
     Backward, with P = softmax(logits) row by row and Y the one-hot matrix of y:
             dlogits = (P - Y) / N           (N, C)
@@ -76,6 +94,11 @@ def loss_and_grads(params: Params, X: torch.Tensor, y: torch.Tensor) -> tuple[to
     Shapes: params as from init_params, X (N, D), y (N,) int64 class indices in [0, C).
     Returns (loss, grads): loss a 0-d tensor; grads a dict with the keys and shapes of params.
     """
+    # TODO: run your forward pass, then compute the mean loss in a numerically stable way
+    #       (large logits must not overflow). Then walk back from the loss to the input with
+    #       the backward formulas above, output layer first, each gradient shaped like its
+    #       parameter. By hand: no autograd. Leave params, X and y unchanged.
+    # BEGIN SOLUTION
     logits, cache = forward(params, X)
     N = X.shape[0]
     shifted = logits - logits.max(dim=1, keepdim=True).values
@@ -95,6 +118,7 @@ def loss_and_grads(params: Params, X: torch.Tensor, y: torch.Tensor) -> tuple[to
         "b2": dlogits.sum(dim=0),
     }
     return loss, grads
+    # END SOLUTION
 
 
 def sgd_step(params: Params, grads: Params, lr: float) -> Params:
@@ -105,4 +129,8 @@ def sgd_step(params: Params, grads: Params, lr: float) -> Params:
     Shapes: params and grads dicts with the same keys and shapes; lr a positive float.
     Returns a new dict. The tensors in params are not modified.
     """
+    # TODO: move every parameter one step against its gradient, as the maths above says.
+    #       Return a fresh dict of new tensors: the caller's parameters keep their values.
+    # BEGIN SOLUTION
     return {name: value - lr * grads[name] for name, value in params.items()}
+    # END SOLUTION

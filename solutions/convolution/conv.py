@@ -1,6 +1,6 @@
 """Convolution layers from scratch: conv2d as loops and vectorised, its backward pass, max pooling.
 
-Six functions build it up, before the provided section:
+Your task: write the six functions before the provided section, in order.
 
 - `output_size` is the formula for how many positions a window takes along one axis;
 - `conv2d_loop` computes a convolution layer with plain Python loops, one output number at a time;
@@ -10,7 +10,8 @@ Six functions build it up, before the provided section:
 
 Like torch.nn.functional.conv2d, every "convolution" here is a cross-correlation: the kernel
 is slid over the image as it is, never flipped. The provided code at the bottom builds a small
-CNN from these layers and trains it on 8x8 images of digits. No input is modified in place.
+CNN from your layers and trains it on 8x8 images of digits. Never modify an input in place.
+Read lesson.md for the ideas, then run `mllab check convolution`.
 """
 
 from __future__ import annotations
@@ -35,7 +36,11 @@ def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
     All arguments are Python ints (size + 2 * padding >= kernel >= 1, stride >= 1).
     Returns a Python int.
     """
+    # TODO: return (size + 2 * padding - kernel) // stride + 1, with // (floor division) so
+    #       the result is an int: a window that would stick out past the padded end is dropped.
+    # BEGIN SOLUTION
     return (size + 2 * padding - kernel) // stride + 1
+    # END SOLUTION
 
 
 def conv2d_loop(
@@ -51,6 +56,13 @@ def conv2d_loop(
     Returns out (N, C_out, H_out, W_out) with H_out = output_size(H, KH, stride, padding) and
     W_out = output_size(W, KW, stride, padding), with x's dtype and device.
     """
+    # TODO: read N, C_in, H, W from x.shape and C_out, KH, KW from weight.shape; get H_out and
+    #       W_out with output_size; pad with x_pad = F.pad(x, (padding,) * 4) (left, right, top,
+    #       bottom); start from out = x.new_zeros((N, C_out, H_out, W_out)); then loop over n,
+    #       k, i, j: take window = x_pad[n, :, i*stride : i*stride + KH, j*stride : j*stride + KW]
+    #       (shape (C_in, KH, KW)) and set out[n, k, i, j] = (window * weight[k]).sum() + bias[k].
+    #       Do not flip the kernel. Return out.
+    # BEGIN SOLUTION
     n_images, _, height, width = x.shape
     c_out, _, kh, kw = weight.shape
     h_out = output_size(height, kh, stride, padding)
@@ -65,6 +77,7 @@ def conv2d_loop(
                     window = x_pad[n, :, top : top + kh, left : left + kw]
                     out[n, k, i, j] = (window * weight[k]).sum() + bias[k]
     return out
+    # END SOLUTION
 
 
 def conv2d(
@@ -81,11 +94,17 @@ def conv2d(
     Returns out (N, C_out, H_out, W_out) with x's dtype and device. Built from differentiable
     torch operations, so autograd can flow through it.
     """
+    # TODO: pad as in conv2d_loop; take all windows at once with
+    #       windows = x_pad.unfold(2, KH, stride).unfold(3, KW, stride) (a view, no copy);
+    #       contract with torch.einsum("nchwuv,kcuv->nkhw", windows, weight), and add the bias
+    #       reshaped to (1, C_out, 1, 1) (bias[None, :, None, None]). No Python loops needed.
+    # BEGIN SOLUTION
     kh, kw = weight.shape[2:]
     x_pad = F.pad(x, (padding, padding, padding, padding))
     windows = x_pad.unfold(2, kh, stride).unfold(3, kw, stride)
     out = torch.einsum("nchwuv,kcuv->nkhw", windows, weight)
     return out + bias[None, :, None, None]
+    # END SOLUTION
 
 
 def conv2d_backward(
@@ -103,6 +122,15 @@ def conv2d_backward(
     Shapes: dout (N, C_out, H_out, W_out), x (N, C_in, H, W), weight (C_out, C_in, KH, KW).
     Returns (dx, dw, db) with the shapes of x, weight and (C_out,), on x's device.
     """
+    # TODO: 1. db: sum dout over dims (0, 2, 3).
+    #       2. dw: pad x and take windows as in conv2d, then
+    #          torch.einsum("nkhw,nchwuv->kcuv", dout, windows) (this sums over the batch).
+    #       3. dx: dwindows = torch.einsum("nkhw,kcuv->nchwuv", dout, weight) is what each window
+    #          hands back; start from dx_pad = torch.zeros_like(x_pad), and for each kernel offset
+    #          (u, v) add dwindows[..., u, v] into dx_pad[:, :, u : u + stride*H_out : stride,
+    #          v : v + stride*W_out : stride] (+=, as windows overlap). Finally cut the border off:
+    #          dx = dx_pad[:, :, padding : padding + H, padding : padding + W]. Return (dx, dw, db).
+    # BEGIN SOLUTION
     height, width = x.shape[2:]
     kh, kw = weight.shape[2:]
     h_out, w_out = dout.shape[2:]
@@ -120,6 +148,7 @@ def conv2d_backward(
             dx_pad[:, :, rows, cols] += dwindows[..., u, v]
     dx = dx_pad[:, :, padding : padding + height, padding : padding + width]
     return dx, dw, db
+    # END SOLUTION
 
 
 def maxpool2d(x: torch.Tensor, kernel: int, stride: int) -> torch.Tensor:
@@ -130,8 +159,13 @@ def maxpool2d(x: torch.Tensor, kernel: int, stride: int) -> torch.Tensor:
 
     Shapes: x (N, C, H, W) -> out (N, C, H_out, W_out), with x's dtype and device.
     """
+    # TODO: windows = x.unfold(2, kernel, stride).unfold(3, kernel, stride) has shape
+    #       (N, C, H_out, W_out, kernel, kernel); return its max over the last two dims
+    #       (windows.amax(dim=(-2, -1))).
+    # BEGIN SOLUTION
     windows = x.unfold(2, kernel, stride).unfold(3, kernel, stride)
     return windows.amax(dim=(-2, -1))
+    # END SOLUTION
 
 
 def maxpool2d_backward(
@@ -148,6 +182,15 @@ def maxpool2d_backward(
 
     Shapes: dout (N, C, H_out, W_out), x (N, C, H, W). Returns dx with x's shape and device.
     """
+    # TODO: take the windows as in maxpool2d and flatten each one: reshape to
+    #       (N, C, H_out, W_out, kernel * kernel); first_max = its argmax over the last dim.
+    #       The maximum sits at row i*stride + first_max // kernel and column
+    #       j*stride + first_max % kernel of x (torch.arange(H_out)[:, None] * stride gives the
+    #       i*stride part for all windows at once; mind the device). Turn (row, col) into a flat
+    #       index row * W + col, then add dout into dx = zeros (N, C, H * W) with
+    #       dx.scatter_add_(2, index (N, C, H_out*W_out), dout reshaped to (N, C, H_out*W_out)),
+    #       and return dx reshaped to x's shape. scatter_add_ adds up overlapping windows.
+    # BEGIN SOLUTION
     n_images, channels, height, width = x.shape
     h_out, w_out = dout.shape[2:]
     windows = x.unfold(2, kernel, stride).unfold(3, kernel, stride)
@@ -160,6 +203,7 @@ def maxpool2d_backward(
     dx = torch.zeros(n_images, channels, height * width, dtype=dout.dtype, device=x.device)
     dx.scatter_add_(2, flat_index, dout.reshape(n_images, channels, -1))
     return dx.reshape(x.shape)
+    # END SOLUTION
 
 
 # ------------------------------------------------------------------------------ provided code

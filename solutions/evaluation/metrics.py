@@ -1,8 +1,27 @@
 """Evaluating a classifier: the confusion matrix, accuracy, precision, recall, F1, the ROC curve,
 AUROC, log loss, and the baselines every model has to beat.
 
-Everything is NumPy. Labels are integer arrays (any integers: 0/1, or 2, 5, 9 ...); the binary
-functions treat the label given as `positive` (1 by default) as the positive class.
+What you write, top down (later functions may call earlier ones):
+
+1. `confusion_matrix` and `accuracy`;
+2. `precision`, `recall` and `f1_score`;
+3. `roc_curve`, then `auroc` (the area under your curve);
+4. `log_loss`;
+5. the baselines: `majority_baseline`, `random_baseline`, `expected_random_accuracy`.
+
+Rules that hold throughout:
+- Labels are integer arrays holding any integers (0/1, or 2, 5, 9, ...). The binary metrics
+  treat the label passed as `positive` (1 by default) as positive and every other label as
+  negative.
+- Each function's docstring is its specification; the checks compare your numbers with
+  scikit-learn's `sklearn.metrics`, whose conventions the docstrings state (zero_division=0,
+  tied scores, clipping).
+- Where a docstring says "a Python float", return a built-in float, not a NumPy scalar.
+- Everything is vectorised NumPy: no loop over samples is needed (a loop over labels is fine).
+- Random choices use the generator a docstring names, so a seed fixes the result.
+
+Read lesson.md, then run `mllab check evaluation`; `mllab hint evaluation` gives hints one at
+a time.
 """
 
 from __future__ import annotations
@@ -29,6 +48,10 @@ def confusion_matrix(
     of zeros, and a sample whose true or predicted label is not in labels is not counted.
     Returns a (K, K) int64 array.
     """
+    # TODO: count every (true label, predicted label) pair into the K x K table described
+    #       above: rows follow the true label, columns the predicted one. Settle the label
+    #       list first (the docstring says what it is with and without `labels`).
+    # BEGIN SOLUTION
     if labels is None:
         labels = np.unique(np.concatenate([y_true, y_pred]))
     matrix = np.zeros((len(labels), len(labels)), dtype=np.int64)
@@ -36,6 +59,7 @@ def confusion_matrix(
         for j, predicted_label in enumerate(labels):
             matrix[i, j] = np.sum((y_true == true_label) & (y_pred == predicted_label))
     return matrix
+    # END SOLUTION
 
 
 def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -44,7 +68,11 @@ def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     accuracy = (number of i with y_pred[i] == y_true[i]) / N
     Shapes: y_true (N,) int, y_pred (N,) int. Returns a Python float.
     """
+    # TODO: the share of samples predicted correctly: a fraction between 0 and 1, not a
+    #       count, returned as a Python float.
+    # BEGIN SOLUTION
     return float(np.mean(y_true == y_pred))
+    # END SOLUTION
 
 
 def precision(y_true: np.ndarray, y_pred: np.ndarray, positive: int = 1) -> float:
@@ -54,11 +82,15 @@ def precision(y_true: np.ndarray, y_pred: np.ndarray, positive: int = 1) -> floa
     precision_score(..., zero_division=0). Every other label counts as negative.
     Shapes: y_true (N,) int, y_pred (N,) int. Returns a Python float.
     """
+    # TODO: TP / (TP + FP) for the label `positive`. The denominator counts the samples
+    #       predicted positive; when there are none, return 0.0 instead of dividing.
+    # BEGIN SOLUTION
     predicted = y_pred == positive
     if not predicted.any():
         return 0.0
     true_positives = np.sum(predicted & (y_true == positive))
     return float(true_positives / np.sum(predicted))
+    # END SOLUTION
 
 
 def recall(y_true: np.ndarray, y_pred: np.ndarray, positive: int = 1) -> float:
@@ -68,11 +100,15 @@ def recall(y_true: np.ndarray, y_pred: np.ndarray, positive: int = 1) -> float:
     recall_score(..., zero_division=0). Every other label counts as negative.
     Shapes: y_true (N,) int, y_pred (N,) int. Returns a Python float.
     """
+    # TODO: TP / (TP + FN) for the label `positive`. The denominator counts the samples that
+    #       truly are positive; when there are none, return 0.0 instead of dividing.
+    # BEGIN SOLUTION
     actual = y_true == positive
     if not actual.any():
         return 0.0
     true_positives = np.sum(actual & (y_pred == positive))
     return float(true_positives / np.sum(actual))
+    # END SOLUTION
 
 
 def f1_score(y_true: np.ndarray, y_pred: np.ndarray, positive: int = 1) -> float:
@@ -81,11 +117,15 @@ def f1_score(y_true: np.ndarray, y_pred: np.ndarray, positive: int = 1) -> float
     Returns 0.0 when P + R == 0 (sklearn's zero_division=0).
     Shapes: y_true (N,) int, y_pred (N,) int. Returns a Python float.
     """
+    # TODO: the harmonic mean of your precision and recall for the same positive label
+    #       (the docstring's formula, not the plain average), with 0.0 when both are 0.
+    # BEGIN SOLUTION
     p = precision(y_true, y_pred, positive)
     r = recall(y_true, y_pred, positive)
     if p + r == 0:
         return 0.0
     return 2 * p * r / (p + r)
+    # END SOLUTION
 
 
 def roc_curve(y_true: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -101,6 +141,10 @@ def roc_curve(y_true: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.nd
     Shapes: y_true (N,) of 0/1 holding both classes, scores (N,) float.
     Returns (fpr, tpr, thresholds), each (T + 1,) float64 with T the number of distinct scores.
     """
+    # TODO: lower the threshold from +inf through every distinct score and record the
+    #       rates at each stop. Samples with tied scores cross together: one point per
+    #       distinct score, never one per sample. Return the three arrays in that order.
+    # BEGIN SOLUTION
     order = np.argsort(-scores, kind="stable")
     sorted_scores = scores[order]
     is_positive = y_true[order] == 1
@@ -112,6 +156,7 @@ def roc_curve(y_true: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.nd
     fps = np.concatenate([[0], false_positives[last_of_run]])
     thresholds = np.concatenate([[np.inf], sorted_scores[last_of_run]]).astype(np.float64)
     return fps / fps[-1], tps / tps[-1], thresholds
+    # END SOLUTION
 
 
 def auroc(y_true: np.ndarray, scores: np.ndarray) -> float:
@@ -122,8 +167,12 @@ def auroc(y_true: np.ndarray, scores: np.ndarray) -> float:
     counting a tie as one half. Matches sklearn.metrics.roc_auc_score.
     Shapes: y_true (N,) of 0/1 holding both classes, scores (N,) float. Returns a Python float.
     """
+    # TODO: the trapezoid sum above over the points of your ROC curve. The curve already
+    #       turns tied scores into diagonal steps, which is what counts a tie as one half.
+    # BEGIN SOLUTION
     fpr, tpr, _ = roc_curve(y_true, scores)
     return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
+    # END SOLUTION
 
 
 def log_loss(y_true: np.ndarray, proba: np.ndarray, eps: float = EPS) -> float:
@@ -136,8 +185,13 @@ def log_loss(y_true: np.ndarray, proba: np.ndarray, eps: float = EPS) -> float:
     Shapes: y_true (N,) of 0/1, proba (N,) float, the predicted probability of label 1.
     Returns a Python float.
     """
+    # TODO: the mean negative log-likelihood from the docstring. Clip the probabilities
+    #       before any logarithm, so that a probability of exactly 0 or 1 gives a large
+    #       but finite loss.
+    # BEGIN SOLUTION
     p = np.clip(proba, eps, 1 - eps)
     return float(-np.mean(y_true * np.log(p) + (1 - y_true) * np.log(1 - p)))
+    # END SOLUTION
 
 
 def majority_baseline(y_train: np.ndarray, n: int) -> np.ndarray:
@@ -147,8 +201,12 @@ def majority_baseline(y_train: np.ndarray, n: int) -> np.ndarray:
     DummyClassifier(strategy="most_frequent")).
     Shapes: y_train (M,) int. Returns (n,) with y_train's dtype.
     """
+    # TODO: find the most frequent label of y_train (ties go to the smallest label) and
+    #       predict it for all n new samples, in y_train's dtype.
+    # BEGIN SOLUTION
     labels, counts = np.unique(y_train, return_counts=True)
     return np.full(n, labels[np.argmax(counts)], dtype=y_train.dtype)
+    # END SOLUTION
 
 
 def random_baseline(y_train: np.ndarray, n: int, seed: int) -> np.ndarray:
@@ -157,9 +215,14 @@ def random_baseline(y_train: np.ndarray, n: int, seed: int) -> np.ndarray:
     Use np.random.default_rng(seed), so the same seed gives the same guesses.
     Shapes: y_train (M,) int. Returns (n,) with y_train's dtype, holding only labels of y_train.
     """
+    # TODO: draw n independent guesses among the labels of y_train, each label with its
+    #       share of y_train as its probability. All randomness comes from the generator
+    #       named in the docstring, made from seed; never the global NumPy state.
+    # BEGIN SOLUTION
     labels, counts = np.unique(y_train, return_counts=True)
     rng = np.random.default_rng(seed)
     return rng.choice(labels, size=n, p=counts / counts.sum())
+    # END SOLUTION
 
 
 def expected_random_accuracy(y: np.ndarray) -> float:
@@ -169,6 +232,10 @@ def expected_random_accuracy(y: np.ndarray) -> float:
     truth and for the guesses, that happens with probability sum over c of p_c ** 2.
     Shapes: y (N,) int. Returns a Python float.
     """
+    # TODO: the docstring's sum of squared class frequencies p_c (a share of len(y), not a
+    #       count), as a Python float.
+    # BEGIN SOLUTION
     _, counts = np.unique(y, return_counts=True)
     frequencies = counts / len(y)
     return float(np.sum(frequencies**2))
+    # END SOLUTION

@@ -1,12 +1,15 @@
 """Linear regression in NumPy: predictions, error metrics, feature scaling and two ways to fit.
 
+Your task: fill in the functions below, roughly in order.
+
 - `predict` computes X @ w + b;
 - `mse`, `rmse`, `mae` and `r2` measure how far predictions are from the targets;
 - `standardize` rescales features with statistics from the training rows only;
 - `fit_closed_form` solves least squares directly (with an intercept);
 - `gradients` and `fit_gd` fit the same model by gradient descent on the mean squared error.
 
-Arrays are float64 NumPy arrays; b is a Python float. Inputs are never modified in place.
+Arrays are float64 NumPy arrays; b is a Python float. Never modify an input in place (no
+`X -= mean`): build new arrays. Read lesson.md, then run `mllab check linear_regression`.
 """
 
 from __future__ import annotations
@@ -23,7 +26,10 @@ def predict(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
 
     Shapes: X (N, D) float64, w (D,) float64, b a float -> (N,) float64.
     """
+    # TODO: return X @ w + b (one number per row).
+    # BEGIN SOLUTION
     return X @ w + b
+    # END SOLUTION
 
 
 def mse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -31,7 +37,10 @@ def mse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
     Shapes: y_true (N,), y_pred (N,) float64 -> a float.
     """
+    # TODO: return float(np.mean((y_true - y_pred) ** 2)).
+    # BEGIN SOLUTION
     return float(np.mean((y_true - y_pred) ** 2))
+    # END SOLUTION
 
 
 def rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -39,7 +48,10 @@ def rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
     Shapes: y_true (N,), y_pred (N,) float64 -> a float.
     """
+    # TODO: return the square root (np.sqrt) of mse(y_true, y_pred), as a float.
+    # BEGIN SOLUTION
     return float(np.sqrt(mse(y_true, y_pred)))
+    # END SOLUTION
 
 
 def mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -47,7 +59,10 @@ def mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
     Shapes: y_true (N,), y_pred (N,) float64 -> a float.
     """
+    # TODO: return the mean of np.abs(y_true - y_pred), as a float.
+    # BEGIN SOLUTION
     return float(np.mean(np.abs(y_true - y_pred)))
+    # END SOLUTION
 
 
 def r2(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -59,9 +74,13 @@ def r2(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
     Shapes: y_true (N,), y_pred (N,) float64 -> a float.
     """
+    # TODO: compute ss_res and ss_tot as above (the mean is of y_true) and return
+    #       float(1 - ss_res / ss_tot).
+    # BEGIN SOLUTION
     ss_res = np.sum((y_true - y_pred) ** 2)
     ss_tot = np.sum((y_true - np.mean(y_true)) ** 2)
     return float(1.0 - ss_res / ss_tot)
+    # END SOLUTION
 
 
 def standardize(X_train: np.ndarray, X_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -73,22 +92,31 @@ def standardize(X_train: np.ndarray, X_test: np.ndarray) -> tuple[np.ndarray, np
 
     Shapes: X_train (N, D), X_test (M, D) float64 -> (X_train_scaled (N, D), X_test_scaled (M, D)).
     """
+    # TODO: compute mean and std per column (axis=0) from X_train only, then return the pair
+    #       ((X_train - mean) / std, (X_test - mean) / std).
+    # BEGIN SOLUTION
     mean = X_train.mean(axis=0)
     std = X_train.std(axis=0)
     return (X_train - mean) / std, (X_test - mean) / std
+    # END SOLUTION
 
 
 def fit_closed_form(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     """Least squares with an intercept: the (w, b) minimizing sum((X @ w + b - y) ** 2).
 
-    A column of ones is appended to X so that b is fitted like any other weight, and the
-    system is solved with np.linalg.lstsq (stable; no explicit matrix inverse).
+    Append a column of ones to X so that b is fitted like any other weight, and solve the
+    system with np.linalg.lstsq (stable; no explicit matrix inverse).
 
     Shapes: X (N, D), y (N,) float64 -> (w (D,) float64, b a float).
     """
+    # TODO: design = np.column_stack([X, np.ones(len(X))]);
+    #       theta, *_ = np.linalg.lstsq(design, y, rcond=None);
+    #       return theta[:-1] as w and float(theta[-1]) as b.
+    # BEGIN SOLUTION
     design = np.column_stack([X, np.ones(len(X))])
     theta, *_ = np.linalg.lstsq(design, y, rcond=None)
     return theta[:-1], float(theta[-1])
+    # END SOLUTION
 
 
 def gradients(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> tuple[np.ndarray, float]:
@@ -99,9 +127,13 @@ def gradients(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> tuple[np
 
     Shapes: X (N, D), y (N,), w (D,) float64, b a float -> (dw (D,) float64, db a float).
     """
+    # TODO: r = predict(X, w, b) - y; return (2 / N * (X.T @ r), float(2 / N * np.sum(r)))
+    #       with N = len(y).
+    # BEGIN SOLUTION
     residuals = predict(X, w, b) - y
     n = len(y)
     return 2.0 / n * (X.T @ residuals), float(2.0 / n * np.sum(residuals))
+    # END SOLUTION
 
 
 def fit_gd(
@@ -120,6 +152,12 @@ def fit_gd(
     Shapes: X (N, D), y (N,) float64; n_iter an int; lr a float.
     Returns (w (D,) float64, b a float, losses (n_iter,) float64).
     """
+    # TODO: start from w = np.zeros(X.shape[1]), b = 0.0 and losses = np.empty(n_iter).
+    #       For step in range(n_iter): store the current mse in losses[step]; if log is not
+    #       None, call log("loss", losses[step], step); get dw, db from gradients(...); then
+    #       w = w - lr * dw and b = b - lr * db. Do not stop early or clip anything.
+    #       Return w, float(b), losses.
+    # BEGIN SOLUTION
     w = np.zeros(X.shape[1])
     b = 0.0
     losses = np.empty(n_iter)
@@ -131,3 +169,4 @@ def fit_gd(
         w = w - lr * dw
         b = b - lr * db
     return w, float(b), losses
+    # END SOLUTION

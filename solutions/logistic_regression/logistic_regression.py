@@ -1,5 +1,7 @@
 """Logistic and softmax regression in NumPy: probabilities, likelihood, gradients and training.
 
+Your task: write the functions below, in order (one_hot is given).
+
 Two classes (labels 0 and 1):
 
 - `sigmoid` squashes a score into a probability, without overflowing for large |z|;
@@ -13,7 +15,8 @@ Several classes (labels 0 .. K-1): `softmax`, `softmax_nll`, `softmax_gradients`
 `fit_softmax`. `one_hot` is a helper.
 
 Arrays are float64 NumPy arrays (labels of the softmax model are int64); b of the binary
-model is a Python float. Inputs are never modified in place.
+model is a Python float. Never modify an input in place: build new arrays.
+Read lesson.md, then run `mllab check logistic_regression`.
 """
 
 from __future__ import annotations
@@ -44,8 +47,12 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
     Shapes: z any shape, float64 -> the same shape, float64, values in [0, 1].
     """
+    # TODO: e = np.exp(-np.abs(z)) (never overflows: the exponent is <= 0); return
+    #       np.where(z >= 0, 1 / (1 + e), e / (1 + e)).
+    # BEGIN SOLUTION
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    # END SOLUTION
 
 
 def bernoulli_likelihood(p: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -55,7 +62,10 @@ def bernoulli_likelihood(p: np.ndarray, y: np.ndarray) -> np.ndarray:
 
     Shapes: p (N,) float64 in [0, 1], y (N,) float64 of 0.0 and 1.0 -> (N,) float64.
     """
+    # TODO: return p ** y * (1 - p) ** (1 - y).
+    # BEGIN SOLUTION
     return p**y * (1.0 - p) ** (1.0 - y)
+    # END SOLUTION
 
 
 def predict_proba(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
@@ -63,7 +73,10 @@ def predict_proba(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
 
     Shapes: X (N, D), w (D,) float64, b a float -> (N,) float64.
     """
+    # TODO: return sigmoid(X @ w + b).
+    # BEGIN SOLUTION
     return sigmoid(X @ w + b)
+    # END SOLUTION
 
 
 def predict(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
@@ -73,7 +86,11 @@ def predict(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
 
     Shapes: X (N, D), w (D,) float64, b a float -> (N,) int64 of 0 and 1.
     """
+    # TODO: compare predict_proba(X, w, b) with 0.5 using >= and convert the bool array
+    #       with .astype(np.int64).
+    # BEGIN SOLUTION
     return (predict_proba(X, w, b) >= 0.5).astype(np.int64)
+    # END SOLUTION
 
 
 def nll(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> float:
@@ -88,8 +105,12 @@ def nll(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> float:
 
     Shapes: X (N, D), y (N,) of 0.0 and 1.0, w (D,) float64, b a float -> a float.
     """
+    # TODO: z = X @ w + b; return float(np.mean(np.logaddexp(0, z) - y * z)).
+    #       (Or clip p = sigmoid(z) into [1e-15, 1 - 1e-15] and use the first form.)
+    # BEGIN SOLUTION
     z = X @ w + b
     return float(np.mean(np.logaddexp(0.0, z) - y * z))
+    # END SOLUTION
 
 
 def gradients(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> tuple[np.ndarray, float]:
@@ -100,8 +121,12 @@ def gradients(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> tuple[np
 
     Shapes: X (N, D), y (N,), w (D,) float64, b a float -> (dw (D,) float64, db a float).
     """
+    # TODO: error = predict_proba(X, w, b) - y; return (X.T @ error / N, float(np.mean(error)))
+    #       with N = len(y).
+    # BEGIN SOLUTION
     error = predict_proba(X, w, b) - y
     return X.T @ error / len(y), float(np.mean(error))
+    # END SOLUTION
 
 
 def fit_gd(
@@ -117,6 +142,11 @@ def fit_gd(
     Shapes: X (N, D), y (N,) of 0.0 and 1.0; n_iter an int; lr a float.
     Returns (w (D,) float64, b a float, losses (n_iter,) float64).
     """
+    # TODO: start from w = np.zeros(X.shape[1]), b = 0.0, losses = np.empty(n_iter). In each
+    #       step store nll(X, y, w, b) in losses[step], call log("loss", losses[step], step)
+    #       if log is not None, get dw, db from gradients, then w = w - lr * dw and
+    #       b = b - lr * db. Return w, float(b), losses.
+    # BEGIN SOLUTION
     w = np.zeros(X.shape[1])
     b = 0.0
     losses = np.empty(n_iter)
@@ -128,6 +158,7 @@ def fit_gd(
         w = w - lr * dw
         b = b - lr * db
     return w, float(b), losses
+    # END SOLUTION
 
 
 def boundary_line(w: np.ndarray, b: float) -> tuple[float, float]:
@@ -138,7 +169,10 @@ def boundary_line(w: np.ndarray, b: float) -> tuple[float, float]:
 
     Shapes: w (2,) float64, b a float -> (slope, intercept), two floats.
     """
+    # TODO: return (float(-w[0] / w[1]), float(-b / w[1])).
+    # BEGIN SOLUTION
     return float(-w[0] / w[1]), float(-b / w[1])
+    # END SOLUTION
 
 
 # ---------------------------------------------------------------------------- several classes
@@ -152,9 +186,13 @@ def softmax(Z: np.ndarray) -> np.ndarray:
 
     Shapes: Z (N, K) float64 -> (N, K) float64, each row summing to 1.
     """
+    # TODO: shifted = Z - Z.max(axis=1, keepdims=True); e = np.exp(shifted);
+    #       return e / e.sum(axis=1, keepdims=True).
+    # BEGIN SOLUTION
     shifted = Z - Z.max(axis=1, keepdims=True)
     e = np.exp(shifted)
     return e / e.sum(axis=1, keepdims=True)
+    # END SOLUTION
 
 
 def softmax_nll(X: np.ndarray, y: np.ndarray, W: np.ndarray, b: np.ndarray) -> float:
@@ -165,10 +203,15 @@ def softmax_nll(X: np.ndarray, y: np.ndarray, W: np.ndarray, b: np.ndarray) -> f
 
     Shapes: X (N, D), y (N,) int64 in 0 .. K-1, W (D, K), b (K,) float64 -> a float.
     """
+    # TODO: Z = X @ W + b; shifted = Z minus its row max (keepdims=True);
+    #       log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True));
+    #       return float(-np.mean(log_probs[np.arange(len(y)), y])).
+    # BEGIN SOLUTION
     Z = X @ W + b
     shifted = Z - Z.max(axis=1, keepdims=True)
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     return float(-np.mean(log_probs[np.arange(len(y)), y]))
+    # END SOLUTION
 
 
 def softmax_gradients(
@@ -181,8 +224,12 @@ def softmax_gradients(
 
     Shapes: X (N, D), y (N,) int64, W (D, K), b (K,) float64 -> (dW (D, K), db (K,)) float64.
     """
+    # TODO: error = softmax(X @ W + b) - one_hot(y, W.shape[1]) (shape (N, K));
+    #       return (X.T @ error / N, error.mean(axis=0)).
+    # BEGIN SOLUTION
     error = softmax(X @ W + b) - one_hot(y, W.shape[1])
     return X.T @ error / len(y), error.mean(axis=0)
+    # END SOLUTION
 
 
 def fit_softmax(
@@ -201,6 +248,9 @@ def fit_softmax(
     Shapes: X (N, D) float64, y (N,) int64 in 0 .. n_classes-1; n_iter an int; lr a float.
     Returns (W (D, n_classes), b (n_classes,), losses (n_iter,)), all float64.
     """
+    # TODO: as fit_gd, with W = np.zeros((X.shape[1], n_classes)), b = np.zeros(n_classes),
+    #       softmax_nll for the losses and softmax_gradients for dW, db. Return W, b, losses.
+    # BEGIN SOLUTION
     W = np.zeros((X.shape[1], n_classes))
     b = np.zeros(n_classes)
     losses = np.empty(n_iter)
@@ -212,3 +262,4 @@ def fit_softmax(
         W = W - lr * dW
         b = b - lr * db
     return W, b, losses
+    # END SOLUTION

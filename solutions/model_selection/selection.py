@@ -1,9 +1,17 @@
 """Model selection: train/validation/test splits, k-fold cross-validation, hyperparameter search,
 and bootstrap confidence intervals.
 
-The model being tuned is ridge regression, given complete below (`ridge_fit`, `ridge_predict`,
-`r2_score`), and so is `accuracy` for the bootstrap. Every random choice goes through
-np.random.default_rng(seed), so the same seed always gives the same result.
+Your task: fill in the functions below the "you write" line, in order. The model being tuned is
+ridge regression, given complete at the top (`ridge_fit`, `ridge_predict`, `r2_score`), and so
+is `accuracy` for the bootstrap: read them, call them, do not change them.
+
+- `train_val_test_split`, `kfold_indices`, `stratified_kfold_indices` choose which rows go where;
+- `cross_val_scores`, `grid_search`, `random_search` score ridge regression on those folds;
+- `bootstrap_ci` puts an interval around an accuracy.
+
+Every random choice goes through rng = np.random.default_rng(seed), never the global
+np.random functions, so the same seed always gives the same result. Read lesson.md, then run
+`mllab check model_selection`.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ import numpy as np
 
 Fold = tuple[np.ndarray, np.ndarray]
 
-# ----------------------------------------------------------------------- provided: the model
+# ------------------------------------------------------- provided: the model (complete, keep)
 
 
 def ridge_fit(X: np.ndarray, y: np.ndarray, alpha: float) -> tuple[np.ndarray, float]:
@@ -48,7 +56,7 @@ def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(np.mean(y_true == y_pred))
 
 
-# ------------------------------------------------------------------------------------- splits
+# ------------------------------------------------------------------ you write: splits and folds
 
 
 def train_val_test_split(
@@ -64,6 +72,13 @@ def train_val_test_split(
     Shapes: y (N,) int labels. Returns (train, val, test): int64 index arrays that together
     hold every index 0..N-1 exactly once (their order does not matter).
     """
+    # TODO: rng = np.random.default_rng(seed). The groups are [np.arange(len(y))], or with
+    #       stratify one group per label: [np.flatnonzero(y == label) for label in np.unique(y)].
+    #       For each group: shuffled = rng.permutation(group); n_test = round(test_fraction *
+    #       len(group)); n_val = round(val_fraction * len(group)); the first n_test go to test,
+    #       the next n_val to val, the rest to train. Collect the pieces in three lists and
+    #       return (np.concatenate(train), np.concatenate(val), np.concatenate(test)).
+    # BEGIN SOLUTION
     rng = np.random.default_rng(seed)
     if stratify:
         groups = [np.flatnonzero(y == label) for label in np.unique(y)]
@@ -78,6 +93,7 @@ def train_val_test_split(
         val.append(shuffled[n_test : n_test + n_val])
         train.append(shuffled[n_test + n_val :])
     return np.concatenate(train), np.concatenate(val), np.concatenate(test)
+    # END SOLUTION
 
 
 def kfold_indices(n: int, k: int, seed: int | None = None) -> list[Fold]:
@@ -90,6 +106,12 @@ def kfold_indices(n: int, k: int, seed: int | None = None) -> list[Fold]:
 
     Returns a list of k tuples (train, test) of int64 index arrays.
     """
+    # TODO: order = np.arange(n), or np.random.default_rng(seed).permutation(n) when seed is
+    #       not None. sizes = np.full(k, n // k) and then sizes[: n % k] += 1. Walk through
+    #       order with start = 0: the test part is order[start:start + size], the training part
+    #       np.concatenate([order[:start], order[start + size:]]); append the tuple
+    #       (train, test) and move start on by size. Return the list of k tuples.
+    # BEGIN SOLUTION
     order = np.arange(n) if seed is None else np.random.default_rng(seed).permutation(n)
     sizes = np.full(k, n // k)
     sizes[: n % k] += 1
@@ -100,6 +122,7 @@ def kfold_indices(n: int, k: int, seed: int | None = None) -> list[Fold]:
         folds.append((np.concatenate([order[:start], order[stop:]]), order[start:stop]))
         start = stop
     return folds
+    # END SOLUTION
 
 
 def stratified_kfold_indices(y: np.ndarray, k: int, seed: int | None = None) -> list[Fold]:
@@ -113,12 +136,19 @@ def stratified_kfold_indices(y: np.ndarray, k: int, seed: int | None = None) -> 
 
     Shapes: y (N,) int labels. Returns a list of k tuples (train, test) of int64 index arrays.
     """
+    # TODO: order as in kfold_indices (n = len(y)), then group it by label while keeping its
+    #       order within a label: order = order[np.argsort(y[order], kind="stable")].
+    #       Deal the cards: fold_of = np.empty(n, dtype=np.int64); fold_of[order] =
+    #       np.arange(n) % k. Fold f's test part is np.flatnonzero(fold_of == f), its training
+    #       part np.flatnonzero(fold_of != f). Return the k tuples (train, test) in a list.
+    # BEGIN SOLUTION
     n = len(y)
     order = np.arange(n) if seed is None else np.random.default_rng(seed).permutation(n)
     order = order[np.argsort(y[order], kind="stable")]
     fold_of = np.empty(n, dtype=np.int64)
     fold_of[order] = np.arange(n) % k
     return [(np.flatnonzero(fold_of != fold), np.flatnonzero(fold_of == fold)) for fold in range(k)]
+    # END SOLUTION
 
 
 # ------------------------------------------------------------------------- cross-validation
@@ -130,11 +160,16 @@ def cross_val_scores(X: np.ndarray, y: np.ndarray, folds: list[Fold], alpha: flo
     Shapes: X (N, D) float64, y (N,) float64; folds as kfold_indices returns them.
     Returns (k,) float64, one R^2 per fold, in the order of folds.
     """
+    # TODO: for each (train, test) in folds: w, b = ridge_fit(X[train], y[train], alpha), then
+    #       the score r2_score(y[test], ridge_predict(w, b, X[test])). Fit on train only and
+    #       score on test only. Return the scores as np.array(...).
+    # BEGIN SOLUTION
     scores = []
     for train, test in folds:
         w, b = ridge_fit(X[train], y[train], alpha)
         scores.append(r2_score(y[test], ridge_predict(w, b, X[test])))
     return np.array(scores)
+    # END SOLUTION
 
 
 def grid_search(
@@ -145,8 +180,14 @@ def grid_search(
     On a tie, take the first such alpha. Shapes: alphas (A,) float64.
     Returns (best_alpha as a float, mean_scores (A,) float64 with mean_scores[i] for alphas[i]).
     """
+    # TODO: mean_scores = np.array of cross_val_scores(X, y, folds, alpha).mean() for each
+    #       alpha in alphas. R^2 is better when higher, so the best is
+    #       alphas[np.argmax(mean_scores)] (argmax also takes the first on a tie). Return
+    #       (float(best), mean_scores).
+    # BEGIN SOLUTION
     mean_scores = np.array([cross_val_scores(X, y, folds, alpha).mean() for alpha in alphas])
     return float(alphas[np.argmax(mean_scores)]), mean_scores
+    # END SOLUTION
 
 
 def random_search(
@@ -164,10 +205,15 @@ def random_search(
     np.random.default_rng(seed), so each power of ten gets the same share of tries.
     Returns (best_alpha, alphas (n_iter,), mean_scores (n_iter,)), scored as in grid_search.
     """
+    # TODO: rng = np.random.default_rng(seed); alphas = 10 ** rng.uniform(np.log10(low),
+    #       np.log10(high), size=n_iter). Score them with your grid_search and return
+    #       (best_alpha, alphas, mean_scores).
+    # BEGIN SOLUTION
     rng = np.random.default_rng(seed)
     alphas = 10 ** rng.uniform(np.log10(low), np.log10(high), size=n_iter)
     best_alpha, mean_scores = grid_search(X, y, alphas, folds)
     return best_alpha, alphas, mean_scores
+    # END SOLUTION
 
 
 # -------------------------------------------------------------------------------- bootstrap
@@ -186,6 +232,12 @@ def bootstrap_ci(
     Shapes: y_true (N,) int, y_pred (N,) int; level in (0, 1), e.g. 0.95.
     Returns (estimate, low, high) as floats; estimate is the accuracy on all N rows.
     """
+    # TODO: rng = np.random.default_rng(seed), n = len(y_true), stats = np.empty(n_boot).
+    #       For b in range(n_boot): rows = rng.integers(0, n, size=n) (with replacement: some
+    #       rows twice, some not at all); stats[b] = accuracy(y_true[rows], y_pred[rows]).
+    #       With tail = (1 - level) / 2, low, high = np.percentile(stats, [100 * tail,
+    #       100 * (1 - tail)]). Return (accuracy(y_true, y_pred), float(low), float(high)).
+    # BEGIN SOLUTION
     rng = np.random.default_rng(seed)
     n = len(y_true)
     stats = np.empty(n_boot)
@@ -195,3 +247,4 @@ def bootstrap_ci(
     tail = (1 - level) / 2
     low, high = np.percentile(stats, [100 * tail, 100 * (1 - tail)])
     return accuracy(y_true, y_pred), float(low), float(high)
+    # END SOLUTION

@@ -1,13 +1,15 @@
 """Classic learners without gradients: nearest neighbours, naive Bayes, a tree split, k-means.
 
-Nine functions, in four groups:
+Your task: fill in the nine functions below, in four groups (each group stands alone):
 
 - `pairwise_distances`, `knn_classify`, `knn_regress`: k-nearest neighbours;
 - `naive_bayes_fit`, `naive_bayes_predict_proba`: Gaussian naive Bayes;
 - `gini`, `best_split`: the root split of a decision tree;
 - `kmeans_plus_plus`, `kmeans`: clustering with k-means++ starts and Lloyd's iterations.
 
-Everything is NumPy: arrays in, arrays (and Python numbers) out. Inputs are never modified.
+Use NumPy only: arrays in, arrays (and Python numbers) out. Never modify an input in place.
+Small helper functions of your own are welcome. Read lesson.md for the ideas, then run
+`mllab check neighbours_trees_clusters`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ def pairwise_distances(A: np.ndarray, B: np.ndarray) -> np.ndarray:
 
     Shapes: A (M, D), B (N, D) float64. Returns (M, N) float64, all entries >= 0.
     """
+    # TODO: broadcast A[:, None, :] - B[None, :, :] to shape (M, N, D), square, sum over the
+    #       last axis and take np.sqrt. (The |a|^2 - 2 a.b + |b|^2 form is faster on big data;
+    #       if you use it, clip at 0 before the square root.)
+    # BEGIN SOLUTION
     diff = A[:, None, :] - B[None, :, :]
     return np.sqrt((diff**2).sum(axis=2))
 
@@ -33,6 +39,7 @@ def _neighbours(X_train: np.ndarray, X_query: np.ndarray, k: int) -> np.ndarray:
     distances = pairwise_distances(X_query, X_train)
     # A stable sort breaks distance ties by the lower training index.
     return np.argsort(distances, axis=1, kind="stable")[:, :k]
+    # END SOLUTION
 
 
 def knn_classify(
@@ -48,11 +55,18 @@ def knn_classify(
     Shapes: X_train (N, D) float64, y_train (N,) int64, X_query (M, D) float64, 1 <= k <= N.
     Returns (M,) int64 labels taken from y_train.
     """
+    # TODO: distances = pairwise_distances(X_query, X_train) (shape (M, N));
+    #       neighbours = np.argsort(distances, axis=1, kind="stable")[:, :k];
+    #       classes = np.unique(y_train) (sorted); count, for each query and class, how many of
+    #       y_train[neighbours] equal it (shape (M, C)), and return classes[counts.argmax(axis=1)]
+    #       (argmax keeps the first maximum, which is the smallest tied label).
+    # BEGIN SOLUTION
     neighbours = _neighbours(X_train, X_query, k)
     classes = np.unique(y_train)
     votes = (y_train[neighbours][:, :, None] == classes).sum(axis=1)  # (M, C)
     # argmax keeps the first maximum, and classes are sorted: ties go to the smallest label.
     return classes[votes.argmax(axis=1)]
+    # END SOLUTION
 
 
 def knn_regress(
@@ -65,7 +79,10 @@ def knn_regress(
     Shapes: X_train (N, D), y_train (N,), X_query (M, D) float64, 1 <= k <= N.
     Returns (M,) float64.
     """
+    # TODO: find the neighbours as in knn_classify and return y_train[neighbours].mean(axis=1).
+    # BEGIN SOLUTION
     return y_train[_neighbours(X_train, X_query, k)].mean(axis=1)
+    # END SOLUTION
 
 
 # ---------------------------------------------------------------------------- naive Bayes
@@ -85,12 +102,17 @@ def naive_bayes_fit(
 
     Shapes: X (N, D) float64, y (N,) int64. Returns (classes int64, priors, means, variances).
     """
+    # TODO: classes = np.unique(y); epsilon = var_smoothing * X.var(axis=0).max(); then for each
+    #       class c, with rows = X[y == c]: the prior len(rows) / N, rows.mean(axis=0) and
+    #       rows.var(axis=0) + epsilon. Stack them into arrays and return the four of them.
+    # BEGIN SOLUTION
     classes = np.unique(y)
     epsilon = var_smoothing * X.var(axis=0).max()
     priors = np.array([np.mean(y == c) for c in classes])
     means = np.stack([X[y == c].mean(axis=0) for c in classes])
     variances = np.stack([X[y == c].var(axis=0) for c in classes]) + epsilon
     return classes, priors, means, variances
+    # END SOLUTION
 
 
 def naive_bayes_predict_proba(
@@ -110,12 +132,16 @@ def naive_bayes_predict_proba(
     Shapes: priors (C,), means (C, D), variances (C, D), X (N, D) float64.
     Returns (N, C) float64; each row sums to 1.
     """
+    # TODO: compute joint (N, C) from the formula (broadcast X[:, None, :] against means[None]),
+    #       then the row-wise log-sum-exp as written, and return np.exp(joint - log_norm).
+    # BEGIN SOLUTION
     log_det = np.log(2.0 * np.pi * variances).sum(axis=1)  # (C,)
     squared = ((X[:, None, :] - means[None]) ** 2 / variances[None]).sum(axis=2)  # (N, C)
     joint = np.log(priors) - 0.5 * log_det - 0.5 * squared
     top = joint.max(axis=1, keepdims=True)
     log_norm = top + np.log(np.exp(joint - top).sum(axis=1, keepdims=True))
     return np.exp(joint - log_norm)
+    # END SOLUTION
 
 
 # ---------------------------------------------------------------------------- decision trees
@@ -128,9 +154,13 @@ def gini(y: np.ndarray) -> float:
 
     Shapes: y (N,) int64 with N >= 1. Returns a Python float.
     """
+    # TODO: counts from np.unique(y, return_counts=True), p = counts / len(y), and return
+    #       float(1 - (p ** 2).sum()).
+    # BEGIN SOLUTION
     _, counts = np.unique(y, return_counts=True)
     p = counts / len(y)
     return float(1.0 - (p**2).sum())
+    # END SOLUTION
 
 
 def best_split(X: np.ndarray, y: np.ndarray) -> tuple[int, float, float]:
@@ -146,6 +176,11 @@ def best_split(X: np.ndarray, y: np.ndarray) -> tuple[int, float, float]:
     Shapes: X (N, D) float64, y (N,) int64; some feature has two distinct values.
     Returns (feature, threshold, impurity): a Python int and two Python floats.
     """
+    # TODO: loop over features, and over the midpoints (values[:-1] + values[1:]) / 2 of
+    #       values = np.unique(X[:, feature]); score each candidate with the weighted impurity
+    #       (use gini on y[left] and y[~left]); keep the best with a strict < comparison.
+    #       Return (int feature, float threshold, float impurity).
+    # BEGIN SOLUTION
     n = len(y)
     best = (-1, 0.0, np.inf)
     for feature in range(X.shape[1]):
@@ -157,14 +192,19 @@ def best_split(X: np.ndarray, y: np.ndarray) -> tuple[int, float, float]:
             if impurity < best[2]:
                 best = (feature, float(threshold), impurity)
     return best
+    # END SOLUTION
 
 
 # ---------------------------------------------------------------------------- k-means
+
+# BEGIN SOLUTION
 
 
 def _squared_distances(X: np.ndarray, centres: np.ndarray) -> np.ndarray:
     """(N, k) squared distances from every point to every centre."""
     return ((X[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+
+# END SOLUTION
 
 
 def kmeans_plus_plus(X: np.ndarray, k: int, seed: int) -> np.ndarray:
@@ -180,6 +220,10 @@ def kmeans_plus_plus(X: np.ndarray, k: int, seed: int) -> np.ndarray:
     Shapes: X (N, D) float64 with at least k distinct rows; 1 <= k <= N; seed an int.
     Returns (k, D) float64: copies of the chosen rows, in the order chosen.
     """
+    # TODO: rng = np.random.default_rng(seed); i = int(rng.integers(N)); d2 = squared distances
+    #       from every row to X[i]; then k - 1 times: i = int(rng.choice(N, p=d2 / d2.sum())),
+    #       and d2 = np.minimum(d2, squared distances to X[i]). Return X[chosen indices].copy().
+    # BEGIN SOLUTION
     rng = np.random.default_rng(seed)
     n = len(X)
     chosen = [int(rng.integers(n))]
@@ -207,6 +251,7 @@ def _update_centres(
         for j, index in zip(empty, farthest, strict=False):
             new[j] = X[index]
     return new
+    # END SOLUTION
 
 
 def kmeans(
@@ -228,6 +273,13 @@ def kmeans(
     Shapes: X (N, D) float64, centres (k, D) float64 (not modified), max_iter >= 1.
     Returns (centres (k, D) float64, labels (N,) int64, inertia a Python float).
     """
+    # TODO: copy the centres; start with labels that match nothing (np.full(N, -1)); loop
+    #       max_iter times: squared distances (N, k), new labels by argmin(axis=1), break if they
+    #       equal the old labels, else store them and update the centres (mean per cluster;
+    #       np.bincount(labels, minlength=k) finds empty clusters, np.argsort on the negated
+    #       distance of each point to its own centre finds the farthest points). After the loop,
+    #       assign once more and compute the inertia. Return (centres, labels, float(inertia)).
+    # BEGIN SOLUTION
     centres = centres.copy()
     labels = np.full(len(X), -1)
     for _ in range(max_iter):
@@ -241,3 +293,4 @@ def kmeans(
     labels = d2.argmin(axis=1)
     inertia = float(d2[np.arange(len(X)), labels].sum())
     return centres, labels, inertia
+    # END SOLUTION

@@ -1,15 +1,19 @@
 """Optimizers as pure step functions: SGD, momentum (and Nesterov), Adam, weight decay, clipping.
 
-Every function works on dictionaries that map a parameter's name to a tensor:
+Your task: write the five functions below, in order: `apply_weight_decay` first, since every
+step uses it. Every function works on dictionaries that map a parameter's name to a tensor:
 
 - `params`: the current parameters, e.g. {"weight": (3, 4) tensor, "bias": (3,) tensor};
 - `grads`: the gradient of the loss for each parameter, same names, shapes, dtype and device;
 - `state`: what an optimizer remembers between steps. It starts as an empty dict {} and each
-  step returns the next one; it holds only dicts, tensors and numbers.
+  step returns the next one; it may hold only dicts, tensors and numbers.
 
 A step returns `(new_params, new_state)` and never modifies its inputs in place: no `+=`, no
-`.add_()`, no writing into a dict it was given. The formulas follow `torch.optim`, so the same
-inputs give the same numbers as PyTorch's SGD and Adam.
+`.add_()`, no `state[...] = ...` on a dict you were given. Build new dicts and new tensors.
+The formulas in the docstrings follow `torch.optim`, and the checks compare your numbers with
+PyTorch's SGD and Adam step by step. Keep every result on the device and dtype of the inputs.
+Read lesson.md for the ideas, ask `mllab hint optimizers` when stuck, and run
+`mllab check optimizers`.
 """
 
 from __future__ import annotations
@@ -27,7 +31,11 @@ def apply_weight_decay(params: Tensors, grads: Tensors, weight_decay: float) -> 
     Shapes: each grads[name] has the shape of params[name]; weight_decay >= 0.
     Returns a new dict {name: g'}; with weight_decay == 0 the values equal the gradients.
     """
+    # TODO: add the decay term of the formula above to every parameter's gradient. Return a
+    #       new dict; the gradients you were given keep their values.
+    # BEGIN SOLUTION
     return {name: grads[name] + weight_decay * params[name] for name in params}
+    # END SOLUTION
 
 
 def sgd_step(
@@ -41,9 +49,14 @@ def sgd_step(
     Plain SGD remembers nothing, so the state comes back as it went in (an empty dict).
     Returns (new_params, state) with new_params a new dict of new tensors.
     """
+    # TODO: apply weight decay first, then move every parameter against its decayed
+    #       gradient. Return the new parameters and a state like the one you got (plain SGD
+    #       remembers nothing).
+    # BEGIN SOLUTION
     decayed = apply_weight_decay(params, grads, weight_decay)
     new_params = {name: params[name] - lr * decayed[name] for name in params}
     return new_params, dict(state)
+    # END SOLUTION
 
 
 def momentum_step(
@@ -65,6 +78,12 @@ def momentum_step(
     State: {"velocity": {name: v}} after the first step; {} before it.
     Returns (new_params, new_state); neither the inputs nor the old velocity change.
     """
+    # TODO: apply weight decay first. For every parameter, build the new velocity from the
+    #       old one (zeros on the first step, when the state is empty) and the gradient, then
+    #       step along the velocity, or along the look-ahead direction when nesterov is set.
+    #       Return the new parameters and a new state holding the new velocities; the state
+    #       you were given must stay as it was.
+    # BEGIN SOLUTION
     decayed = apply_weight_decay(params, grads, weight_decay)
     old_velocity = state.get("velocity", {})
     velocity, new_params = {}, {}
@@ -75,6 +94,7 @@ def momentum_step(
         velocity[name] = v
         new_params[name] = p - lr * direction
     return new_params, {**state, "velocity": velocity}
+    # END SOLUTION
 
 
 def adam_step(
@@ -99,6 +119,12 @@ def adam_step(
     State: {"step": t (an int), "m": {name: m}, "v": {name: v}}; {} before the first step.
     Returns (new_params, new_state); the inputs do not change.
     """
+    # TODO: count this step first (the first call is step 1), then apply weight decay. For
+    #       every parameter, update both running averages (zeros on the first step), correct
+    #       their bias with the step count, and move by the corrected ratio, with eps added
+    #       outside the square root. Return the new parameters and a new state; the state you
+    #       were given must stay as it was.
+    # BEGIN SOLUTION
     beta1, beta2 = betas
     decayed = apply_weight_decay(params, grads, weight_decay)
     step = state.get("step", 0) + 1
@@ -112,6 +138,7 @@ def adam_step(
         v_hat = v[name] / (1 - beta2**step)
         new_params[name] = p - lr * m_hat / (v_hat.sqrt() + eps)
     return new_params, {**state, "step": step, "m": m, "v": v}
+    # END SOLUTION
 
 
 def clip_grad_norm(grads: Tensors, max_norm: float) -> tuple[Tensors, torch.Tensor]:
@@ -125,6 +152,11 @@ def clip_grad_norm(grads: Tensors, max_norm: float) -> tuple[Tensors, torch.Tens
     torch.nn.utils.clip_grad_norm_, the 1e-6 guards against dividing by zero.
     Returns (new_grads, total): a new dict, and the norm before clipping as a 0-d tensor.
     """
+    # TODO: measure the norm of all the gradients together (one number for the whole dict),
+    #       then multiply every tensor by the same factor from the formula above. Return new
+    #       tensors and the norm from before clipping, as a 0-d tensor on the gradients' device.
+    # BEGIN SOLUTION
     total = torch.stack([g.pow(2).sum() for g in grads.values()]).sum().sqrt()
     scale = (max_norm / (total + 1e-6)).clamp(max=1.0)
     return {name: g * scale for name, g in grads.items()}, total
+    # END SOLUTION

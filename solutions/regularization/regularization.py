@@ -1,6 +1,6 @@
 """Regularization: ridge and lasso regression, the bias-variance trade-off, and early stopping.
 
-Seven functions, in order:
+Your task: fill in the seven functions below, in order.
 
 - `ridge_fit` solves L2-penalised least squares in closed form, leaving the bias unpenalised;
 - `ridge_gradient_descent` reaches the same solution step by step;
@@ -9,7 +9,8 @@ Seven functions, in order:
 - `fit_early_stopping` trains by gradient descent and keeps the weights that did best on a
   validation set.
 
-Everything is NumPy: arrays in, arrays (and Python numbers) out. Inputs are never modified.
+Use NumPy only: arrays in, arrays (and Python numbers) out. Never modify an input in place.
+Read lesson.md for the ideas, then run `mllab check regularization`.
 """
 
 from __future__ import annotations
@@ -33,10 +34,15 @@ def ridge_fit(X: np.ndarray, y: np.ndarray, alpha: float) -> tuple[np.ndarray, f
     Shapes: X (N, D) float64, y (N,) float64, alpha >= 0.
     Returns (w, b): w (D,) float64 and b a Python float.
     """
+    # TODO: compute x_mean and y_mean, the centred Xc and yc, then
+    #       w = np.linalg.solve(Xc.T @ Xc + alpha * np.eye(D), Xc.T @ yc) and
+    #       b = y_mean - x_mean @ w. Return (w, float(b)).
+    # BEGIN SOLUTION
     x_mean, y_mean = X.mean(axis=0), y.mean()
     Xc, yc = X - x_mean, y - y_mean
     w = np.linalg.solve(Xc.T @ Xc + alpha * np.eye(X.shape[1]), Xc.T @ yc)
     return w, float(y_mean - x_mean @ w)
+    # END SOLUTION
 
 
 def ridge_gradient_descent(
@@ -55,6 +61,10 @@ def ridge_gradient_descent(
     Shapes: X (N, D) float64, y (N,) float64; alpha >= 0, lr > 0, n_iter >= 0.
     Returns (w, b) after n_iter steps: w (D,) float64 and b a Python float.
     """
+    # TODO: start from w = np.zeros(D) and b = 0.0; loop n_iter times: compute the residual r,
+    #       the two gradients from the docstring (alpha only in grad_w), and step both
+    #       w and b with the gradients of the same r. Return (w, float(b)).
+    # BEGIN SOLUTION
     n = X.shape[0]
     w, b = np.zeros(X.shape[1]), 0.0
     for _ in range(n_iter):
@@ -63,6 +73,7 @@ def ridge_gradient_descent(
         grad_b = (2.0 / n) * residual.sum()
         w, b = w - lr * grad_w, b - lr * grad_b
     return w, float(b)
+    # END SOLUTION
 
 
 def soft_threshold(z: np.ndarray, threshold: float) -> np.ndarray:
@@ -73,7 +84,10 @@ def soft_threshold(z: np.ndarray, threshold: float) -> np.ndarray:
 
     Shapes: z any shape float64, threshold >= 0. Returns an array of z's shape.
     """
+    # TODO: one line with np.sign, np.abs and np.maximum (no loop, works for any shape).
+    # BEGIN SOLUTION
     return np.sign(z) * np.maximum(np.abs(z) - threshold, 0.0)
+    # END SOLUTION
 
 
 def lasso_fit(
@@ -95,6 +109,11 @@ def lasso_fit(
     Returns (w, b): w (D,) float64, with entries exactly 0.0 where the lasso drops a feature,
     and b a Python float.
     """
+    # TODO: centre X and y; precompute z_j for every column; set w = np.zeros(D) and the
+    #       residual r = yc.copy(). For each sweep, for j in range(D): compute rho_j, the new
+    #       w[j] = soft_threshold(rho_j, alpha) / z_j, update r by -Xc[:, j] * (new - old), and
+    #       store the new w[j]. After the sweeps, return (w, float(y_mean - x_mean @ w)).
+    # BEGIN SOLUTION
     n, d = X.shape
     x_mean, y_mean = X.mean(axis=0), y.mean()
     Xc, yc = X - x_mean, y - y_mean
@@ -109,6 +128,7 @@ def lasso_fit(
             residual -= column * (new - w[j])
             w[j] = new
     return w, float(y_mean - x_mean @ w)
+    # END SOLUTION
 
 
 def polynomial_features(x: np.ndarray, degree: int) -> np.ndarray:
@@ -118,7 +138,10 @@ def polynomial_features(x: np.ndarray, degree: int) -> np.ndarray:
 
     Shapes: x (N,) float64, degree >= 1. Returns (N, degree) float64 with [i, k] = x[i]**(k+1).
     """
+    # TODO: broadcast x[:, None] against the powers np.arange(1, degree + 1).
+    # BEGIN SOLUTION
     return x[:, None] ** np.arange(1, degree + 1)
+    # END SOLUTION
 
 
 def validation_curve(
@@ -137,6 +160,10 @@ def validation_curve(
     Shapes: x_train (N,), y_train (N,), x_val (M,), y_val (M,) float64; alphas (A,) float64.
     Returns (train_mse, val_mse), two (A,) float64 arrays in the order of alphas.
     """
+    # TODO: build the polynomial features of x_train and x_val once; then for each alpha
+    #       call ridge_fit on the training features and store both mean squared errors in
+    #       two arrays of length len(alphas). Return (train_mse, val_mse).
+    # BEGIN SOLUTION
     P_train = polynomial_features(x_train, degree)
     P_val = polynomial_features(x_val, degree)
     train_mse, val_mse = np.empty(len(alphas)), np.empty(len(alphas))
@@ -145,6 +172,7 @@ def validation_curve(
         train_mse[i] = np.mean((P_train @ w + b - y_train) ** 2)
         val_mse[i] = np.mean((P_val @ w + b - y_val) ** 2)
     return train_mse, val_mse
+    # END SOLUTION
 
 
 def fit_early_stopping(
@@ -173,6 +201,12 @@ def fit_early_stopping(
     Returns (best_w, best_b, best_iter): the weights of the best validation iteration,
     w (D,) float64, b a Python float, and best_iter a Python int in 1..max_iter.
     """
+    # TODO: start from zeros with best_val = np.inf and a count of iterations without
+    #       improvement. In a loop over t = 1..max_iter: take the step, compute both MSEs as
+    #       Python floats, call log(...) twice when log is not None, then either record a new
+    #       best (w.copy(), float(b), t; count back to 0) or add 1 to the count and break once
+    #       it reaches patience. Return (best_w, best_b, best_iter).
+    # BEGIN SOLUTION
     n = X_train.shape[0]
     w, b = np.zeros(X_train.shape[1]), 0.0
     best_w, best_b, best_iter, best_val = w.copy(), b, 0, np.inf
@@ -194,3 +228,4 @@ def fit_early_stopping(
             if waited >= patience:
                 break
     return best_w, best_b, best_iter
+    # END SOLUTION

@@ -1,6 +1,6 @@
 """The PyTorch training loop: loaders, one epoch of training, evaluation, early stopping, fit.
 
-The pieces, in the order they are used:
+Your task: write the six functions after `make_model`, in order; `fit` uses all the others.
 
 - `make_model` builds the network (provided);
 - `make_loaders` wraps tensors in DataLoaders, shuffling the training set reproducibly;
@@ -12,7 +12,8 @@ The pieces, in the order they are used:
 - `fit` puts them together and returns the best weights.
 
 At the bottom, three small provided functions let the checks call these pieces with plain
-tensors (the checks cannot send a model or a DataLoader into your code).
+tensors (the checks cannot send a model or a DataLoader into your code): leave them as they
+are. Read lesson.md for the ideas, then run `mllab check training_loop`.
 """
 
 from __future__ import annotations
@@ -58,12 +59,17 @@ def make_loaders(
     Shapes: X_* (N, 64) float32, y_* (N,) int64 class labels, on the CPU.
     Returns (train_loader, val_loader); each yields (X_batch, y_batch) pairs.
     """
+    # TODO: wrap each pair in a TensorDataset; the training DataLoader gets batch_size,
+    #       shuffle=True and generator=torch.Generator().manual_seed(seed); the validation
+    #       DataLoader gets batch_size and shuffle=False. Return (train_loader, val_loader).
+    # BEGIN SOLUTION
     train = TensorDataset(X_train, y_train)
     val = TensorDataset(X_val, y_val)
     generator = torch.Generator().manual_seed(seed)
     train_loader = DataLoader(train, batch_size=batch_size, shuffle=True, generator=generator)
     val_loader = DataLoader(val, batch_size=batch_size, shuffle=False)
     return train_loader, val_loader
+    # END SOLUTION
 
 
 def train_one_epoch(
@@ -81,6 +87,11 @@ def train_one_epoch(
     Returns the mean training loss over all examples of the epoch, as a float: each batch's
     loss (a mean over the batch) weighted by the batch's size.
     """
+    # TODO: call model.train(); then for X, y in loader: move both to device, then
+    #       optimizer.zero_grad(), loss = loss_fn(model(X), y), loss.backward(),
+    #       optimizer.step(). Add loss.item() * len(y) to a running total and len(y) to a
+    #       count; return total / count.
+    # BEGIN SOLUTION
     model.train()
     total, count = 0.0, 0
     for X, y in loader:
@@ -92,6 +103,7 @@ def train_one_epoch(
         total += loss.item() * len(y)
         count += len(y)
     return total / count
+    # END SOLUTION
 
 
 def evaluate(
@@ -105,6 +117,11 @@ def evaluate(
 
     Returns (mean_loss, accuracy), two floats; accuracy is in [0, 1].
     """
+    # TODO: call model.eval(); inside `with torch.no_grad():` loop over the batches (moved to
+    #       device), adding loss_fn(scores, y).item() * len(y) to a total loss and the number
+    #       of rows where scores.argmax(dim=1) == y to a correct count. Return
+    #       (total_loss / count, correct / count).
+    # BEGIN SOLUTION
     model.eval()
     total_loss, correct, count = 0.0, 0, 0
     with torch.no_grad():
@@ -115,6 +132,7 @@ def evaluate(
             correct += int((scores.argmax(dim=1) == y).sum())
             count += len(y)
     return total_loss / count, correct / count
+    # END SOLUTION
 
 
 def early_stopping(val_losses: list[float], patience: int) -> tuple[int, bool]:
@@ -127,11 +145,16 @@ def early_stopping(val_losses: list[float], patience: int) -> tuple[int, bool]:
 
     Returns (best_index, stop): an int index into val_losses and a bool.
     """
+    # TODO: find best, the index of the lowest loss (keep the earlier index on a tie: only
+    #       update it when a loss is strictly lower); return best and whether
+    #       len(val_losses) - 1 - best >= patience.
+    # BEGIN SOLUTION
     best = 0
     for index, loss in enumerate(val_losses):
         if loss < val_losses[best]:
             best = index
     return best, len(val_losses) - 1 - best >= patience
+    # END SOLUTION
 
 
 def copy_weights(model: nn.Module) -> dict[str, torch.Tensor]:
@@ -143,7 +166,11 @@ def copy_weights(model: nn.Module) -> dict[str, torch.Tensor]:
 
     Returns a dict with the names of model.state_dict(), each a new tensor on the model's device.
     """
+    # TODO: return a plain dict that maps each name of model.state_dict() to
+    #       tensor.detach().clone() (a dict comprehension over .items()).
+    # BEGIN SOLUTION
     return {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
+    # END SOLUTION
 
 
 def fit(
@@ -180,6 +207,17 @@ def fit(
     {name: tensor} (the entries of model.state_dict(), cloned, with their tensors on
     `device`), and the number of epochs actually run (an int).
     """
+    # TODO: write the setup lines of the docstring, in that order. Then start with
+    #       val_losses = [] and best_state = copy_weights(model), and
+    #       for epoch in range(1, epochs + 1):
+    #         - train_loss = train_one_epoch(...) on the training loader, then
+    #           val_loss, val_accuracy = evaluate(...) on the validation loader;
+    #         - append val_loss to val_losses; if log is not None, log the three values
+    #           with step=epoch;
+    #         - best, stop = early_stopping(val_losses, patience); if best == epoch - 1,
+    #           best_state = copy_weights(model); if stop, break.
+    #       Return best_state, len(val_losses).
+    # BEGIN SOLUTION
     torch.manual_seed(seed)
     model = make_model().to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
@@ -202,6 +240,7 @@ def fit(
         if stop:
             break
     return best_state, len(val_losses)
+    # END SOLUTION
 
 
 # ------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The variational autoencoder's loss: reparameterization, the KL term, reconstruction, the ELBO.
 
-Five functions make up the loss that trains a VAE:
+Your task: write the five functions below, in order; `negative_elbo` uses the others.
 
 - `reparameterize` draws z from N(mu, exp(logvar)) as a differentiable function of mu, logvar;
 - `kl_divergence` is the closed-form KL from N(mu, exp(logvar)) to the prior N(0, I);
@@ -8,7 +8,8 @@ Five functions make up the loss that trains a VAE:
   output explains the input;
 - `negative_elbo` puts them together into the number that training minimizes.
 
-The model and its training loop are provided at the bottom.
+The model, its training loop and a helper the checks use are provided at the bottom: leave
+them as they are. Read lesson.md for the ideas, then run `mllab check vae`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+import torch.nn.functional as F  # noqa: F401 (F.binary_cross_entropy_with_logits may help)
 from torch import nn
 
 Log = Callable[[str, float, int], None]
@@ -32,8 +34,13 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor) ->
     Shapes: mu, logvar, eps (N, L), all the same float dtype and device.
     Returns z, shape (N, L), with mu's dtype and device.
     """
+    # TODO: compute std = torch.exp(0.5 * logvar) (the 0.5 turns a log-variance into a
+    #       standard deviation) and return mu + std * eps. Use the eps you are given: no
+    #       torch.randn here, no torch.no_grad(), no .detach().
+    # BEGIN SOLUTION
     std = torch.exp(0.5 * logvar)
     return mu + std * eps
+    # END SOLUTION
 
 
 def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -44,7 +51,11 @@ def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     Shapes: mu, logvar (N, L).
     Returns a tensor of shape (N,), one KL per row, each >= 0.
     """
+    # TODO: return -0.5 * (1 + logvar - mu ** 2 - torch.exp(logvar)) summed over dim=1
+    #       (the latent dimensions), which leaves one number per row.
+    # BEGIN SOLUTION
     return -0.5 * torch.sum(1 + logvar - mu**2 - torch.exp(logvar), dim=1)
+    # END SOLUTION
 
 
 def bernoulli_reconstruction(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -58,8 +69,14 @@ def bernoulli_reconstruction(logits: torch.Tensor, x: torch.Tensor) -> torch.Ten
     Shapes: logits, x (N, D); x holds values in [0, 1] (pixel intensities).
     Returns a tensor of shape (N,).
     """
+    # TODO: compute the per-pixel loss from the logits with the stable form
+    #       torch.clamp(logits, min=0) - logits * x + torch.log1p(torch.exp(-logits.abs()))
+    #       (or F.binary_cross_entropy_with_logits(logits, x, reduction="none")), and sum it
+    #       over dim=1. Do not apply a sigmoid first: the logits go in as they are.
+    # BEGIN SOLUTION
     per_pixel = torch.clamp(logits, min=0) - logits * x + torch.log1p(torch.exp(-logits.abs()))
     return per_pixel.sum(dim=1)
+    # END SOLUTION
 
 
 def gaussian_reconstruction(
@@ -75,7 +92,11 @@ def gaussian_reconstruction(
     Shapes: x_hat, x (N, D); variance a positive float.
     Returns a tensor of shape (N,).
     """
+    # TODO: return the squared errors (x - x_hat) ** 2 summed over dim=1, divided by
+    #       2 * variance. Add no constant term.
+    # BEGIN SOLUTION
     return torch.sum((x - x_hat) ** 2, dim=1) / (2 * variance)
+    # END SOLUTION
 
 
 def negative_elbo(
@@ -101,6 +122,12 @@ def negative_elbo(
     Shapes: x, decoded (N, D); mu, logvar (N, L).
     Returns (total, reconstruction, kl): three 0-d tensors, differentiable.
     """
+    # TODO: per row, recon = bernoulli_reconstruction(decoded, x) when likelihood is
+    #       "bernoulli", or gaussian_reconstruction(decoded, x, variance) when it is
+    #       "gaussian" (raise ValueError otherwise). Take reconstruction = recon.mean() and
+    #       kl = kl_divergence(mu, logvar).mean() (means over the batch, never over pixels or
+    #       latents), and return (reconstruction + beta * kl, reconstruction, kl).
+    # BEGIN SOLUTION
     if likelihood == "bernoulli":
         recon = bernoulli_reconstruction(decoded, x)
     elif likelihood == "gaussian":
@@ -110,6 +137,7 @@ def negative_elbo(
     reconstruction = recon.mean()
     kl = kl_divergence(mu, logvar).mean()
     return reconstruction + beta * kl, reconstruction, kl
+    # END SOLUTION
 
 
 # ------------------------------------------------------------------------------------------
