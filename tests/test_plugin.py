@@ -88,7 +88,6 @@ def test_seed_value(seed):
 # A learner file that prints (with a colour escape and rich-like markup) and is correct.
 NOISY_LEARNER = """
 import torch
-from grading import stubs_workspace
 
 
 def predict(w, b, X):
