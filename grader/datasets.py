@@ -1,10 +1,14 @@
 """Small, fixed data sets for the checks (trusted side: never imported by a learner's code).
 
 - `logic_table` gives the four rows of a two-input logic gate (AND, OR, XOR).
-- `penguins_binary` gives two penguin species described by bill length and bill depth.
+- `digits`, `diabetes`, `iris`: scikit-learn's bundled data sets as NumPy arrays.
+- `penguins_frame` is the Palmer penguins table; `penguins_binary` two of its species by bill
+  length and bill depth.
 
-Both are deterministic: the same call always returns the same rows in the same order, so a
-check can compare a learner's training run with the reference one step by step.
+Each file is read once per process (cached); every call returns fresh copies, so a check that
+changes what it got cannot change what the next one gets. All are deterministic: the same call
+always returns the same rows in the same order, so a check can compare a learner's training
+run with the reference one step by step. Nothing is downloaded: the data ship in the packages.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING
 
+import numpy as np
 import torch
 
 if TYPE_CHECKING:  # pandas loads only when the penguins are needed
@@ -41,6 +46,49 @@ def logic_table(name: str, dtype: torch.dtype = torch.float64) -> tuple[torch.Te
         raise ValueError(f"unknown logic gate {name!r} (known: {known})")
     X = torch.tensor(LOGIC_INPUTS, dtype=dtype)
     y = torch.tensor(outputs, dtype=dtype)
+    return X, y
+
+
+def digits() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 8x8 digits: X (1797, 64) float64 pixel values 0..16, y (1797,) int64 0..9."""
+    X, y = _sklearn("digits", False)
+    return X.copy(), y.copy()
+
+
+def diabetes(scaled: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's diabetes data: X (442, 10) float64, y (442,) float64 disease progression.
+
+    `scaled=True` gives the bundled features (each centred and scaled to unit norm);
+    `scaled=False` the original units (age in years, BMI, blood pressure, ...).
+    """
+    X, y = _sklearn("diabetes", scaled)
+    return X.copy(), y.copy()
+
+
+def iris() -> tuple[np.ndarray, np.ndarray]:
+    """Fisher's iris: X (150, 4) float64 (sepal and petal length and width, cm), y (150,) int64.
+
+    Labels 0, 1, 2 are setosa, versicolor, virginica; rows in the bundled order.
+    """
+    X, y = _sklearn("iris", False)
+    return X.copy(), y.copy()
+
+
+def penguins_frame() -> pd.DataFrame:
+    """The Palmer penguins table (344 rows, with its missing values), a fresh copy per call."""
+    return _penguin_frame().copy()
+
+
+@functools.cache
+def _sklearn(name: str, scaled: bool) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn import datasets  # local import: only the checks that use these pay for it
+
+    if name == "diabetes":
+        X, y = datasets.load_diabetes(return_X_y=True, scaled=scaled)
+    else:
+        X, y = getattr(datasets, f"load_{name}")(return_X_y=True)
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64 if name == "diabetes" else np.int64)
     return X, y
 
 

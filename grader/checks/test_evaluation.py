@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from grader.compare import (
-    assert_array_close,
-    assert_array_equal,
-    assert_number_close,
-    expect_array,
-)
+from grader.compare import assert_array_close, assert_array_equal, assert_number_close, expect_array
 from grader.errors import CheckFailure
+from grader.kit import Mistake, anything, expect_close, likely_mistake, unpack
 
 pytestmark = pytest.mark.exercise("evaluation")
 
@@ -22,15 +16,18 @@ LABELS = np.array([2, 5, 9])
 
 CONFUSION_HINT = (
     "rows are true labels and columns predicted ones: matrix[i, j] counts samples with "
-    "y_true == labels[i] and y_pred == labels[j] (a transposed matrix swaps FP and FN)"
+    "y_true == labels[i] and y_pred == labels[j]"
+)
+TRANSPOSED = (
+    "the matrix is transposed: rows must be the true labels and columns the predicted ones "
+    "(the transpose swaps FP and FN)"
 )
 SCORE_HINTS = {
     "precision": "precision = TP / (TP + FP), the share of predicted positives that are "
     "right; 0.0 when nothing is predicted positive",
     "recall": "recall = TP / (TP + FN), the share of true positives that were found; 0.0 "
     "when no sample is truly positive",
-    "f1_score": "F1 is the harmonic mean 2 * P * R / (P + R), not the arithmetic mean "
-    "(P + R) / 2; 0.0 when P + R == 0",
+    "f1_score": "F1 is the harmonic mean 2 * P * R / (P + R); 0.0 when P + R == 0",
 }
 ROC_HINT = (
     "one point per distinct score, from threshold +inf down: tied scores cross the threshold "
@@ -47,10 +44,22 @@ def _sk_score(name: str, y_true: np.ndarray, y_pred: np.ndarray, positive: int) 
     return float(scorer(y_true, y_pred, labels=[positive], average=None, zero_division=0)[0])
 
 
-def _triple(result: Any, name: str) -> tuple[Any, Any, Any]:
-    if not isinstance(result, tuple | list) or len(result) != 3:
-        raise CheckFailure(f"{name} should return a tuple of three arrays, got {result!r}")
-    return result[0], result[1], result[2]
+def _score_mistakes(name: str, y_true, y_pred, positive: int) -> list[Mistake]:
+    """What the usual mistakes in precision, recall and F1 return on these labels."""
+    p, r = (_sk_score(n, y_true, y_pred, positive) for n in ("precision", "recall"))
+    swapped = f"this is {'recall' if name == 'precision' else 'precision'}: " + SCORE_HINTS[name]
+    return {
+        "precision": [Mistake(swapped, r)],
+        "recall": [Mistake(swapped, p)],
+        "f1_score": [Mistake("this is the arithmetic mean (P + R) / 2; F1 is the harmonic mean "
+                             "2 * P * R / (P + R)", (p + r) / 2)],
+    }[name]  # fmt: skip
+
+
+def _confusion(got, y_true, y_pred, labels, name: str, hint: str) -> None:
+    want = skm.confusion_matrix(y_true, y_pred, labels=labels)
+    hint = likely_mistake(got, [Mistake(TRANSPOSED, want.T)], default=hint, expected=want)
+    assert_array_equal(got, want, name=name, hint=hint)
 
 
 @pytest.mark.points(1)
@@ -62,12 +71,9 @@ def test_confusion_matrix_binary(submission, seed):
         ("60 random labels", gen.integers(0, 2, 60), gen.integers(0, 2, 60)),
     ]
     for case, y_true, y_pred in cases:
-        assert_array_equal(
-            submission.confusion_matrix(y_true, y_pred),
-            skm.confusion_matrix(y_true, y_pred),
-            name=f"confusion_matrix(y_true, y_pred) on {case}",
-            hint=CONFUSION_HINT,
-        )
+        got = submission.confusion_matrix(y_true, y_pred)
+        name = f"confusion_matrix(y_true, y_pred) on {case}"
+        _confusion(got, y_true, y_pred, None, name, CONFUSION_HINT)
 
 
 @pytest.mark.points(2)
@@ -84,14 +90,13 @@ def test_confusion_matrix_labels(submission, seed):
         ("labels=[2, 5, 7, 9] (7 never occurs)", y_true, y_pred, np.array([2, 5, 7, 9])),
         ("labels=[5, 9] (samples labelled 2 are left out)", y_true, y_pred, np.array([5, 9])),
     ]
+    hint = (
+        "without labels, use np.unique of y_true and y_pred together (sorted); with labels, "
+        "index rows and columns in exactly that order"
+    )
     for case, truth, predicted, labels in cases:
-        assert_array_equal(
-            submission.confusion_matrix(truth, predicted, labels),
-            skm.confusion_matrix(truth, predicted, labels=labels),
-            name=f"confusion_matrix with {case}",
-            hint="without labels, use np.unique of y_true and y_pred together (sorted); with "
-            "labels, index rows and columns in exactly that order",
-        )
+        got = submission.confusion_matrix(truth, predicted, labels)
+        _confusion(got, truth, predicted, labels, f"confusion_matrix with {case}", hint)
 
 
 @pytest.mark.points(1)
@@ -106,13 +111,15 @@ def test_accuracy(submission, seed):
         ("one class only, all right", constant, constant),
         ("all wrong", np.zeros(8, dtype=np.int64), np.ones(8, dtype=np.int64)),
     ]
+    count = "this is the count of correct predictions: divide it by the number of samples"
     for case, truth, predicted in cases:
-        assert_number_close(
+        expect_close(
             submission.accuracy(truth, predicted),
             skm.accuracy_score(truth, predicted),
             name=f"accuracy ({case})",
             rtol=1e-12,
             hint="divide the number of correct predictions by the number of samples",
+            mistakes=[Mistake(count, np.sum(truth == predicted))],
         )
 
 
@@ -136,13 +143,14 @@ def test_precision_recall_f1(submission, seed):
     ]
     for case, truth, predicted, positive in cases:
         truth, predicted = np.asarray(truth, np.int64), np.asarray(predicted, np.int64)
-        for name, hint in SCORE_HINTS.items():
-            assert_number_close(
+        for name, rule in SCORE_HINTS.items():
+            expect_close(
                 submission.call(name, truth, predicted, positive),
                 _sk_score(name, truth, predicted, positive),
                 name=f"{name}(y_true, y_pred, positive={positive}) with {case}",
                 rtol=1e-9,
-                hint=hint,
+                hint=rule,
+                mistakes=_score_mistakes(name, truth, predicted, positive),
             )
 
 
@@ -163,7 +171,8 @@ def test_roc_curve(submission, seed):
     ]
     for case, truth, scores in cases:
         truth, scores = np.asarray(truth, dtype=np.int64), np.asarray(scores, dtype=np.float64)
-        result = _triple(submission.roc_curve(truth, scores), "roc_curve")
+        parts = {"fpr": anything, "tpr": anything, "thresholds": anything}
+        result = unpack(submission.roc_curve(truth, scores), "roc_curve", **parts)
         expected = skm.roc_curve(truth, scores, drop_intermediate=False)
         for label, got, want in zip(("fpr", "tpr", "thresholds"), result, expected, strict=True):
             assert_array_close(
@@ -213,13 +222,19 @@ def test_log_loss(submission, seed):
         ("probabilities 0 and 1 included", y_confident, confident),
         ("only class 1 present", np.ones(10, dtype=np.int64), gen.random(10)),
     ]
+    unclipped = (
+        "a probability of exactly 0 or 1 reached np.log unclipped: log(0) is -inf, and "
+        "0 * log(0) is NaN; clip the probabilities to [eps, 1 - eps] before taking logs"
+    )
+    mistakes = [Mistake(unclipped, np.inf), Mistake(unclipped, np.nan)]
     for case, truth, probabilities in cases:
-        assert_number_close(
+        expect_close(
             submission.log_loss(truth, probabilities),
             skm.log_loss(truth, probabilities, labels=[0, 1]),
             name=f"log_loss ({case})",
             rtol=1e-9,
             hint="clip the probabilities to [eps, 1 - eps] before taking logs: log(0) is -inf",
+            mistakes=mistakes,
         )
 
 
@@ -229,9 +244,7 @@ def test_retained_ninety_percent(submission, reference, seed):
     gen = np.random.default_rng(seed)
     retained = gen.permutation(np.r_[np.ones(90, dtype=np.int64), np.zeros(10, dtype=np.int64)])
     got = expect_array(
-        submission.majority_baseline(retained, len(retained)),
-        name="majority_baseline(y, 100)",
-        shape=(100,),
+        submission.majority_baseline(retained, 100), name="majority_baseline(y, 100)", shape=(100,)
     ).numpy()
     accuracy = reference.accuracy(retained, got)
     leavers_found = reference.recall(retained, got, positive=0)
@@ -263,9 +276,8 @@ def test_random_baseline(submission, seed):
     gen = np.random.default_rng(seed)
     y_train = gen.permutation(np.repeat(LABELS, [60, 30, 10]))
     n = 20_000
-    first = expect_array(
-        submission.random_baseline(y_train, n, 7), name="random_baseline(y_train, n, 7)", shape=(n,)
-    ).numpy()
+    call = "random_baseline(y_train, n, 7)"
+    first = expect_array(submission.random_baseline(y_train, n, 7), name=call, shape=(n,)).numpy()
     unknown = np.setdiff1d(first, LABELS)
     if unknown.size:
         raise CheckFailure(
@@ -288,9 +300,8 @@ def test_random_baseline(submission, seed):
         hint="the same seed must give the same guesses: use np.random.default_rng(seed), "
         "not the global np.random functions",
     )
-    other = expect_array(
-        submission.random_baseline(y_train, n, 8), name="random_baseline(y_train, n, 8)"
-    ).numpy()
+    call = "random_baseline(y_train, n, 8)"
+    other = expect_array(submission.random_baseline(y_train, n, 8), name=call).numpy()
     if np.array_equal(other, first):
         raise CheckFailure("random_baseline gave the same guesses for seeds 7 and 8")
     for case, y, want in (

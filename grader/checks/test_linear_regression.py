@@ -10,14 +10,23 @@ import numpy as np
 import pytest
 import torch
 from sklearn import metrics as skm
-from sklearn.datasets import load_diabetes
 from sklearn.linear_model import LinearRegression
 from sklearn.preprocessing import StandardScaler
 
-from grader.codec import type_name
-from grader.compare import assert_array_close, assert_number_close, expect_array, expect_number
+from grader.compare import assert_array_close, assert_number_close
+from grader.datasets import diabetes
 from grader.errors import CheckFailure, SubmissionError
 from grader.gradcheck import autograd_gradients
+from grader.kit import (
+    Mistake,
+    anything,
+    array,
+    call_unchanged,
+    expect_close,
+    likely_mistake,
+    number,
+    unpack,
+)
 
 pytestmark = pytest.mark.exercise("linear_regression")
 
@@ -30,19 +39,28 @@ BIG_LR, BIG_ITERS = 0.3, 2000
 # Runs of the same float64 formulas agree to ~1e-13; this leaves room for another order of
 # operations and is far below what any mistake in a formula gives.
 TRAJECTORY = {"rtol": 1e-6, "atol": 1e-9}
-
-
-# ------------------------------------------------------------------------------------ helpers
+EXACT = {"rtol": 1e-9, "atol": 1e-12}
+MSE_RULE = "mean of the squared differences: np.mean((y_true - y_pred) ** 2)"
+MAE_RULE = "mean of the absolute differences: np.mean(np.abs(y_true - y_pred))"
+R2_RULE = (
+    "1 - SS_res / SS_tot with SS_res = sum((y_true - y_pred)**2), "
+    "SS_tot = sum((y_true - mean(y_true))**2)"
+)
+GRADIENT_RULE = "with r = X @ w + b - y: dw = (2/N) * X.T @ r, db = (2/N) * sum(r)"
+MATCH_REFERENCE = (
+    "this run must match the same gradient descent done by the reference; make the gradients "
+    "and fit_gd checks pass first"
+)
 
 
 @functools.lru_cache(maxsize=1)
 def _diabetes() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The diabetes data in its original units, split once into 332 training and 110 test rows."""
-    X, y = load_diabetes(return_X_y=True, scaled=False)
+    X, y = diabetes(scaled=False)
     order = np.random.default_rng(DATA_SEED).permutation(len(y))
     parts = X[order[:N_TRAIN]], X[order[N_TRAIN:]], y[order[:N_TRAIN]], y[order[N_TRAIN:]]
     for part in parts:
-        part.flags.writeable = False
+        part.flags.writeable = False  # cached: no check may change it for the next one
     return parts
 
 
@@ -52,40 +70,20 @@ def _standardized_diabetes() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return scaler.transform(X_train), scaler.transform(X_test), y_train
 
 
-def _tuple(value: Any, size: int, what: str) -> tuple[Any, ...]:
-    if not isinstance(value, tuple) or len(value) != size:
-        raise CheckFailure(f"{what} should return a tuple of {size}, got {type_name(value)}")
-    return value
-
-
-def _hint_for(value: float, expected: float, mistakes: dict[str, float], default: str) -> str:
-    """The hint naming the mistake that reproduces `value`, else the general one."""
-    if math.isclose(value, expected, rel_tol=1e-9, abs_tol=1e-12):
-        return default
-    for hint, wrong in mistakes.items():
-        if math.isclose(value, wrong, rel_tol=1e-9, abs_tol=1e-12):
-            return hint
-    return default
-
-
-def _close_number(got: Any, expected: float, name: str, mistakes: dict[str, float], hint: str):
-    value = expect_number(got, name=name)
-    hint = _hint_for(value, expected, mistakes, hint)
-    assert_number_close(value, expected, name=name, rtol=1e-9, atol=1e-12, hint=hint)
+def _fit_gd(submission: Any, X: np.ndarray, y: np.ndarray, n_iter: int, lr: float, **log: Any):
+    """The learner's fit_gd as (w, b, losses), each checked; `log` runs it with live metrics."""
+    if log:
+        result = submission.call_logged("fit_gd", X, y, n_iter, lr, **log, timeout=60)
+    else:
+        result = submission.fit_gd(X, y, n_iter, lr)
+    kinds: dict[str, Any] = {"w": array((X.shape[1],)), "b": number, "losses": array((n_iter,))}
+    return unpack(result, "fit_gd", **kinds)
 
 
 def _reference_fit(reference: Any, X: np.ndarray, y: np.ndarray, n_iter: int, lr: float):
     # Overflow is the expected outcome of some runs; the grader's log need not warn about it.
     with np.errstate(over="ignore", invalid="ignore"):
         return reference.fit_gd(X, y, n_iter, lr)
-
-
-def _fit_result(result: Any, n_features: int, n_iter: int) -> tuple[np.ndarray, float, Any]:
-    w, b, losses = _tuple(result, 3, "fit_gd")
-    w = expect_array(w, name="fit_gd's w", shape=(n_features,)).numpy()
-    b = expect_number(b, name="fit_gd's b")
-    losses = expect_array(losses, name="fit_gd's losses", shape=(n_iter,)).numpy()
-    return w, b, losses
 
 
 # ------------------------------------------------------------------------------------- checks
@@ -95,11 +93,9 @@ def test_predict(submission, seed):
     """predict computes X @ w + b for every row"""
     rng = np.random.default_rng(seed)
     for n_features in (4, 1):
-        X = rng.normal(size=(30, n_features))
-        w = rng.normal(size=n_features)
-        b = float(rng.normal())
+        X, w, b = rng.normal(size=(30, n_features)), rng.normal(size=n_features), rng.normal()
         assert_array_close(
-            submission.predict(X, w, b),
+            submission.predict(X, w, float(b)),
             X @ w + b,
             name=f"predict(X, w, b) with {n_features} feature(s)",
             rtol=1e-10,
@@ -118,28 +114,18 @@ def test_error_metrics(submission, seed):
     }
     for case, y_pred in cases.items():
         diff = y_true - y_pred
-        want_mse = skm.mean_squared_error(y_true, y_pred)
-        _close_number(
-            submission.mse(y_true, y_pred),
-            want_mse,
-            f"mse(y_true, y_pred) on {case}",
-            {"this is the sum of squares: divide by N (np.mean)": float(np.sum(diff**2))},
-            "mean of the squared differences: np.mean((y_true - y_pred) ** 2)",
-        )
-        _close_number(
-            submission.rmse(y_true, y_pred),
-            skm.root_mean_squared_error(y_true, y_pred),
-            f"rmse(y_true, y_pred) on {case}",
-            {"this is the MSE: rmse is its square root (np.sqrt)": want_mse},
-            "the square root of the mean squared error",
-        )
-        _close_number(
-            submission.mae(y_true, y_pred),
-            skm.mean_absolute_error(y_true, y_pred),
-            f"mae(y_true, y_pred) on {case}",
-            {"this is the mean signed difference: take np.abs first": float(np.mean(diff))},
-            "mean of the absolute differences: np.mean(np.abs(y_true - y_pred))",
-        )
+        mse = skm.mean_squared_error(y_true, y_pred)
+        for function, want, rule, mistake in (
+            ("mse", mse, MSE_RULE, Mistake("this is the sum of squares: divide by N (np.mean)",
+                                           np.sum(diff**2))),
+            ("rmse", math.sqrt(mse), "the square root of the mean squared error",
+             Mistake("this is the MSE: rmse is its square root (np.sqrt)", mse)),
+            ("mae", skm.mean_absolute_error(y_true, y_pred), MAE_RULE,
+             Mistake("this is the mean signed difference: take np.abs first", np.mean(diff))),
+        ):  # fmt: skip
+            got = submission.call(function, y_true, y_pred)
+            name = f"{function}(y_true, y_pred) on {case}"
+            expect_close(got, want, name=name, hint=rule, mistakes=[mistake], **EXACT)
 
 
 def test_r2(submission, seed):
@@ -155,32 +141,19 @@ def test_r2(submission, seed):
     }
     for case, y_pred in cases.items():
         ss_res = np.sum((y_true - y_pred) ** 2)
-        ss_tot = np.sum((y_true - y_true.mean()) ** 2)
         with np.errstate(divide="ignore", invalid="ignore"):
-            mistakes = _r2_mistakes(y_true, y_pred, ss_res, ss_tot)
-        _close_number(
-            submission.r2(y_true, y_pred),
-            skm.r2_score(y_true, y_pred),
-            f"r2(y_true, y_pred) on {case}",
-            mistakes,
-            "1 - SS_res / SS_tot with SS_res = sum((y_true - y_pred)**2), "
-            "SS_tot = sum((y_true - mean(y_true))**2)",
-        )
-
-
-def _r2_mistakes(
-    y_true: np.ndarray, y_pred: np.ndarray, ss_res: float, ss_tot: float
-) -> dict[str, float]:
-    """r2 as three common mistakes would compute it, each keyed by the hint that names it."""
-    return {
-        "the mean in SS_tot is the mean of y_true, not of y_pred": float(
-            1 - ss_res / np.sum((y_true - y_pred.mean()) ** 2)
-        ),
-        "this is SS_res / SS_tot: r2 is 1 minus that": float(ss_res / ss_tot),
-        "the arguments are r2(y_true, y_pred); the mean is taken over y_true": float(
-            1 - ss_res / np.sum((y_pred - y_pred.mean()) ** 2)
-        ),
-    }
+            mistakes = [
+                Mistake("the mean in SS_tot is the mean of y_true, not of y_pred",
+                        1 - ss_res / np.sum((y_true - y_pred.mean()) ** 2)),
+                Mistake("this is SS_res / SS_tot: r2 is 1 minus that",
+                        ss_res / np.sum((y_true - y_true.mean()) ** 2)),
+                Mistake("the arguments are r2(y_true, y_pred); the mean is taken over y_true",
+                        1 - ss_res / np.sum((y_pred - y_pred.mean()) ** 2)),
+            ]  # fmt: skip
+        want = skm.r2_score(y_true, y_pred)
+        name = f"r2(y_true, y_pred) on {case}"
+        got = submission.r2(y_true, y_pred)
+        expect_close(got, want, name=name, hint=R2_RULE, mistakes=mistakes, **EXACT)
 
 
 @pytest.mark.points(2)
@@ -196,40 +169,37 @@ def test_standardize(submission, seed):
         "a single test row": rng.normal(size=(1, 3)) * scale + shift,
     }
     for case, X_test in cases.items():
-        result, after = submission.call_with_inputs("standardize", X_train, X_test)
-        got_train, got_test = _tuple(result, 2, "standardize")
+        result = call_unchanged(
+            submission, "standardize", X_train, X_test, names=("X_train", "X_test"),
+            how="build new arrays ((X - mean) / std, not X -= mean) so the caller's {name} "
+            "keeps its values",
+        )  # fmt: skip
+        got_train, got_test = unpack(
+            result, "standardize", X_train=anything, X_test=array(X_test.shape)
+        )
         scaler = StandardScaler().fit(X_train)
-        want_train, want_test = scaler.transform(X_train), scaler.transform(X_test)
-        hint = "mean = X_train.mean(axis=0), std = X_train.std(axis=0); (X - mean) / std for both"
-        got_test_arr = expect_array(got_test, name="standardize's X_test", shape=X_test.shape)
-        got_test_np = got_test_arr.numpy()
-        if len(X_test) > 1 and np.allclose(got_test_np, (X_test - X_test.mean(0)) / X_test.std(0)):
-            hint = (
-                "the test rows were scaled with their own mean and std: that leaks information "
-                "from the test set; use the training rows' statistics for both sets"
-            )
         pooled = np.vstack([X_train, X_test])
-        if np.allclose(got_test_np, (X_test - pooled.mean(0)) / pooled.std(0)):
-            hint = (
-                "the statistics come from training and test rows together, which leaks the test "
-                "set into the scaling; compute them from X_train only"
-            )
-        if len(X_test) == 1 and not np.isfinite(got_test_np).all():
-            hint = (
-                "one row has no spread of its own, so scaling the test rows by their own std "
-                "divides by zero; use the training rows' mean and std for both sets"
-            )
-        if np.allclose(got_test_np, (X_test - X_train.mean(0)) / X_train.std(0, ddof=1)):
-            hint = "use the population std (np.std's default ddof=0), as StandardScaler does"
-        common = {"rtol": 1e-9, "atol": 1e-12, "hint": hint}
-        assert_array_close(got_train, want_train, name=f"standardize's X_train ({case})", **common)
-        assert_array_close(got_test, want_test, name=f"standardize's X_test ({case})", **common)
-        for label, before, now in (("X_train", X_train, after[0]), ("X_test", X_test, after[1])):
-            if not np.array_equal(before, now):
-                raise CheckFailure(
-                    f"standardize modified its argument {label} in place; build new arrays "
-                    f"((X - mean) / std, not X -= mean) so the caller's {label} keeps its values"
-                )
+        own = (X_test - X_test.mean(0)) / X_test.std(0) if len(X_test) > 1 else None
+        hint = likely_mistake(got_test, [
+            Mistake("use the population std (np.std's default ddof=0), as StandardScaler does",
+                    (X_test - X_train.mean(0)) / X_train.std(0, ddof=1)),
+            Mistake("one row has no spread of its own, so scaling the test rows by their own "
+                    "std divides by zero; use the training rows' mean and std for both sets",
+                    np.full(X_test.shape, np.nan) if len(X_test) == 1 else None),
+            Mistake("the statistics come from training and test rows together, which leaks the "
+                    "test set into the scaling; compute them from X_train only",
+                    (X_test - pooled.mean(0)) / pooled.std(0)),
+            Mistake("the test rows were scaled with their own mean and std: that leaks "
+                    "information from the test set; use the training rows' statistics for both "
+                    "sets", own),
+        ], default="mean = X_train.mean(axis=0), std = X_train.std(axis=0); (X - mean) / std "
+           "for both")  # fmt: skip
+        for label, got, want in (
+            ("X_train", got_train, scaler.transform(X_train)),
+            ("X_test", got_test, scaler.transform(X_test)),
+        ):
+            name = f"standardize's {label} ({case})"
+            assert_array_close(got, want, name=name, hint=hint, **EXACT)
 
 
 @pytest.mark.points(2)
@@ -249,22 +219,18 @@ def test_closed_form(submission, seed):
     }
     for case, (X, y) in cases.items():
         oracle = LinearRegression().fit(X, y)
-        w, b = _tuple(submission.fit_closed_form(X, y), 2, "fit_closed_form")
+        w, b = unpack(submission.fit_closed_form(X, y), "fit_closed_form", w=anything, b=anything)
         if type(w) is np.ndarray and w.shape == (X.shape[1] + 1,):
             raise CheckFailure(
                 f"fit_closed_form's w ({case}) has shape {w.shape}, expected ({X.shape[1]},): "
                 "return the weights without the intercept's entry, and that entry as b"
             )
-        b = expect_number(b, name=f"fit_closed_form's b ({case})")
-        hint = (
-            "append a column of ones to X and solve with np.linalg.lstsq; w is every entry but "
-            "the last, b the last"
-        )
-        if b == 0.0:
-            hint = (
-                "b is 0: the model needs an intercept; add a column of ones to X so that the "
-                "last weight plays the role of b"
-            )
+        b = number(b, f"fit_closed_form's b ({case})")
+        hint = likely_mistake(b, [
+            Mistake("b is 0: the model needs an intercept; add a column of ones to X so that "
+                    "the last weight plays the role of b", 0.0),
+        ], default="append a column of ones to X and solve with np.linalg.lstsq; w is every "
+           "entry but the last, b the last")  # fmt: skip
         tol = {"rtol": 1e-6, "atol": 1e-8 * float(np.abs(y).max()), "hint": hint}
         assert_array_close(w, oracle.coef_, name=f"fit_closed_form's w ({case})", **tol)
         assert_number_close(b, oracle.intercept_, name=f"fit_closed_form's b ({case})", **tol)
@@ -280,29 +246,26 @@ def test_gradients(submission, seed):
     rng = np.random.default_rng(seed)
     n = 25
     for case in range(1, 4):
-        X = rng.normal(size=(n, 3))
-        y = rng.normal(size=n) + 2.0
-        w = rng.normal(size=3)
-        b = float(rng.normal())
-        got_w, got_b = _tuple(submission.gradients(X, y, w, b), 2, "gradients")
+        X, y = rng.normal(size=(n, 3)), rng.normal(size=n) + 2.0
+        w, b = rng.normal(size=3), float(rng.normal())
+        got_w, got_b = unpack(
+            submission.gradients(X, y, w, b), "gradients", dw=array((3,)), db=number
+        )
         tensors = [torch.from_numpy(a) for a in (X, y, w, np.array(b))]
         want_w, want_b = (g.numpy() for g in autograd_gradients(_mse_torch, tensors)[2:])
-        got_w_np = expect_array(got_w, name="gradients' dw", shape=(3,)).numpy()
-        got_b_num = expect_number(got_b, name="gradients' db")
-        hint = "with r = X @ w + b - y: dw = (2/N) * X.T @ r, db = (2/N) * sum(r)"
-        ratio = float(got_w_np @ want_w / (want_w @ want_w))
-        for factor, text in (
-            (0.5, "dw is half the right size: the derivative of r**2 is 2 * r (the factor 2)"),
-            (n, f"dw is {n} (= N) times too large: average over the rows (divide by N)"),
-            (n / 2, "dw is N/2 times too large: divide the sum by N, and keep the factor 2"),
-            (-1.0, "dw has the wrong sign: the residual is prediction minus target, X @ w + b - y"),
-        ):
-            if math.isclose(ratio, factor, rel_tol=1e-6):
-                hint = text
-        assert_array_close(got_w_np, want_w, name=f"dw (case {case})", rtol=1e-8, hint=hint)
-        assert_number_close(
-            got_b_num, float(want_b), name=f"db (case {case})", rtol=1e-8, hint=hint
-        )
+        table = [
+            Mistake("dw is half the right size: the derivative of r**2 is 2 * r (the factor 2)",
+                    0.5 * want_w),
+            Mistake(f"dw is {n} (= N) times too large: average over the rows (divide by N)",
+                    n * want_w),
+            Mistake("dw is N/2 times too large: divide the sum by N, and keep the factor 2",
+                    n / 2 * want_w),
+            Mistake("dw has the wrong sign: the residual is prediction minus target, "
+                    "X @ w + b - y", -want_w),
+        ]  # fmt: skip
+        hint = likely_mistake(got_w, table, default=GRADIENT_RULE)
+        assert_array_close(got_w, want_w, name=f"dw (case {case})", rtol=1e-8, hint=hint)
+        assert_number_close(got_b, float(want_b), name=f"db (case {case})", rtol=1e-8, hint=hint)
 
 
 def test_fit_gd_matches(submission, reference, seed):
@@ -311,16 +274,13 @@ def test_fit_gd_matches(submission, reference, seed):
     X = rng.normal(size=(20, 3))
     y = X @ np.array([1.5, -2.0, 0.5]) + 4.0 + rng.normal(0.0, 0.3, size=20)
     n_iter, lr = 30, 0.05
-    w, b, losses = _fit_result(submission.fit_gd(X, y, n_iter, lr), 3, n_iter)
+    w, b, losses = _fit_gd(submission, X, y, n_iter, lr)
     want_w, want_b, want_losses = _reference_fit(reference, X, y, n_iter, lr)
-    hint = (
-        "start from w = zeros(D), b = 0.0; in each step record the loss before updating, then "
-        "w = w - lr * dw and b = b - lr * db"
-    )
+    hint = likely_mistake(b, [Mistake("b never changed: update it too, b = b - lr * db", 0.0)],
+        default="start from w = zeros(D), b = 0.0; in each step record the loss before "
+        "updating, then w = w - lr * dw and b = b - lr * db")  # fmt: skip
     if not math.isclose(losses[0], float(np.mean(y**2)), rel_tol=1e-9):
         hint = "losses[0] is the MSE at the start, w = zeros(D) and b = 0, before any update"
-    elif b == 0.0:
-        hint = "b never changed: update it too, b = b - lr * db"
     assert_array_close(losses, want_losses, name="fit_gd's losses", **TRAJECTORY, hint=hint)
     assert_array_close(w, want_w, name="fit_gd's final w", **TRAJECTORY, hint=hint)
     assert_number_close(b, want_b, name="fit_gd's final b", **TRAJECTORY, hint=hint)
@@ -333,19 +293,16 @@ def test_standardized_vs_raw(submission, reference, metrics):
     X_scaled, _, _ = _standardized_diabetes()
     runs = {}
     for label, X, lr in (("standardized", X_scaled, GD_LR), ("raw", X_raw, RAW_LR)):
-        result = submission.call_logged(
-            "fit_gd", X, y, GD_ITERS, lr, log=metrics.labelled(label), timeout=60
-        )
-        w, b, losses = _fit_result(result, X.shape[1], GD_ITERS)
-        want_w, want_b, want_losses = _reference_fit(reference, X, y, GD_ITERS, lr)
+        w, b, losses = _fit_gd(submission, X, y, GD_ITERS, lr, log=metrics.labelled(label))
+        want_w, _, want_losses = _reference_fit(reference, X, y, GD_ITERS, lr)
         name = f"fit_gd on {label} features with lr = {lr:g}"
-        hint = "this run must match the same gradient descent done by the reference; make the "
-        hint += "gradients and fit_gd checks pass first"
-        assert_array_close(losses, want_losses, name=f"{name}: losses", **TRAJECTORY, hint=hint)
+        assert_array_close(
+            losses, want_losses, name=f"{name}: losses", **TRAJECTORY, hint=MATCH_REFERENCE
+        )
         # Trusted: the loss of the returned parameters, computed here.
         runs[label] = (w, b, float(np.mean((X @ w + b - y) ** 2)))
         metrics.emit(f"final training MSE ({label})", runs[label][2], GD_ITERS)
-        assert_array_close(w, want_w, name=f"{name}: final w", **TRAJECTORY, hint=hint)
+        assert_array_close(w, want_w, name=f"{name}: final w", **TRAJECTORY, hint=MATCH_REFERENCE)
 
     oracle = LinearRegression().fit(X_scaled, y)
     best = float(np.mean((oracle.predict(X_scaled) - y) ** 2))
@@ -372,9 +329,8 @@ def test_too_large_lr_diverges(submission, reference, metrics):
         "without bound until float64 overflows to inf (then inf - inf gives nan)."
     )
     try:
-        result = submission.call_logged(
-            "fit_gd", X, y, BIG_ITERS, BIG_LR, log=metrics.labelled(f"lr = {BIG_LR}"), timeout=60
-        )
+        log = metrics.labelled(f"lr = {BIG_LR}")
+        result = submission.call_logged("fit_gd", X, y, BIG_ITERS, BIG_LR, log=log, timeout=60)
     except SubmissionError as exc:
         if "NotImplementedError" in str(exc):
             raise
@@ -382,8 +338,7 @@ def test_too_large_lr_diverges(submission, reference, metrics):
             f"{exc}\nfit_gd must not raise when training diverges: run all n_iter steps and "
             f"return the losses as they are, inf and nan included. {explain}"
         ) from None
-    losses = _tuple(result, 3, "fit_gd")[2]
-    losses = expect_array(losses, name="fit_gd's losses", shape=(BIG_ITERS,)).numpy()
+    _, _, losses = unpack(result, "fit_gd", w=anything, b=anything, losses=array((BIG_ITERS,)))
     want = _reference_fit(reference, X, y, BIG_ITERS, BIG_LR)[2]
     finite = np.isfinite(losses)
     if finite.all():
@@ -395,8 +350,7 @@ def test_too_large_lr_diverges(submission, reference, metrics):
             "loop clips or replaces values. Return the losses as computed."
         )
     # The same formulas overflow at the same step, give or take rounding in the last one.
-    first_bad = int(np.argmin(finite))
-    want_first_bad = int(np.argmin(np.isfinite(want)))
+    first_bad, want_first_bad = int(np.argmin(finite)), int(np.argmin(np.isfinite(want)))
     both = min(first_bad, want_first_bad)
     assert_array_close(
         losses[:both],

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_diabetes
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold, cross_val_score
 
 from grader.compare import assert_array_close, assert_array_equal, assert_number_close, expect_array
+from grader.datasets import diabetes
 from grader.errors import CheckFailure
+from grader.kit import anything, array, describe, py_float, unpack
 
 pytestmark = pytest.mark.exercise("model_selection")
 
@@ -22,12 +22,6 @@ GLOBAL_RNG_HINT = (
     "use rng = np.random.default_rng(seed) and rng.permutation; the global np.random "
     "functions ignore the seed argument and move on between calls"
 )
-
-
-@functools.lru_cache(maxsize=1)
-def _diabetes() -> tuple[np.ndarray, np.ndarray]:
-    X, y = load_diabetes(return_X_y=True)
-    return X, y
 
 
 def _labels(gen: np.random.Generator, counts: list[int], labels: np.ndarray) -> np.ndarray:
@@ -47,10 +41,12 @@ def _indices(value: Any, name: str) -> np.ndarray:
     return array
 
 
-def _parts(value: Any, count: int, name: str) -> list[np.ndarray]:
-    if not isinstance(value, tuple | list) or len(value) != count:
-        raise CheckFailure(f"{name} should return a tuple of {count} index arrays, got {value!r}")
-    return [_indices(part, f"{name}[{i}]") for i, part in enumerate(value)]
+def _split(value: Any, call: str) -> list[np.ndarray]:
+    return list(unpack(value, call, train=_indices, val=_indices, test=_indices))
+
+
+def _fold(value: Any, call: str, i: int) -> list[np.ndarray]:
+    return list(unpack(value, f"{call}'s fold {i}", verb="be", train=_indices, test=_indices))
 
 
 def _partition(
@@ -82,12 +78,13 @@ def _partition(
 
 def _folds(value: Any, n: int, k: int, call: str) -> list[tuple[np.ndarray, np.ndarray]]:
     """The learner's folds, checked: k (train, test) pairs, no leak, test folds partition 0..n-1."""
-    if not isinstance(value, list | tuple) or len(value) != k:
-        got = f"{len(value)} items" if isinstance(value, list | tuple) else repr(value)
-        raise CheckFailure(f"{call} should return a list of {k} (train, test) tuples, got {got}")
+    if type(value) not in (list, tuple) or len(value) != k:
+        raise CheckFailure(
+            f"{call} should return a list of {k} (train, test) tuples, got {describe(value)}"
+        )
     folds = []
     for i, fold in enumerate(value):
-        train, test = _parts(fold, 2, f"{call}'s fold {i}")
+        train, test = _fold(fold, call, i)
         leaked = np.intersect1d(train, test)
         if leaked.size:
             raise CheckFailure(
@@ -115,7 +112,7 @@ def test_split_partition(submission, seed):
     n = len(y)
     for val_fraction, test_fraction in ((0.2, 0.2), (0.15, 0.25)):
         call = f"train_val_test_split(y, {val_fraction}, {test_fraction}, 3)"
-        parts = _parts(submission.train_val_test_split(y, val_fraction, test_fraction, 3), 3, call)
+        parts = _split(submission.train_val_test_split(y, val_fraction, test_fraction, 3), call)
         _partition(parts, ["train", "val", "test"], n, call)
         for part, name, fraction in (
             (parts[1], "val", val_fraction),
@@ -144,7 +141,7 @@ def test_split_stratified(submission, seed):
         value = submission.train_val_test_split(
             y, val_fraction, test_fraction, split_seed, stratify=True
         )
-        parts = _parts(value, 3, call)
+        parts = _split(value, call)
         _partition(parts, ["train", "val", "test"], len(y), call)
         fractions = (1 - val_fraction - test_fraction, val_fraction, test_fraction)
         for part, name, fraction in zip(parts, ("train", "val", "test"), fractions, strict=True):
@@ -162,10 +159,12 @@ def test_split_stratified(submission, seed):
 def _flatten(value: Any, function: str, call: str) -> list[np.ndarray]:
     """The index arrays of a split (3 arrays) or of folds (2 per fold), in order."""
     if function == "train_val_test_split":
-        return _parts(value, 3, call)
-    if not isinstance(value, list | tuple):
-        raise CheckFailure(f"{call} should return a list of (train, test) tuples, got {value!r}")
-    return [array for i, fold in enumerate(value) for array in _parts(fold, 2, f"{call}[{i}]")]
+        return _split(value, call)
+    if type(value) not in (list, tuple):
+        raise CheckFailure(
+            f"{call} should return a list of (train, test) tuples, got {describe(value)}"
+        )
+    return [part for i, fold in enumerate(value) for part in _fold(fold, call, i)]
 
 
 @pytest.mark.points(1)
@@ -291,7 +290,7 @@ def test_stratified_kfold(submission, seed):
 @pytest.mark.points(1)
 def test_cross_val_scores(submission, seed):
     """cross_val_scores gives sklearn's cross_val_score of Ridge on the diabetes data"""
-    X, y = _diabetes()
+    X, y = diabetes()
     folds = list(KFold(5, shuffle=True, random_state=seed % 1000).split(X))
     for alpha in (0.1, 1.0):
         assert_array_close(
@@ -307,22 +306,23 @@ def test_cross_val_scores(submission, seed):
 @pytest.mark.points(2)
 def test_grid_search(submission, seed):
     """grid_search picks the same alpha as sklearn's GridSearchCV on the same folds"""
-    X, y = _diabetes()
+    X, y = diabetes()
     folds = list(KFold(5, shuffle=True, random_state=seed % 1000).split(X))
     result = submission.grid_search(X, y, ALPHAS, folds)
-    if not isinstance(result, tuple | list) or len(result) != 2:
-        raise CheckFailure(f"grid_search should return (best_alpha, mean_scores), got {result!r}")
+    best_alpha, mean_scores = unpack(
+        result, "grid_search", best_alpha=anything, mean_scores=anything
+    )
     search = GridSearchCV(Ridge(), {"alpha": ALPHAS}, cv=folds, refit=False).fit(X, y)
     want_scores = search.cv_results_["mean_test_score"]
     assert_array_close(
-        result[1],
+        mean_scores,
         want_scores,
         name="grid_search's mean_scores",
         rtol=1e-6,
         hint="mean_scores[i] is the mean over the folds of cross_val_scores for alphas[i]",
     )
     assert_number_close(
-        result[0],
+        best_alpha,
         float(search.best_params_["alpha"]),
         name=f"grid_search's best alpha (of {len(ALPHAS)} from 1e-4 to 10)",
         rtol=1e-12,
@@ -335,16 +335,14 @@ def test_grid_search(submission, seed):
 @pytest.mark.points(1)
 def test_random_search(submission, reference, seed):
     """random_search draws alphas log-uniformly, reproducibly, and keeps the best one"""
-    X, y = _diabetes()
+    X, y = diabetes()
     folds = list(KFold(5, shuffle=True, random_state=seed % 1000).split(X))
     low, high, n_iter = 1e-4, 10.0, 30
     call = f"random_search(X, y, {low:g}, {high:g}, {n_iter}, folds, 8)"
-    result = submission.random_search(X, y, low, high, n_iter, folds, 8)
-    if not isinstance(result, tuple | list) or len(result) != 3:
-        raise CheckFailure(
-            f"{call} should return (best_alpha, alphas, mean_scores), got {result!r}"
-        )
-    alphas = expect_array(result[1], name=f"{call}'s alphas", shape=(n_iter,)).numpy()
+    kinds = {"best_alpha": anything, "alphas": array((n_iter,)), "mean_scores": anything}
+    best_alpha, alphas, mean_scores = unpack(
+        submission.random_search(X, y, low, high, n_iter, folds, 8), call, **kinds
+    )
     if not np.all((alphas >= low) & (alphas <= high)):
         bad = alphas[(alphas < low) | (alphas > high)][0]
         raise CheckFailure(f"{call} tried alpha={bad:g}, outside [{low:g}, {high:g}]")
@@ -357,34 +355,26 @@ def test_random_search(submission, reference, seed):
         )
     want = np.array([reference.cross_val_scores(X, y, folds, alpha).mean() for alpha in alphas])
     assert_array_close(
-        result[2],
+        mean_scores,
         want,
         name=f"{call}'s mean_scores",
         rtol=1e-6,
         hint="score the alphas you drew exactly as grid_search does",
     )
     assert_number_close(
-        result[0],
+        best_alpha,
         float(alphas[np.argmax(want)]),
         name=f"{call}'s best alpha",
         rtol=1e-12,
         hint="the best is the alpha with the highest mean R^2",
     )
     again = submission.random_search(X, y, low, high, n_iter, folds, 8)
-    if not isinstance(again, tuple | list) or len(again) != 3:
-        raise CheckFailure(f"a second {call} returned {again!r}")
-    assert_array_equal(again[1], alphas, name=f"a second {call}'s alphas", hint=GLOBAL_RNG_HINT)
+    _, again_alphas, _ = unpack(again, f"a second {call}", **dict(kinds, alphas=anything))
+    assert_array_equal(again_alphas, alphas, name=f"a second {call}'s alphas", hint=GLOBAL_RNG_HINT)
 
 
 def _interval(value: Any, call: str) -> tuple[float, float, float]:
-    if not isinstance(value, tuple | list) or len(value) != 3:
-        raise CheckFailure(f"{call} should return (estimate, low, high), got {value!r}")
-    numbers = []
-    for part, name in zip(value, ("estimate", "low", "high"), strict=True):
-        if type(part) not in (int, float):
-            raise CheckFailure(f"{call}'s {name} should be a float, got {type(part).__name__}")
-        numbers.append(float(part))
-    return numbers[0], numbers[1], numbers[2]
+    return unpack(value, call, estimate=py_float, low=py_float, high=py_float)
 
 
 def _predictions(gen: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import functools
-from typing import Any
-
 import numpy as np
 import pytest
+from sklearn.linear_model import Lasso, Ridge
+from sklearn.preprocessing import PolynomialFeatures
 
-from grader.codec import type_name
-from grader.compare import (
-    assert_array_close,
-    assert_array_equal,
-    assert_number_close,
-    expect_array,
-    expect_number,
-)
+from grader.compare import assert_array_close, assert_array_equal, assert_number_close
+from grader.datasets import diabetes
 from grader.errors import CheckFailure
+from grader.kit import array, integer, number, unpack
 
 pytestmark = pytest.mark.exercise("regularization")
 
@@ -29,15 +23,6 @@ STOPPING_DEGREE = 8
 STOPPING_LR = 0.67
 STOPPING_MAX_ITER = 2000
 CURVE_SEED = 5  # 20 training points whose validation curve dips in the middle of the grid
-
-
-@functools.lru_cache(maxsize=1)
-def _diabetes() -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's bundled diabetes data: X (442, 10), already centred and scaled; y (442,)."""
-    from sklearn.datasets import load_diabetes
-
-    X, y = load_diabetes(return_X_y=True)
-    return np.ascontiguousarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
 
 def _wave(seed: int, n_train: int = 15, n_val: int = 200) -> tuple[np.ndarray, ...]:
@@ -60,13 +45,38 @@ def _linear_data(seed: int, n: int, d: int, offset: float) -> tuple[np.ndarray, 
     return X, y
 
 
-def _pair(result: Any, name: str, d: int) -> tuple[np.ndarray, float]:
-    """A learner's (w, b), checked for type and shape."""
-    if not isinstance(result, tuple | list) or len(result) != 2:
-        raise CheckFailure(f"{name} should return a tuple (w, b), got {type_name(result)}")
-    expect_array(result[0], name=f"{name}'s w", shape=(d,))
-    b = expect_number(result[1], name=f"{name}'s b")
-    return np.asarray(result[0], dtype=np.float64), b
+RIDGE_B_HINT = (
+    "the bias is not penalised: centre X and y, solve for w, then b = y_mean - x_mean @ w (a "
+    "column of ones inside the penalty shrinks b)"
+)
+RIDGE_W_HINT = (
+    "w = solve(Xc.T @ Xc + alpha * I, Xc.T @ yc) with the centred Xc and yc; the objective is a "
+    "sum (no 1/N) and the penalty is alpha * ||w||^2"
+)
+RIDGE_GD_HINT = (
+    "start from zeros; r = X @ w + b - y; grad_w = (2/N) * (X.T @ r + alpha * w); "
+    "grad_b = (2/N) * r.sum(), with no alpha term"
+)
+LASSO_HINT = (
+    "rho_j = Xc[:, j] @ (r + Xc[:, j] * w[j]) / N and z_j = Xc[:, j] @ Xc[:, j] / N, then "
+    "w[j] = soft_threshold(rho_j, alpha) / z_j; the objective has 1/(2N) in front of the "
+    "squared error, so alpha is compared with quantities divided by N"
+)
+
+
+def _fit(submission, function: str, X: np.ndarray, *args) -> tuple[np.ndarray, float]:
+    """The learner's (w, b) from `function(X, *args)`, checked for type and shape."""
+    return unpack(submission.call(function, X, *args), function, w=array((X.shape[1],)), b=number)
+
+
+def _expect_fit(got, want, where: str, *, w: dict, b: dict, b_first: bool = True) -> None:
+    """Compare (w, b) with the expected pair; `w` and `b` hold each one's tolerance and hint."""
+    checks = [
+        lambda: assert_array_close(got[0], want[0], name=f"{where}: w", **w),
+        lambda: assert_number_close(got[1], float(want[1]), name=f"{where}: b", **b),
+    ]
+    for check in reversed(checks) if b_first else checks:
+        check()
 
 
 def _mse(X: np.ndarray, w: np.ndarray, b: float, y: np.ndarray) -> float:
@@ -79,69 +89,40 @@ def _mse(X: np.ndarray, w: np.ndarray, b: float, y: np.ndarray) -> float:
 @pytest.mark.points(2)
 def test_ridge_matches_sklearn(submission, seed):
     """ridge_fit matches scikit-learn's Ridge, with the bias left unpenalised"""
-    from sklearn.linear_model import Ridge
-
-    X, y = _diabetes()
+    X, y = diabetes()
     X_syn, y_syn = _linear_data(seed, 30, 4, offset=5.0)
     cases = [("diabetes", X, y, alpha) for alpha in (0.01, 0.1, 1.0, 10.0)]
     cases.append(("features with mean 5", X_syn, y_syn, 3.0))
     for label, data, target, alpha in cases:
         oracle = Ridge(alpha=alpha).fit(data, target)
-        got_w, got_b = _pair(submission.ridge_fit(data, target, alpha), "ridge_fit", data.shape[1])
-        where = f"ridge_fit on {label} with alpha={alpha:g}"
-        assert_number_close(
-            got_b,
-            float(oracle.intercept_),
-            name=f"{where}: b",
-            rtol=1e-7,
-            atol=1e-7,
-            hint="the bias is not penalised: centre X and y, solve for w, then "
-            "b = y_mean - x_mean @ w (a column of ones inside the penalty shrinks b)",
-        )
-        assert_array_close(
-            got_w,
-            oracle.coef_,
-            name=f"{where}: w",
-            rtol=1e-6,
-            atol=1e-6,
-            hint="w = solve(Xc.T @ Xc + alpha * I, Xc.T @ yc) with the centred Xc and yc; "
-            "the objective is a sum (no 1/N) and the penalty is alpha * ||w||^2",
-        )
+        got = _fit(submission, "ridge_fit", data, target, alpha)
+        _expect_fit(
+            got, (oracle.coef_, oracle.intercept_), f"ridge_fit on {label} with alpha={alpha:g}",
+            b={"rtol": 1e-7, "atol": 1e-7, "hint": RIDGE_B_HINT},
+            w={"rtol": 1e-6, "atol": 1e-6, "hint": RIDGE_W_HINT},
+        )  # fmt: skip
 
 
 @pytest.mark.points(2)
 def test_ridge_gradient_descent(submission, reference, seed):
     """ridge_gradient_descent follows the reference's steps and converges to Ridge's solution"""
-    from sklearn.linear_model import Ridge
-
     X, y = _linear_data(seed, 60, 4, offset=0.0)
     alpha, lr = 15.0, 0.1
     for n_iter in (1, 7):
-        got_w, got_b = _pair(
-            submission.ridge_gradient_descent(X, y, alpha, lr, n_iter), "ridge_gradient_descent", 4
-        )
-        want_w, want_b = reference.ridge_gradient_descent(X, y, alpha, lr, n_iter)
+        got = _fit(submission, "ridge_gradient_descent", X, y, alpha, lr, n_iter)
+        want = reference.ridge_gradient_descent(X, y, alpha, lr, n_iter)
         where = f"ridge_gradient_descent after {n_iter} step{'s' if n_iter > 1 else ''}"
-        hint = (
-            "start from zeros; r = X @ w + b - y; grad_w = (2/N) * (X.T @ r + alpha * w); "
-            "grad_b = (2/N) * r.sum(), with no alpha term"
-        )
-        assert_number_close(got_b, want_b, name=f"{where}: b", rtol=1e-9, atol=1e-12, hint=hint)
-        assert_array_close(got_w, want_w, name=f"{where}: w", rtol=1e-9, atol=1e-12, hint=hint)
+        tol = {"rtol": 1e-9, "atol": 1e-12, "hint": RIDGE_GD_HINT}
+        _expect_fit(got, want, where, w=tol, b=tol)
     oracle = Ridge(alpha=alpha).fit(X, y)
-    got_w, got_b = _pair(
-        submission.ridge_gradient_descent(X, y, alpha, lr, 500), "ridge_gradient_descent", 4
-    )
+    got = _fit(submission, "ridge_gradient_descent", X, y, alpha, lr, 500)
     where = "ridge_gradient_descent after 500 steps, against Ridge"
-    assert_number_close(
-        got_b,
-        float(oracle.intercept_),
-        name=f"{where}: b",
-        rtol=1e-6,
-        atol=1e-6,
-        hint="at convergence b must equal the unpenalised intercept: is alpha applied to b?",
-    )
-    assert_array_close(got_w, oracle.coef_, name=f"{where}: w", rtol=1e-6, atol=1e-6)
+    _expect_fit(
+        got, (oracle.coef_, oracle.intercept_), where,
+        b={"rtol": 1e-6, "atol": 1e-6,
+           "hint": "at convergence b must equal the unpenalised intercept: is alpha applied to b?"},
+        w={"rtol": 1e-6, "atol": 1e-6},
+    )  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------ lasso
@@ -153,9 +134,8 @@ def test_soft_threshold(submission, reference, seed):
     z = np.array([-3.0, -1.0, -0.25, 0.0, 0.25, 1.0, 3.0, -1.5, 1.5])
     random = gen.normal(0.0, 2.0, (3, 5))
     for values, threshold in ((z, 1.0), (random, 0.7), (random, 0.0)):
-        got = submission.soft_threshold(values, threshold)
         assert_array_close(
-            got,
+            submission.soft_threshold(values, threshold),
             reference.soft_threshold(values, threshold),
             name=f"soft_threshold(z, {threshold:g}) on z of shape {values.shape}",
             rtol=1e-12,
@@ -167,48 +147,36 @@ def test_soft_threshold(submission, reference, seed):
 
 def _lasso_case(submission, X, y, alpha, n_sweeps, label):
     """The learner's lasso on one case, with sklearn's answer; both checked for shape."""
-    from sklearn.linear_model import Lasso
-
     oracle = Lasso(alpha=alpha, tol=1e-12, max_iter=100_000).fit(X, y)
-    got_w, got_b = _pair(submission.lasso_fit(X, y, alpha, n_sweeps), "lasso_fit", X.shape[1])
-    return got_w, got_b, oracle, f"lasso_fit on {label} with alpha={alpha:g}"
+    got = _fit(submission, "lasso_fit", X, y, alpha, n_sweeps)
+    return got, oracle, f"lasso_fit on {label} with alpha={alpha:g}"
 
 
 @pytest.mark.points(2)
 def test_lasso_matches_sklearn(submission, seed):
     """lasso_fit by coordinate descent matches scikit-learn's Lasso"""
-    X, y = _diabetes()
+    X, y = diabetes()
     X_syn, y_syn = _linear_data(seed, 50, 6, offset=2.0)
     cases = [(X, y, alpha, "diabetes") for alpha in (0.05, 0.1, 0.5)]
     cases.append((X_syn, y_syn, 0.3, "features with mean 2"))
-    hint = (
-        "rho_j = Xc[:, j] @ (r + Xc[:, j] * w[j]) / N and z_j = Xc[:, j] @ Xc[:, j] / N, "
-        "then w[j] = soft_threshold(rho_j, alpha) / z_j; the objective has 1/(2N) in front "
-        "of the squared error, so alpha is compared with quantities divided by N"
-    )
     for data, target, alpha, label in cases:
-        got_w, got_b, oracle, where = _lasso_case(submission, data, target, alpha, 1000, label)
-        assert_array_close(got_w, oracle.coef_, name=f"{where}: w", rtol=1e-5, atol=1e-4, hint=hint)
-        assert_number_close(
-            got_b,
-            float(oracle.intercept_),
-            name=f"{where}: b",
-            rtol=1e-6,
-            atol=1e-4,
-            hint="b = y_mean - x_mean @ w, with no penalty on b",
-        )
+        got, oracle, where = _lasso_case(submission, data, target, alpha, 1000, label)
+        _expect_fit(
+            got, (oracle.coef_, oracle.intercept_), where, b_first=False,
+            w={"rtol": 1e-5, "atol": 1e-4, "hint": LASSO_HINT},
+            b={"rtol": 1e-6, "atol": 1e-4, "hint": "b = y_mean - x_mean @ w, with no penalty on b"},
+        )  # fmt: skip
 
 
 def test_lasso_exact_zeros(submission):
     """with a large alpha, lasso_fit sets weights to exactly 0.0, all of them above alpha_max"""
-    X, y = _diabetes()
+    X, y = diabetes()
     alpha_max = float(np.abs((X - X.mean(axis=0)).T @ (y - y.mean())).max()) / len(y)
     for alpha in (1.0, 1.05 * alpha_max):
-        got_w, got_b, oracle, where = _lasso_case(submission, X, y, alpha, 300, "diabetes")
-        dropped = (oracle.coef_ == 0.0).astype(np.int64)
+        (got_w, got_b), oracle, where = _lasso_case(submission, X, y, alpha, 300, "diabetes")
         assert_array_equal(
             (got_w == 0.0).astype(np.int64),
-            dropped,
+            (oracle.coef_ == 0.0).astype(np.int64),
             name=f"{where}: which weights are exactly 0 (1 = zero)",
             hint="soft-thresholding returns exactly 0.0 when |rho_j| <= alpha; compare alpha "
             "with rho_j divided by N, not with the raw sum",
@@ -241,9 +209,6 @@ def test_polynomial_features(submission, reference, seed):
 
 def _oracle_curve(x_train, y_train, x_val, y_val, degree, alphas):
     """Training and validation MSE from scikit-learn's PolynomialFeatures and Ridge."""
-    from sklearn.linear_model import Ridge
-    from sklearn.preprocessing import PolynomialFeatures
-
     expand = PolynomialFeatures(degree, include_bias=False)
     P_train, P_val = expand.fit_transform(x_train[:, None]), expand.transform(x_val[:, None])
     train, val = [], []
@@ -256,13 +221,8 @@ def _oracle_curve(x_train, y_train, x_val, y_val, degree, alphas):
 
 def _curve(submission, data, degree, alphas):
     result = submission.validation_curve(*data, degree, alphas)
-    if not isinstance(result, tuple | list) or len(result) != 2:
-        raise CheckFailure(
-            f"validation_curve should return a tuple (train_mse, val_mse), got {type_name(result)}"
-        )
-    for label, errors in zip(("train_mse", "val_mse"), result, strict=True):
-        expect_array(errors, name=f"validation_curve's {label}", shape=alphas.shape)
-    return result
+    errors = array(alphas.shape)
+    return unpack(result, "validation_curve", train_mse=errors, val_mse=errors)
 
 
 def test_validation_curve_matches(submission, seed):
@@ -271,16 +231,13 @@ def test_validation_curve_matches(submission, seed):
     alphas = 10.0 ** np.arange(-4, 3)
     train, val = _curve(submission, data, 9, alphas)
     want_train, want_val = _oracle_curve(*data, 9, alphas)
+    hint = (
+        "for each alpha in order: ridge_fit on the training features, then "
+        "mean((X @ w + b - y) ** 2) on the training and on the validation set"
+    )
     for label, got, want in (("train_mse", train, want_train), ("val_mse", val, want_val)):
-        assert_array_close(
-            got,
-            want,
-            name=f"validation_curve's {label} (degree 9, alphas 1e-4 ... 1e2)",
-            rtol=1e-6,
-            atol=1e-9,
-            hint="for each alpha in order: ridge_fit on the training features, then "
-            "mean((X @ w + b - y) ** 2) on the training and on the validation set",
-        )
+        name = f"validation_curve's {label} (degree 9, alphas 1e-4 ... 1e2)"
+        assert_array_close(got, want, name=name, rtol=1e-6, atol=1e-9, hint=hint)
 
 
 def test_validation_curve_u_shape(submission):
@@ -289,7 +246,6 @@ def test_validation_curve_u_shape(submission):
     alphas = 10.0 ** np.arange(-6, 3)
     train, val = _curve(submission, data, 12, alphas)
     want_train, want_val = _oracle_curve(*data, 12, alphas)
-    train, val = np.asarray(train, dtype=np.float64), np.asarray(val, dtype=np.float64)
     labels = [f"{alpha:g}" for alpha in alphas]
     if not np.all(np.diff(train) > 0):
         step = int(np.argmin(np.diff(train)))
@@ -341,20 +297,6 @@ def _stopping_point(val: np.ndarray, patience: int) -> tuple[int, int]:
     return best_iter, len(val)
 
 
-def _early_result(result: Any, d: int) -> tuple[np.ndarray, float, int]:
-    if not isinstance(result, tuple | list) or len(result) != 3:
-        raise CheckFailure(
-            f"fit_early_stopping should return a tuple (w, b, best_iter), got {type_name(result)}"
-        )
-    expect_array(result[0], name="fit_early_stopping's w", shape=(d,))
-    b = expect_number(result[1], name="fit_early_stopping's b")
-    if type(result[2]) is not int:
-        raise CheckFailure(
-            f"fit_early_stopping's best_iter should be a Python int, got {type_name(result[2])}"
-        )
-    return np.asarray(result[0], dtype=np.float64), b, result[2]
-
-
 @pytest.mark.points(2)
 def test_early_stopping(submission, reference, metrics):
     """fit_early_stopping returns the weights of the best validation iteration, stopping on time"""
@@ -369,19 +311,10 @@ def test_early_stopping(submission, reference, metrics):
         if not best_iter < stop_iter < overall:
             raise RuntimeError("the early-stopping data no longer has the shape this check needs")
         call = f"fit_early_stopping(..., lr={lr}, max_iter={max_iter}, patience={patience})"
-        result = submission.call_logged(
-            "fit_early_stopping",
-            P_train,
-            y_train,
-            P_val,
-            y_val,
-            lr,
-            max_iter,
-            patience,
-            log=metrics.emit,
-            timeout=30,
-        )
-        got_w, got_b, got_iter = _early_result(result, P_train.shape[1])
+        args = (P_train, y_train, P_val, y_val, lr, max_iter, patience)
+        result = submission.call_logged("fit_early_stopping", *args, log=metrics.emit, timeout=30)
+        kinds = {"w": array((P_train.shape[1],)), "b": number, "best_iter": integer}
+        got_w, got_b, got_iter = unpack(result, "fit_early_stopping", **kinds)
         if not 1 <= got_iter <= max_iter:
             raise CheckFailure(f"{call} returned best_iter={got_iter}, outside 1..{max_iter}")
         got_val = _mse(P_val, got_w, got_b, y_val)

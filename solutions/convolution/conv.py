@@ -1,17 +1,22 @@
 """Convolution layers from scratch: conv2d as loops and vectorised, its backward pass, max pooling.
 
-Your task: write the six functions before the provided section, in order.
+Your task: write the six functions before the provided section, in this order.
 
-- `output_size` is the formula for how many positions a window takes along one axis;
-- `conv2d_loop` computes a convolution layer with plain Python loops, one output number at a time;
-- `conv2d` computes the same thing without Python loops over positions (windows + einsum);
-- `conv2d_backward` gives the gradients of a convolution layer's inputs, weights and bias;
-- `maxpool2d` and `maxpool2d_backward` are max pooling, forward and backward.
+1. `output_size` is the formula for how many positions a window takes along one axis;
+2. `conv2d_loop` computes a convolution layer with plain Python loops, one output number at a time;
+3. `conv2d` computes the same thing without Python loops over positions;
+4. `conv2d_backward` gives the gradients of a convolution layer's inputs, weights and bias;
+5. `maxpool2d` is max pooling;
+6. `maxpool2d_backward` is its gradient.
 
-Like torch.nn.functional.conv2d, every "convolution" here is a cross-correlation: the kernel
-is slid over the image as it is, never flipped. The provided code at the bottom builds a small
-CNN from your layers and trains it on 8x8 images of digits. Never modify an input in place.
-Read lesson.md for the ideas, then run `mllab check convolution`.
+Rules. Like torch.nn.functional.conv2d, every "convolution" here is a cross-correlation: the
+kernel is slid over the image as it is, never flipped. Do not call torch's ready-made
+convolution or pooling (nor autograd in the backward functions): a check reads this file.
+Padding, views of windows, einsum and ordinary tensor operations are all fine. Never modify an
+input in place, and keep results on the input's device and dtype. The provided code at the
+bottom builds a small CNN from your layers and trains it on 8x8 images of digits.
+Read lesson.md for the ideas, ask `mllab hint convolution` when stuck, and run
+`mllab check convolution`.
 """
 
 from __future__ import annotations
@@ -36,8 +41,8 @@ def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
     All arguments are Python ints (size + 2 * padding >= kernel >= 1, stride >= 1).
     Returns a Python int.
     """
-    # TODO: return (size + 2 * padding - kernel) // stride + 1, with // (floor division) so
-    #       the result is an int: a window that would stick out past the padded end is dropped.
+    # TODO: count the window positions with the formula above and return a Python int. A
+    #       window that would stick out past the padded end does not count.
     # BEGIN SOLUTION
     return (size + 2 * padding - kernel) // stride + 1
     # END SOLUTION
@@ -56,12 +61,10 @@ def conv2d_loop(
     Returns out (N, C_out, H_out, W_out) with H_out = output_size(H, KH, stride, padding) and
     W_out = output_size(W, KW, stride, padding), with x's dtype and device.
     """
-    # TODO: read N, C_in, H, W from x.shape and C_out, KH, KW from weight.shape; get H_out and
-    #       W_out with output_size; pad with x_pad = F.pad(x, (padding,) * 4) (left, right, top,
-    #       bottom); start from out = x.new_zeros((N, C_out, H_out, W_out)); then loop over n,
-    #       k, i, j: take window = x_pad[n, :, i*stride : i*stride + KH, j*stride : j*stride + KW]
-    #       (shape (C_in, KH, KW)) and set out[n, k, i, j] = (window * weight[k]).sum() + bias[k].
-    #       Do not flip the kernel. Return out.
+    # TODO: pad the input on all four sides, then compute each output number on its own
+    #       with Python loops over images, filters and output positions: one window of the
+    #       padded input against one filter, plus that filter's bias. Slide the kernel as it
+    #       is (no flip), and leave x unchanged.
     # BEGIN SOLUTION
     n_images, _, height, width = x.shape
     c_out, _, kh, kw = weight.shape
@@ -85,19 +88,20 @@ def conv2d(
 ) -> torch.Tensor:
     """The same convolution layer as conv2d_loop, without Python loops over positions.
 
-    Maths:  as conv2d_loop. One way: take every window at once as a view,
-            windows = x_pad.unfold(2, KH, stride).unfold(3, KW, stride)
-                                            # (N, C_in, H_out, W_out, KH, KW)
-            out = einsum("nchwuv,kcuv->nkhw", windows, weight) + bias as (1, C_out, 1, 1)
+    Maths:  as conv2d_loop, for every (n, k, i, j) at once. Written with the windows of the
+            padded input, windows[n, c, i, j, u, v] = x_pad[n, c, i * stride + u, j * stride + v]
+            of shape (N, C_in, H_out, W_out, KH, KW):
+            out[n, k, i, j] = bias[k] + sum over c, u, v of
+                              windows[n, c, i, j, u, v] * weight[k, c, u, v]
 
     Shapes: x (N, C_in, H, W), weight (C_out, C_in, KH, KW), bias (C_out,).
     Returns out (N, C_out, H_out, W_out) with x's dtype and device. Built from differentiable
     torch operations, so autograd can flow through it.
     """
-    # TODO: pad as in conv2d_loop; take all windows at once with
-    #       windows = x_pad.unfold(2, KH, stride).unfold(3, KW, stride) (a view, no copy);
-    #       contract with torch.einsum("nchwuv,kcuv->nkhw", windows, weight), and add the bias
-    #       reshaped to (1, C_out, 1, 1) (bias[None, :, None, None]). No Python loops needed.
+    # TODO: compute the same numbers as conv2d_loop with no Python loop over positions:
+    #       view every window of the padded input at once (no copy), contract the windows with
+    #       the filters over channels and kernel offsets in one operation, and add each
+    #       filter's bias to its whole output channel.
     # BEGIN SOLUTION
     kh, kw = weight.shape[2:]
     x_pad = F.pad(x, (padding, padding, padding, padding))
@@ -122,14 +126,10 @@ def conv2d_backward(
     Shapes: dout (N, C_out, H_out, W_out), x (N, C_in, H, W), weight (C_out, C_in, KH, KW).
     Returns (dx, dw, db) with the shapes of x, weight and (C_out,), on x's device.
     """
-    # TODO: 1. db: sum dout over dims (0, 2, 3).
-    #       2. dw: pad x and take windows as in conv2d, then
-    #          torch.einsum("nkhw,nchwuv->kcuv", dout, windows) (this sums over the batch).
-    #       3. dx: dwindows = torch.einsum("nkhw,kcuv->nchwuv", dout, weight) is what each window
-    #          hands back; start from dx_pad = torch.zeros_like(x_pad), and for each kernel offset
-    #          (u, v) add dwindows[..., u, v] into dx_pad[:, :, u : u + stride*H_out : stride,
-    #          v : v + stride*W_out : stride] (+=, as windows overlap). Finally cut the border off:
-    #          dx = dx_pad[:, :, padding : padding + H, padding : padding + W]. Return (dx, dw, db).
+    # TODO: compute the three gradients of the maths above. db and dw are sums over the
+    #       whole batch and every position, never means. For dx, each window hands its share
+    #       back onto the padded pixels it covered; windows overlap, so add, never overwrite,
+    #       then cut the padding border off (it must also work when padding is 0).
     # BEGIN SOLUTION
     height, width = x.shape[2:]
     kh, kw = weight.shape[2:]
@@ -159,9 +159,8 @@ def maxpool2d(x: torch.Tensor, kernel: int, stride: int) -> torch.Tensor:
 
     Shapes: x (N, C, H, W) -> out (N, C, H_out, W_out), with x's dtype and device.
     """
-    # TODO: windows = x.unfold(2, kernel, stride).unfold(3, kernel, stride) has shape
-    #       (N, C, H_out, W_out, kernel, kernel); return its max over the last two dims
-    #       (windows.amax(dim=(-2, -1))).
+    # TODO: return the largest value of every window, channel by channel. Pooling has no
+    #       padding, and x must keep its values.
     # BEGIN SOLUTION
     windows = x.unfold(2, kernel, stride).unfold(3, kernel, stride)
     return windows.amax(dim=(-2, -1))
@@ -182,14 +181,10 @@ def maxpool2d_backward(
 
     Shapes: dout (N, C, H_out, W_out), x (N, C, H, W). Returns dx with x's shape and device.
     """
-    # TODO: take the windows as in maxpool2d and flatten each one: reshape to
-    #       (N, C, H_out, W_out, kernel * kernel); first_max = its argmax over the last dim.
-    #       The maximum sits at row i*stride + first_max // kernel and column
-    #       j*stride + first_max % kernel of x (torch.arange(H_out)[:, None] * stride gives the
-    #       i*stride part for all windows at once; mind the device). Turn (row, col) into a flat
-    #       index row * W + col, then add dout into dx = zeros (N, C, H * W) with
-    #       dx.scatter_add_(2, index (N, C, H_out*W_out), dout reshaped to (N, C, H_out*W_out)),
-    #       and return dx reshaped to x's shape. scatter_add_ adds up overlapping windows.
+    # TODO: send each dout entry to the one element of x that was its window's maximum; on
+    #       a tie, to the first in row-major order, as torch does. Every other element gets
+    #       nothing from that window. An element that won several overlapping windows
+    #       collects from each of them: add, never overwrite. Start from zeros shaped like x.
     # BEGIN SOLUTION
     n_images, channels, height, width = x.shape
     h_out, w_out = dout.shape[2:]

@@ -17,7 +17,7 @@ Rules that hold throughout:
   scikit-learn's `sklearn.metrics`, whose conventions the docstrings state (zero_division=0,
   tied scores, clipping).
 - Where a docstring says "a Python float", return a built-in float, not a NumPy scalar.
-- Everything is vectorised NumPy: no loop over samples is needed (a loop over labels is fine).
+- None of the functions needs a Python loop over samples (a loop over labels is fine).
 - Random choices use the generator a docstring names, so a seed fixes the result.
 
 Read lesson.md, then run `mllab check evaluation`; `mllab hint evaluation` gives hints one at

@@ -1,15 +1,21 @@
 """Linear regression in NumPy: predictions, error metrics, feature scaling and two ways to fit.
 
-Your task: fill in the functions below, roughly in order.
+What you write, in order (later functions may call earlier ones):
 
-- `predict` computes X @ w + b;
-- `mse`, `rmse`, `mae` and `r2` measure how far predictions are from the targets;
-- `standardize` rescales features with statistics from the training rows only;
-- `fit_closed_form` solves least squares directly (with an intercept);
-- `gradients` and `fit_gd` fit the same model by gradient descent on the mean squared error.
+1. `predict`, the model itself;
+2. `mse`, `rmse`, `mae` and `r2`, how far predictions are from the targets;
+3. `standardize`, feature scaling with statistics from the training rows only;
+4. `fit_closed_form`, least squares solved directly, intercept included;
+5. `gradients` and `fit_gd`, the same fit found by gradient descent on the mean squared error.
 
-Arrays are float64 NumPy arrays; b is a Python float. Never modify an input in place (no
-`X -= mean`): build new arrays. Read lesson.md, then run `mllab check linear_regression`.
+Rules that hold throughout:
+- Arrays are float64 NumPy arrays of the shapes in each docstring; b is a Python float, and so
+  is every metric.
+- Never modify an input in place: build new arrays, so the caller's data keeps its values.
+- The metrics take (y_true, y_pred) in that order, as sklearn.metrics does.
+
+Read lesson.md, then run `mllab check linear_regression`; `mllab hint linear_regression` gives
+hints one at a time.
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ def predict(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
 
     Shapes: X (N, D) float64, w (D,) float64, b a float -> (N,) float64.
     """
-    # TODO: return X @ w + b (one number per row).
+    # TODO: the model's prediction for every row: its weighted sum of features plus the
+    #       intercept, one number per row.
     # BEGIN SOLUTION
     return X @ w + b
     # END SOLUTION
@@ -37,7 +44,7 @@ def mse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
     Shapes: y_true (N,), y_pred (N,) float64 -> a float.
     """
-    # TODO: return float(np.mean((y_true - y_pred) ** 2)).
+    # TODO: the docstring's mean of squared differences, as a Python float.
     # BEGIN SOLUTION
     return float(np.mean((y_true - y_pred) ** 2))
     # END SOLUTION
@@ -48,7 +55,7 @@ def rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
     Shapes: y_true (N,), y_pred (N,) float64 -> a float.
     """
-    # TODO: return the square root (np.sqrt) of mse(y_true, y_pred), as a float.
+    # TODO: your mse brought back to the units of y; a Python float.
     # BEGIN SOLUTION
     return float(np.sqrt(mse(y_true, y_pred)))
     # END SOLUTION
@@ -59,7 +66,7 @@ def mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
     Shapes: y_true (N,), y_pred (N,) float64 -> a float.
     """
-    # TODO: return the mean of np.abs(y_true - y_pred), as a float.
+    # TODO: the mean size of the differences, whatever their sign; a Python float.
     # BEGIN SOLUTION
     return float(np.mean(np.abs(y_true - y_pred)))
     # END SOLUTION
@@ -74,8 +81,8 @@ def r2(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
     Shapes: y_true (N,), y_pred (N,) float64 -> a float.
     """
-    # TODO: compute ss_res and ss_tot as above (the mean is of y_true) and return
-    #       float(1 - ss_res / ss_tot).
+    # TODO: compare your squared error with that of the lazy model that always predicts the
+    #       mean of y_true (never of y_pred), as the docstring's formula does.
     # BEGIN SOLUTION
     ss_res = np.sum((y_true - y_pred) ** 2)
     ss_tot = np.sum((y_true - np.mean(y_true)) ** 2)
@@ -86,14 +93,16 @@ def r2(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 def standardize(X_train: np.ndarray, X_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rescale every feature to mean 0 and standard deviation 1 on the training rows.
 
-    mean = X_train.mean(axis=0), std = X_train.std(axis=0) (population std, ddof=0), and both
-    sets are transformed with these same numbers: (X - mean) / std. The test rows' own
-    statistics are never used. Every feature of X_train is assumed to vary (std > 0).
+    For every feature (column) j, mean_j and std_j are taken over the training rows only, std
+    being the population standard deviation (divide by N: ddof=0, as StandardScaler). Both
+    sets are transformed with these same numbers: x_scaled = (x - mean_j) / std_j. The test
+    rows' own statistics are never used. Every feature of X_train varies (std_j > 0).
 
     Shapes: X_train (N, D), X_test (M, D) float64 -> (X_train_scaled (N, D), X_test_scaled (M, D)).
     """
-    # TODO: compute mean and std per column (axis=0) from X_train only, then return the pair
-    #       ((X_train - mean) / std, (X_test - mean) / std).
+    # TODO: one mean and one population std per feature, from the training rows only, and
+    #       apply those same numbers to both sets. Return new arrays: the caller's X_train
+    #       and X_test must keep their values.
     # BEGIN SOLUTION
     mean = X_train.mean(axis=0)
     std = X_train.std(axis=0)
@@ -104,14 +113,16 @@ def standardize(X_train: np.ndarray, X_test: np.ndarray) -> tuple[np.ndarray, np
 def fit_closed_form(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     """Least squares with an intercept: the (w, b) minimizing sum((X @ w + b - y) ** 2).
 
-    Append a column of ones to X so that b is fitted like any other weight, and solve the
-    system with np.linalg.lstsq (stable; no explicit matrix inverse).
+    With A = [X, 1] (X with a column of ones appended) and theta = (w_1, ..., w_D, b), this is
+    the least-squares problem: minimise |A @ theta - y|^2 over theta, whose solution satisfies
+    the normal equations A.T @ A @ theta = A.T @ y. Solve it with a least-squares solver, which
+    is stable when features are nearly redundant; never form a matrix inverse.
 
     Shapes: X (N, D), y (N,) float64 -> (w (D,) float64, b a float).
     """
-    # TODO: design = np.column_stack([X, np.ones(len(X))]);
-    #       theta, *_ = np.linalg.lstsq(design, y, rcond=None);
-    #       return theta[:-1] as w and float(theta[-1]) as b.
+    # TODO: fold the intercept in as the weight of a constant feature, solve the
+    #       least-squares problem in one go with a solver (no matrix inverse), and hand back
+    #       the weights and the intercept separately.
     # BEGIN SOLUTION
     design = np.column_stack([X, np.ones(len(X))])
     theta, *_ = np.linalg.lstsq(design, y, rcond=None)
@@ -127,8 +138,8 @@ def gradients(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> tuple[np
 
     Shapes: X (N, D), y (N,), w (D,) float64, b a float -> (dw (D,) float64, db a float).
     """
-    # TODO: r = predict(X, w, b) - y; return (2 / N * (X.T @ r), float(2 / N * np.sum(r)))
-    #       with N = len(y).
+    # TODO: the two gradients from the docstring, both built from the residuals (prediction
+    #       minus target). Keep the factor 2 and the division by N in both.
     # BEGIN SOLUTION
     residuals = predict(X, w, b) - y
     n = len(y)
@@ -152,11 +163,9 @@ def fit_gd(
     Shapes: X (N, D), y (N,) float64; n_iter an int; lr a float.
     Returns (w (D,) float64, b a float, losses (n_iter,) float64).
     """
-    # TODO: start from w = np.zeros(X.shape[1]), b = 0.0 and losses = np.empty(n_iter).
-    #       For step in range(n_iter): store the current mse in losses[step]; if log is not
-    #       None, call log("loss", losses[step], step); get dw, db from gradients(...); then
-    #       w = w - lr * dw and b = b - lr * db. Do not stop early or clip anything.
-    #       Return w, float(b), losses.
+    # TODO: the docstring's loop with your gradients: zeros to start, the loss recorded
+    #       (and logged, when asked) before each update, both parameters updated every step.
+    #       Run all n_iter steps even when the losses blow up: no early stop, no clipping.
     # BEGIN SOLUTION
     w = np.zeros(X.shape[1])
     b = 0.0

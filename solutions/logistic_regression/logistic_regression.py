@@ -1,22 +1,30 @@
 """Logistic and softmax regression in NumPy: probabilities, likelihood, gradients and training.
 
-Your task: write the functions below, in order (one_hot is given).
+Given, complete: `one_hot`, a helper for the softmax part.
 
-Two classes (labels 0 and 1):
+What you write, in order (later functions may call earlier ones).
 
-- `sigmoid` squashes a score into a probability, without overflowing for large |z|;
-- `bernoulli_likelihood` is the probability the model gives to each observed label;
-- `predict_proba` and `predict` turn features into P(y = 1) and into labels;
-- `nll` is the mean negative log-likelihood (cross-entropy), `gradients` its gradient;
-- `fit_gd` trains (w, b) by gradient descent;
-- `boundary_line` gives the decision boundary of a two-feature model as a line.
+Two classes, labels 0 and 1:
+1. `sigmoid`, which squashes a score into a probability without overflowing for large |z|;
+2. `bernoulli_likelihood`, the probability the model gives to each observed label;
+3. `predict_proba` and `predict`, from features to P(y = 1) and to labels;
+4. `nll`, the mean negative log-likelihood (cross-entropy), and `gradients`, its gradient;
+5. `fit_gd`, which trains (w, b) by gradient descent;
+6. `boundary_line`, the decision boundary of a two-feature model as a line.
 
-Several classes (labels 0 .. K-1): `softmax`, `softmax_nll`, `softmax_gradients` and
-`fit_softmax`. `one_hot` is a helper.
+Several classes, labels 0 .. K-1:
+7. `softmax`, `softmax_nll`, `softmax_gradients` and `fit_softmax`.
 
-Arrays are float64 NumPy arrays (labels of the softmax model are int64); b of the binary
-model is a Python float. Never modify an input in place: build new arrays.
-Read lesson.md, then run `mllab check logistic_regression`.
+Rules that hold throughout:
+- Arrays are float64 NumPy arrays (the softmax model's labels are int64); the binary model's
+  b is a Python float, and so is every loss.
+- Scores of +-1000 must give finite, correct results everywhere: exp of a large positive
+  number overflows to inf, so each docstring says which form stays finite.
+- Losses are means over the N rows, not sums, and gradients follow suit.
+- Never modify an input in place: build new arrays.
+
+Read lesson.md, then run `mllab check logistic_regression`; `mllab hint logistic_regression`
+gives hints one at a time.
 """
 
 from __future__ import annotations
@@ -42,13 +50,16 @@ def one_hot(y: np.ndarray, n_classes: int) -> np.ndarray:
 def sigmoid(z: np.ndarray) -> np.ndarray:
     """The logistic function 1 / (1 + exp(-z)), elementwise, finite for every finite z.
 
-    For z >= 0 use 1 / (1 + exp(-z)); for z < 0 use exp(z) / (1 + exp(z)). Either way
-    np.exp only sees numbers <= 0, so it never overflows.
+    The two forms 1 / (1 + exp(-z)) and exp(z) / (1 + exp(z)) are equal in exact arithmetic,
+    but in float64 exp overflows to inf beyond about 709: the first form overflows for large
+    negative z, the second for large positive z. The result must be correct and finite for
+    every finite z, including z = +-1000, with no overflow on the way.
 
     Shapes: z any shape, float64 -> the same shape, float64, values in [0, 1].
     """
-    # TODO: e = np.exp(-np.abs(z)) (never overflows: the exponent is <= 0); return
-    #       np.where(z >= 0, 1 / (1 + e), e / (1 + e)).
+    # TODO: evaluate the logistic function elementwise so that no exponential is ever taken
+    #       of a large positive number: for each sign of z, pick the form from the docstring
+    #       that stays finite. Keep the input's shape.
     # BEGIN SOLUTION
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
@@ -62,7 +73,8 @@ def bernoulli_likelihood(p: np.ndarray, y: np.ndarray) -> np.ndarray:
 
     Shapes: p (N,) float64 in [0, 1], y (N,) float64 of 0.0 and 1.0 -> (N,) float64.
     """
-    # TODO: return p ** y * (1 - p) ** (1 - y).
+    # TODO: the probability of the label that was observed, per row: the docstring's
+    #       Bernoulli formula, which picks p for a 1 and one minus p for a 0.
     # BEGIN SOLUTION
     return p**y * (1.0 - p) ** (1.0 - y)
     # END SOLUTION
@@ -73,7 +85,7 @@ def predict_proba(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
 
     Shapes: X (N, D), w (D,) float64, b a float -> (N,) float64.
     """
-    # TODO: return sigmoid(X @ w + b).
+    # TODO: each row's linear score, squashed by your sigmoid into the probability of label 1.
     # BEGIN SOLUTION
     return sigmoid(X @ w + b)
     # END SOLUTION
@@ -86,8 +98,8 @@ def predict(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
 
     Shapes: X (N, D), w (D,) float64, b a float -> (N,) int64 of 0 and 1.
     """
-    # TODO: compare predict_proba(X, w, b) with 0.5 using >= and convert the bool array
-    #       with .astype(np.int64).
+    # TODO: label 1 where the probability is at least 0.5 (exactly 0.5 counts as 1),
+    #       else 0, returned as int64 labels rather than booleans.
     # BEGIN SOLUTION
     return (predict_proba(X, w, b) >= 0.5).astype(np.int64)
     # END SOLUTION
@@ -100,13 +112,16 @@ def nll(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> float:
         nll = -(1/N) * sum(y * log(p) + (1 - y) * log(1 - p))
             =  (1/N) * sum(log(1 + exp(z)) - y * z)
 
-    The second form, with np.logaddexp(0, z) for log(1 + exp(z)), never takes log(0), so it
-    stays finite even for confidently wrong predictions.
+    The two are equal in exact arithmetic, but the first takes log(0) once sigmoid rounds to
+    exactly 1 (z above about 37) or to exactly 0 (z below about -745), and exp(z) in the second
+    overflows for z above about 709 unless computed with care. The result must stay finite and
+    accurate for confident predictions, z = +-1000 included: near 0 when they are right, large
+    (about |z|) when they are wrong.
 
     Shapes: X (N, D), y (N,) of 0.0 and 1.0, w (D,) float64, b a float -> a float.
     """
-    # TODO: z = X @ w + b; return float(np.mean(np.logaddexp(0, z) - y * z)).
-    #       (Or clip p = sigmoid(z) into [1e-15, 1 - 1e-15] and use the first form.)
+    # TODO: the mean cross-entropy of the labels, computed from the scores by the second
+    #       form so that no logarithm of 0 is ever taken. A mean over rows, as a Python float.
     # BEGIN SOLUTION
     z = X @ w + b
     return float(np.mean(np.logaddexp(0.0, z) - y * z))
@@ -121,8 +136,8 @@ def gradients(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> tuple[np
 
     Shapes: X (N, D), y (N,), w (D,) float64, b a float -> (dw (D,) float64, db a float).
     """
-    # TODO: error = predict_proba(X, w, b) - y; return (X.T @ error / N, float(np.mean(error)))
-    #       with N = len(y).
+    # TODO: the docstring's two gradients. Both are built from the error "predicted
+    #       probability minus label" (in that order) and averaged over the N rows.
     # BEGIN SOLUTION
     error = predict_proba(X, w, b) - y
     return X.T @ error / len(y), float(np.mean(error))
@@ -142,10 +157,9 @@ def fit_gd(
     Shapes: X (N, D), y (N,) of 0.0 and 1.0; n_iter an int; lr a float.
     Returns (w (D,) float64, b a float, losses (n_iter,) float64).
     """
-    # TODO: start from w = np.zeros(X.shape[1]), b = 0.0, losses = np.empty(n_iter). In each
-    #       step store nll(X, y, w, b) in losses[step], call log("loss", losses[step], step)
-    #       if log is not None, get dw, db from gradients, then w = w - lr * dw and
-    #       b = b - lr * db. Return w, float(b), losses.
+    # TODO: the docstring's loop with your nll and gradients: zeros to start, the loss
+    #       recorded (and logged, when asked) before each update, both parameters updated
+    #       every step.
     # BEGIN SOLUTION
     w = np.zeros(X.shape[1])
     b = 0.0
@@ -169,7 +183,8 @@ def boundary_line(w: np.ndarray, b: float) -> tuple[float, float]:
 
     Shapes: w (2,) float64, b a float -> (slope, intercept), two floats.
     """
-    # TODO: return (float(-w[0] / w[1]), float(-b / w[1])).
+    # TODO: solve the boundary equation from the docstring for x1 and return the line's
+    #       slope and intercept as two Python floats.
     # BEGIN SOLUTION
     return float(-w[0] / w[1]), float(-b / w[1])
     # END SOLUTION
@@ -186,8 +201,8 @@ def softmax(Z: np.ndarray) -> np.ndarray:
 
     Shapes: Z (N, K) float64 -> (N, K) float64, each row summing to 1.
     """
-    # TODO: shifted = Z - Z.max(axis=1, keepdims=True); e = np.exp(shifted);
-    #       return e / e.sum(axis=1, keepdims=True).
+    # TODO: the row-wise softmax, with every row shifted by its own maximum before any
+    #       exponential, so that scores of 1000 cannot overflow. Each row sums to 1.
     # BEGIN SOLUTION
     shifted = Z - Z.max(axis=1, keepdims=True)
     e = np.exp(shifted)
@@ -203,9 +218,9 @@ def softmax_nll(X: np.ndarray, y: np.ndarray, W: np.ndarray, b: np.ndarray) -> f
 
     Shapes: X (N, D), y (N,) int64 in 0 .. K-1, W (D, K), b (K,) float64 -> a float.
     """
-    # TODO: Z = X @ W + b; shifted = Z minus its row max (keepdims=True);
-    #       log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True));
-    #       return float(-np.mean(log_probs[np.arange(len(y)), y])).
+    # TODO: minus the log-probability of each row's own label, averaged over the rows.
+    #       Compute the log-probabilities in the shifted form of the docstring, never as the
+    #       log of a softmax that may have rounded to 0.
     # BEGIN SOLUTION
     Z = X @ W + b
     shifted = Z - Z.max(axis=1, keepdims=True)
@@ -224,8 +239,8 @@ def softmax_gradients(
 
     Shapes: X (N, D), y (N,) int64, W (D, K), b (K,) float64 -> (dW (D, K), db (K,)) float64.
     """
-    # TODO: error = softmax(X @ W + b) - one_hot(y, W.shape[1]) (shape (N, K));
-    #       return (X.T @ error / N, error.mean(axis=0)).
+    # TODO: the docstring's gradients: the error is the probabilities minus the one-hot
+    #       labels (not the label numbers), one row per example; average over the N rows.
     # BEGIN SOLUTION
     error = softmax(X @ W + b) - one_hot(y, W.shape[1])
     return X.T @ error / len(y), error.mean(axis=0)
@@ -248,8 +263,8 @@ def fit_softmax(
     Shapes: X (N, D) float64, y (N,) int64 in 0 .. n_classes-1; n_iter an int; lr a float.
     Returns (W (D, n_classes), b (n_classes,), losses (n_iter,)), all float64.
     """
-    # TODO: as fit_gd, with W = np.zeros((X.shape[1], n_classes)), b = np.zeros(n_classes),
-    #       softmax_nll for the losses and softmax_gradients for dW, db. Return W, b, losses.
+    # TODO: the loop of fit_gd, for a weight matrix and a bias vector of the shapes in the
+    #       docstring, both starting at zeros, with your softmax loss and gradients.
     # BEGIN SOLUTION
     W = np.zeros((X.shape[1], n_classes))
     b = np.zeros(n_classes)

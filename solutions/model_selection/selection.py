@@ -1,17 +1,26 @@
 """Model selection: train/validation/test splits, k-fold cross-validation, hyperparameter search,
 and bootstrap confidence intervals.
 
-Your task: fill in the functions below the "you write" line, in order. The model being tuned is
-ridge regression, given complete at the top (`ridge_fit`, `ridge_predict`, `r2_score`), and so
-is `accuracy` for the bootstrap: read them, call them, do not change them.
+Given, complete (read them, call them, do not change them): the model being tuned, ridge
+regression (`ridge_fit`, `ridge_predict`, `r2_score`), and `accuracy` for the bootstrap.
 
-- `train_val_test_split`, `kfold_indices`, `stratified_kfold_indices` choose which rows go where;
-- `cross_val_scores`, `grid_search`, `random_search` score ridge regression on those folds;
-- `bootstrap_ci` puts an interval around an accuracy.
+What you write, in order, below the "you write" line:
 
-Every random choice goes through rng = np.random.default_rng(seed), never the global
-np.random functions, so the same seed always gives the same result. Read lesson.md, then run
-`mllab check model_selection`.
+1. `train_val_test_split`, `kfold_indices`, `stratified_kfold_indices`: which rows go where;
+2. `cross_val_scores`, `grid_search`, `random_search`: score ridge regression on those folds
+   and pick its penalty alpha;
+3. `bootstrap_ci`: an interval around an accuracy.
+
+Rules that hold throughout:
+- The split functions return row indices (int64 arrays), never rows of data: the caller picks
+  rows with them later.
+- Every random choice comes from a generator made from the call's seed,
+  np.random.default_rng(seed), never from the global np.random functions, so the same seed
+  always gives the same result and another seed a different one.
+- A model is never fitted on the rows it is scored on.
+
+Read lesson.md, then run `mllab check model_selection`; `mllab hint model_selection` gives hints
+one at a time.
 """
 
 from __future__ import annotations
@@ -72,12 +81,10 @@ def train_val_test_split(
     Shapes: y (N,) int labels. Returns (train, val, test): int64 index arrays that together
     hold every index 0..N-1 exactly once (their order does not matter).
     """
-    # TODO: rng = np.random.default_rng(seed). The groups are [np.arange(len(y))], or with
-    #       stratify one group per label: [np.flatnonzero(y == label) for label in np.unique(y)].
-    #       For each group: shuffled = rng.permutation(group); n_test = round(test_fraction *
-    #       len(group)); n_val = round(val_fraction * len(group)); the first n_test go to test,
-    #       the next n_val to val, the rest to train. Collect the pieces in three lists and
-    #       return (np.concatenate(train), np.concatenate(val), np.concatenate(test)).
+    # TODO: shuffle each group of rows with one seeded generator and cut it into a test,
+    #       a validation and a training piece of the sizes in the docstring; then join the
+    #       pieces of each part. Without stratify there is one group (all rows); with it,
+    #       one group per label, which is what keeps the class proportions.
     # BEGIN SOLUTION
     rng = np.random.default_rng(seed)
     if stratify:
@@ -106,11 +113,9 @@ def kfold_indices(n: int, k: int, seed: int | None = None) -> list[Fold]:
 
     Returns a list of k tuples (train, test) of int64 index arrays.
     """
-    # TODO: order = np.arange(n), or np.random.default_rng(seed).permutation(n) when seed is
-    #       not None. sizes = np.full(k, n // k) and then sizes[: n % k] += 1. Walk through
-    #       order with start = 0: the test part is order[start:start + size], the training part
-    #       np.concatenate([order[:start], order[start + size:]]); append the tuple
-    #       (train, test) and move start on by size. Return the list of k tuples.
+    # TODO: put the indices in order (shuffled only when a seed is given) and cut them into
+    #       k consecutive test blocks with the sizes in the docstring, so the remainder rows
+    #       are tested too. Pair each block with all the other indices as its training part.
     # BEGIN SOLUTION
     order = np.arange(n) if seed is None else np.random.default_rng(seed).permutation(n)
     sizes = np.full(k, n // k)
@@ -136,11 +141,10 @@ def stratified_kfold_indices(y: np.ndarray, k: int, seed: int | None = None) -> 
 
     Shapes: y (N,) int labels. Returns a list of k tuples (train, test) of int64 index arrays.
     """
-    # TODO: order as in kfold_indices (n = len(y)), then group it by label while keeping its
-    #       order within a label: order = order[np.argsort(y[order], kind="stable")].
-    #       Deal the cards: fold_of = np.empty(n, dtype=np.int64); fold_of[order] =
-    #       np.arange(n) % k. Fold f's test part is np.flatnonzero(fold_of == f), its training
-    #       part np.flatnonzero(fold_of != f). Return the k tuples (train, test) in a list.
+    # TODO: order the indices as kfold_indices does, regroup them by label (smallest label
+    #       first) without disturbing their order inside a label, and deal them out over the
+    #       k test folds like cards. The dealing runs on from one label to the next; it does
+    #       not restart at fold 0. A fold's training part is every index outside its test part.
     # BEGIN SOLUTION
     n = len(y)
     order = np.arange(n) if seed is None else np.random.default_rng(seed).permutation(n)
@@ -160,9 +164,9 @@ def cross_val_scores(X: np.ndarray, y: np.ndarray, folds: list[Fold], alpha: flo
     Shapes: X (N, D) float64, y (N,) float64; folds as kfold_indices returns them.
     Returns (k,) float64, one R^2 per fold, in the order of folds.
     """
-    # TODO: for each (train, test) in folds: w, b = ridge_fit(X[train], y[train], alpha), then
-    #       the score r2_score(y[test], ridge_predict(w, b, X[test])). Fit on train only and
-    #       score on test only. Return the scores as np.array(...).
+    # TODO: for every fold, fit ridge regression on that fold's training rows only and score
+    #       its R^2 on that fold's test rows only, with the provided functions. One score per
+    #       fold, in the order of folds, as a float64 array.
     # BEGIN SOLUTION
     scores = []
     for train, test in folds:
@@ -180,10 +184,8 @@ def grid_search(
     On a tie, take the first such alpha. Shapes: alphas (A,) float64.
     Returns (best_alpha as a float, mean_scores (A,) float64 with mean_scores[i] for alphas[i]).
     """
-    # TODO: mean_scores = np.array of cross_val_scores(X, y, folds, alpha).mean() for each
-    #       alpha in alphas. R^2 is better when higher, so the best is
-    #       alphas[np.argmax(mean_scores)] (argmax also takes the first on a tie). Return
-    #       (float(best), mean_scores).
+    # TODO: average your cross-validated scores over the folds for each alpha, then keep the
+    #       alpha whose mean is highest (R^2 rewards, it does not cost). On a tie, the first.
     # BEGIN SOLUTION
     mean_scores = np.array([cross_val_scores(X, y, folds, alpha).mean() for alpha in alphas])
     return float(alphas[np.argmax(mean_scores)]), mean_scores
@@ -201,13 +203,14 @@ def random_search(
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """Try n_iter alphas drawn at random, log-uniformly between low and high; keep the best.
 
-    alphas = 10 ** rng.uniform(log10(low), log10(high), size=n_iter), rng from
-    np.random.default_rng(seed), so each power of ten gets the same share of tries.
-    Returns (best_alpha, alphas (n_iter,), mean_scores (n_iter,)), scored as in grid_search.
+    log10(alpha) is drawn uniformly from [log10(low), log10(high)], independently for each
+    try, with a generator made by np.random.default_rng(seed): each power of ten between low
+    and high gets the same share of tries.
+    Returns (best_alpha as a float, alphas (n_iter,) float64, mean_scores (n_iter,) float64),
+    with mean_scores[i] for alphas[i], scored and chosen as in grid_search.
     """
-    # TODO: rng = np.random.default_rng(seed); alphas = 10 ** rng.uniform(np.log10(low),
-    #       np.log10(high), size=n_iter). Score them with your grid_search and return
-    #       (best_alpha, alphas, mean_scores).
+    # TODO: draw the n_iter alphas log-uniformly as the docstring says, from a generator
+    #       made from seed, then score them and pick the best exactly as grid_search does.
     # BEGIN SOLUTION
     rng = np.random.default_rng(seed)
     alphas = 10 ** rng.uniform(np.log10(low), np.log10(high), size=n_iter)
@@ -224,19 +227,20 @@ def bootstrap_ci(
 ) -> tuple[float, float, float]:
     """A percentile bootstrap confidence interval for the accuracy of y_pred.
 
-    Repeat n_boot times: draw N row indices with replacement (rng.integers(0, N, size=N),
-    rng from np.random.default_rng(seed)) and compute the accuracy on those rows. The interval
-    runs from the (1 - level) / 2 quantile of these accuracies to the (1 + level) / 2 quantile
-    (np.percentile takes percents: multiply by 100).
+    Repeat n_boot times: draw N row indices uniformly from 0..N-1 with replacement (so some
+    rows appear twice and some not at all), using one generator np.random.default_rng(seed)
+    for all rounds, and compute the accuracy of y_pred on those rows. The interval runs from
+    the (1 - level) / 2 quantile of these n_boot accuracies to the (1 + level) / 2 quantile,
+    that is from the 100 * (1 - level) / 2 th to the 100 * (1 + level) / 2 th percentile
+    (2.5 and 97.5 for level 0.95).
 
     Shapes: y_true (N,) int, y_pred (N,) int; level in (0, 1), e.g. 0.95.
     Returns (estimate, low, high) as floats; estimate is the accuracy on all N rows.
     """
-    # TODO: rng = np.random.default_rng(seed), n = len(y_true), stats = np.empty(n_boot).
-    #       For b in range(n_boot): rows = rng.integers(0, n, size=n) (with replacement: some
-    #       rows twice, some not at all); stats[b] = accuracy(y_true[rows], y_pred[rows]).
-    #       With tail = (1 - level) / 2, low, high = np.percentile(stats, [100 * tail,
-    #       100 * (1 - tail)]). Return (accuracy(y_true, y_pred), float(low), float(high)).
+    # TODO: n_boot times, resample N rows with replacement (one seeded generator for all
+    #       rounds) and record the accuracy on the resample. The interval's ends are the two
+    #       percentiles in the docstring. The estimate is the accuracy on all rows, not an
+    #       average of the resamples. Return three Python floats.
     # BEGIN SOLUTION
     rng = np.random.default_rng(seed)
     n = len(y_true)

@@ -1,15 +1,18 @@
 """Classic learners without gradients: nearest neighbours, naive Bayes, a tree split, k-means.
 
-Your task: fill in the nine functions below, in four groups (each group stands alone):
+Your task: write the nine functions below, in four groups. Each group stands alone, so
+start with any; within a group, go in order (later functions may call earlier ones).
 
 - `pairwise_distances`, `knn_classify`, `knn_regress`: k-nearest neighbours;
 - `naive_bayes_fit`, `naive_bayes_predict_proba`: Gaussian naive Bayes;
 - `gini`, `best_split`: the root split of a decision tree;
 - `kmeans_plus_plus`, `kmeans`: clustering with k-means++ starts and Lloyd's iterations.
 
-Use NumPy only: arrays in, arrays (and Python numbers) out. Never modify an input in place.
-Small helper functions of your own are welcome. Read lesson.md for the ideas, then run
-`mllab check neighbours_trees_clusters`.
+Rules. Use NumPy only: arrays in, arrays (and Python numbers) out. Never modify an input in
+place. Ties are broken the way scikit-learn breaks them, as each docstring says; the checks
+compare with scikit-learn. Small helper functions of your own are welcome. lesson.md derives
+the rules and works each group by hand; `mllab hint neighbours_trees_clusters` gives one hint
+at a time. Then run `mllab check neighbours_trees_clusters`.
 """
 
 from __future__ import annotations
@@ -26,9 +29,9 @@ def pairwise_distances(A: np.ndarray, B: np.ndarray) -> np.ndarray:
 
     Shapes: A (M, D), B (N, D) float64. Returns (M, N) float64, all entries >= 0.
     """
-    # TODO: broadcast A[:, None, :] - B[None, :, :] to shape (M, N, D), square, sum over the
-    #       last axis and take np.sqrt. (The |a|^2 - 2 a.b + |b|^2 form is faster on big data;
-    #       if you use it, clip at 0 before the square root.)
+    # TODO: every distance at once, by broadcasting the rows of A against the rows of B.
+    #       If you expand the square instead, rounding can leave a tiny negative number
+    #       where the distance is 0: clip it to 0 before the square root.
     # BEGIN SOLUTION
     diff = A[:, None, :] - B[None, :, :]
     return np.sqrt((diff**2).sum(axis=2))
@@ -48,18 +51,16 @@ def knn_classify(
     """Predict each query's class by a majority vote of its k nearest training points.
 
     Neighbours: the k training rows with the smallest Euclidean distance to the query
-    (equal distances: the lower training index first, as np.argsort(..., kind="stable")).
+    (equal distances: the lower training index first, as a stable sort orders them).
     Vote: the most frequent label among them; when several labels tie for most votes,
     the smallest of those labels wins (scikit-learn's KNeighborsClassifier does the same).
 
     Shapes: X_train (N, D) float64, y_train (N,) int64, X_query (M, D) float64, 1 <= k <= N.
     Returns (M,) int64 labels taken from y_train.
     """
-    # TODO: distances = pairwise_distances(X_query, X_train) (shape (M, N));
-    #       neighbours = np.argsort(distances, axis=1, kind="stable")[:, :k];
-    #       classes = np.unique(y_train) (sorted); count, for each query and class, how many of
-    #       y_train[neighbours] equal it (shape (M, C)), and return classes[counts.argmax(axis=1)]
-    #       (argmax keeps the first maximum, which is the smallest tied label).
+    # TODO: for every query, rank the training rows by distance (ties: lower index first)
+    #       and let the k nearest vote with their labels; a tied vote goes to the smallest
+    #       label. Rank the training rows of each query, not the queries of each row.
     # BEGIN SOLUTION
     neighbours = _neighbours(X_train, X_query, k)
     classes = np.unique(y_train)
@@ -79,7 +80,7 @@ def knn_regress(
     Shapes: X_train (N, D), y_train (N,), X_query (M, D) float64, 1 <= k <= N.
     Returns (M,) float64.
     """
-    # TODO: find the neighbours as in knn_classify and return y_train[neighbours].mean(axis=1).
+    # TODO: the same k neighbours as in knn_classify; predict the mean of their targets.
     # BEGIN SOLUTION
     return y_train[_neighbours(X_train, X_query, k)].mean(axis=1)
     # END SOLUTION
@@ -102,9 +103,9 @@ def naive_bayes_fit(
 
     Shapes: X (N, D) float64, y (N,) int64. Returns (classes int64, priors, means, variances).
     """
-    # TODO: classes = np.unique(y); epsilon = var_smoothing * X.var(axis=0).max(); then for each
-    #       class c, with rows = X[y == c]: the prior len(rows) / N, rows.mean(axis=0) and
-    #       rows.var(axis=0) + epsilon. Stack them into arrays and return the four of them.
+    # TODO: estimate, class by class in sorted order, the prior and each feature's mean and
+    #       variance over that class's rows; then smooth every variance with the one epsilon
+    #       the docstring defines from all of X. A variance, not a standard deviation.
     # BEGIN SOLUTION
     classes = np.unique(y)
     epsilon = var_smoothing * X.var(axis=0).max()
@@ -132,8 +133,9 @@ def naive_bayes_predict_proba(
     Shapes: priors (C,), means (C, D), variances (C, D), X (N, D) float64.
     Returns (N, C) float64; each row sums to 1.
     """
-    # TODO: compute joint (N, C) from the formula (broadcast X[:, None, :] against means[None]),
-    #       then the row-wise log-sum-exp as written, and return np.exp(joint - log_norm).
+    # TODO: the joint log-likelihood of every row and class from the docstring (no loop
+    #       over rows), then normalise each row in log space with log-sum-exp, so rows far
+    #       from every class still give finite probabilities that sum to 1.
     # BEGIN SOLUTION
     log_det = np.log(2.0 * np.pi * variances).sum(axis=1)  # (C,)
     squared = ((X[:, None, :] - means[None]) ** 2 / variances[None]).sum(axis=2)  # (N, C)
@@ -154,8 +156,7 @@ def gini(y: np.ndarray) -> float:
 
     Shapes: y (N,) int64 with N >= 1. Returns a Python float.
     """
-    # TODO: counts from np.unique(y, return_counts=True), p = counts / len(y), and return
-    #       float(1 - (p ** 2).sum()).
+    # TODO: the impurity from the fraction of the labels in each class, as a Python float.
     # BEGIN SOLUTION
     _, counts = np.unique(y, return_counts=True)
     p = counts / len(y)
@@ -176,10 +177,9 @@ def best_split(X: np.ndarray, y: np.ndarray) -> tuple[int, float, float]:
     Shapes: X (N, D) float64, y (N,) int64; some feature has two distinct values.
     Returns (feature, threshold, impurity): a Python int and two Python floats.
     """
-    # TODO: loop over features, and over the midpoints (values[:-1] + values[1:]) / 2 of
-    #       values = np.unique(X[:, feature]); score each candidate with the weighted impurity
-    #       (use gini on y[left] and y[~left]); keep the best with a strict < comparison.
-    #       Return (int feature, float threshold, float impurity).
+    # TODO: try every candidate of the docstring in the stated order, score it with the
+    #       size-weighted impurity of its two sides, and keep the lowest; an exact tie keeps
+    #       the earlier candidate. Return a Python int and two Python floats.
     # BEGIN SOLUTION
     n = len(y)
     best = (-1, 0.0, np.inf)
@@ -204,6 +204,7 @@ def _squared_distances(X: np.ndarray, centres: np.ndarray) -> np.ndarray:
     """(N, k) squared distances from every point to every centre."""
     return ((X[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
 
+
 # END SOLUTION
 
 
@@ -220,9 +221,9 @@ def kmeans_plus_plus(X: np.ndarray, k: int, seed: int) -> np.ndarray:
     Shapes: X (N, D) float64 with at least k distinct rows; 1 <= k <= N; seed an int.
     Returns (k, D) float64: copies of the chosen rows, in the order chosen.
     """
-    # TODO: rng = np.random.default_rng(seed); i = int(rng.integers(N)); d2 = squared distances
-    #       from every row to X[i]; then k - 1 times: i = int(rng.choice(N, p=d2 / d2.sum())),
-    #       and d2 = np.minimum(d2, squared distances to X[i]). Return X[chosen indices].copy().
+    # TODO: one generator from seed, and exactly the random calls of the docstring in that
+    #       order (any other draw changes the result). After each choice, bring every row's
+    #       squared distance to its nearest chosen centre up to date.
     # BEGIN SOLUTION
     rng = np.random.default_rng(seed)
     n = len(X)
@@ -264,8 +265,9 @@ def kmeans(
       2. if no label changed since the previous round, stop;
       3. update: each centre becomes the mean of the points assigned to it. A cluster with no
          points has no mean: its centre jumps onto the point worst served right now, the one
-         with the largest squared distance to the centre it is assigned to; with several
-         empty clusters, the empty ones in increasing order take the worst, second worst, ...
+         with the largest squared distance (this round's, before any centre moves) to the
+         centre it is assigned to; with several empty clusters, the empty ones in increasing
+         order take the worst, second worst, ... (equal distances: the lower row first).
     Finally assign every point to its nearest final centre once more (no change if the loop
     stopped in step 2) and compute
         inertia = sum_n ||X[n] - centres[labels[n]]||^2.
@@ -273,12 +275,9 @@ def kmeans(
     Shapes: X (N, D) float64, centres (k, D) float64 (not modified), max_iter >= 1.
     Returns (centres (k, D) float64, labels (N,) int64, inertia a Python float).
     """
-    # TODO: copy the centres; start with labels that match nothing (np.full(N, -1)); loop
-    #       max_iter times: squared distances (N, k), new labels by argmin(axis=1), break if they
-    #       equal the old labels, else store them and update the centres (mean per cluster;
-    #       np.bincount(labels, minlength=k) finds empty clusters, np.argsort on the negated
-    #       distance of each point to its own centre finds the farthest points). After the loop,
-    #       assign once more and compute the inertia. Return (centres, labels, float(inertia)).
+    # TODO: Lloyd's loop as the docstring lists it (assign, stop when no label changed,
+    #       update with the empty-cluster rule), on a copy of the given centres; the first
+    #       round must never count as "no change". Then the final assignment and the inertia.
     # BEGIN SOLUTION
     centres = centres.copy()
     labels = np.full(len(X), -1)

@@ -1,6 +1,6 @@
 """Regularization: ridge and lasso regression, the bias-variance trade-off, and early stopping.
 
-Your task: fill in the seven functions below, in order.
+Your task: write the seven functions below, in order; later ones may call earlier ones.
 
 - `ridge_fit` solves L2-penalised least squares in closed form, leaving the bias unpenalised;
 - `ridge_gradient_descent` reaches the same solution step by step;
@@ -9,8 +9,11 @@ Your task: fill in the seven functions below, in order.
 - `fit_early_stopping` trains by gradient descent and keeps the weights that did best on a
   validation set.
 
-Use NumPy only: arrays in, arrays (and Python numbers) out. Never modify an input in place.
-Read lesson.md for the ideas, then run `mllab check regularization`.
+Rules. Use NumPy only: arrays in, arrays (and Python numbers) out; every w is float64 and
+every b a Python float. The bias b is never penalised. Each objective has its own scaling
+(written in its docstring), and it decides what a given alpha means. Never modify an input
+in place. lesson.md derives the formulas and works them by hand; `mllab hint regularization`
+gives one hint at a time. Then run `mllab check regularization`.
 """
 
 from __future__ import annotations
@@ -25,18 +28,18 @@ LogFn = Callable[[str, float, int], None]
 def ridge_fit(X: np.ndarray, y: np.ndarray, alpha: float) -> tuple[np.ndarray, float]:
     """Ridge regression in closed form, with an unpenalised bias (scikit-learn's `Ridge`).
 
-    Minimises   ||y - X @ w - b||^2 + alpha * ||w||^2     (a sum, no 1/N; b is not penalised)
+    Minimises   ||y - X w - b||^2 + alpha * ||w||^2     (a sum, no 1/N; b is not penalised)
 
-    Centre first: x_mean = X.mean(axis=0), y_mean = y.mean(), Xc = X - x_mean, yc = y - y_mean.
-    Then        w = solve(Xc.T @ Xc + alpha * I, Xc.T @ yc)
-                b = y_mean - x_mean @ w
+    Solution: with x_mean (D,) the column means of X, y_mean the mean of y, and the centred
+    data Xc = X - x_mean, yc = y - y_mean,
+                (Xc^T Xc + alpha I) w = Xc^T yc          (a D x D linear system)
+                b = y_mean - x_mean . w
 
     Shapes: X (N, D) float64, y (N,) float64, alpha >= 0.
     Returns (w, b): w (D,) float64 and b a Python float.
     """
-    # TODO: compute x_mean and y_mean, the centred Xc and yc, then
-    #       w = np.linalg.solve(Xc.T @ Xc + alpha * np.eye(D), Xc.T @ yc) and
-    #       b = y_mean - x_mean @ w. Return (w, float(b)).
+    # TODO: solve the docstring's centred system for w (a linear solve is more accurate than
+    #       inverting the matrix), then recover the unpenalised bias from the means.
     # BEGIN SOLUTION
     x_mean, y_mean = X.mean(axis=0), y.mean()
     Xc, yc = X - x_mean, y - y_mean
@@ -50,20 +53,20 @@ def ridge_gradient_descent(
 ) -> tuple[np.ndarray, float]:
     """Ridge regression by full-batch gradient descent, starting from w = 0, b = 0.
 
-    Minimises   J(w, b) = (1/N) * (||X @ w + b - y||^2 + alpha * ||w||^2)
+    Minimises   J(w, b) = (1/N) * (||X w + b - y||^2 + alpha * ||w||^2)
     (the ridge objective divided by N: same minimiser, gradients that do not grow with N).
 
-    Each of the n_iter steps, with r = X @ w + b - y computed from the current w and b:
-                grad_w = (2/N) * (X.T @ r + alpha * w)
-                grad_b = (2/N) * r.sum()              (no alpha term: the bias is not penalised)
-                w = w - lr * grad_w,   b = b - lr * grad_b
+    Each of the n_iter steps, with the residual r = X w + b - y (N,) of the current w and b:
+                grad_w = (2/N) * (X^T r + alpha * w)
+                grad_b = (2/N) * (sum of the entries of r)    (no alpha: b is not penalised)
+                w <- w - lr * grad_w,   b <- b - lr * grad_b
 
     Shapes: X (N, D) float64, y (N,) float64; alpha >= 0, lr > 0, n_iter >= 0.
     Returns (w, b) after n_iter steps: w (D,) float64 and b a Python float.
     """
-    # TODO: start from w = np.zeros(D) and b = 0.0; loop n_iter times: compute the residual r,
-    #       the two gradients from the docstring (alpha only in grad_w), and step both
-    #       w and b with the gradients of the same r. Return (w, float(b)).
+    # TODO: take n_iter full-batch steps from zero weights. Both gradients of a step come
+    #       from the same residual, computed before either parameter moves; only w feels
+    #       alpha.
     # BEGIN SOLUTION
     n = X.shape[0]
     w, b = np.zeros(X.shape[1]), 0.0
@@ -84,7 +87,7 @@ def soft_threshold(z: np.ndarray, threshold: float) -> np.ndarray:
 
     Shapes: z any shape float64, threshold >= 0. Returns an array of z's shape.
     """
-    # TODO: one line with np.sign, np.abs and np.maximum (no loop, works for any shape).
+    # TODO: apply the operator to every element at once, for z of any shape (no Python loop).
     # BEGIN SOLUTION
     return np.sign(z) * np.maximum(np.abs(z) - threshold, 0.0)
     # END SOLUTION
@@ -95,24 +98,24 @@ def lasso_fit(
 ) -> tuple[np.ndarray, float]:
     """Lasso regression by cyclic coordinate descent (scikit-learn's `Lasso`).
 
-    Minimises   (1/(2N)) * ||y - X @ w - b||^2 + alpha * ||w||_1    (b is not penalised)
+    Minimises   (1/(2N)) * ||y - X w - b||^2 + alpha * ||w||_1      (b is not penalised)
 
-    Centre X and y as in ridge_fit, start from w = 0, and keep the residual r = yc - Xc @ w.
-    A sweep visits j = 0, 1, ..., D-1 in order and sets w[j] to the exact minimiser over w[j]
-    with the other weights fixed:
-                rho_j = Xc[:, j] @ (r + Xc[:, j] * w[j]) / N    (the fit of column j without it)
-                z_j   = Xc[:, j] @ Xc[:, j] / N
-                w[j]  = soft_threshold(rho_j, alpha) / z_j
-    updating r after each change. After n_sweeps sweeps, b = y_mean - x_mean @ w.
+    Centre X and y as in ridge_fit and start from w = 0. Let c_j (N,) be column j of Xc and
+    r = yc - Xc w the current residual. A sweep visits j = 0, 1, ..., D-1 in order and sets
+    w_j to the exact minimiser over w_j with the other weights fixed:
+                rho_j = c_j . (r + c_j w_j) / N     (c_j against the residual left without it)
+                z_j   = c_j . c_j / N
+                w_j  <- S(rho_j, alpha) / z_j       (S = soft_threshold)
+    The next coordinate sees the new w_j (and the residual that goes with it). After n_sweeps
+    sweeps, b = y_mean - x_mean . w.
 
     Shapes: X (N, D) float64 with no constant column, y (N,) float64; alpha > 0, n_sweeps >= 1.
     Returns (w, b): w (D,) float64, with entries exactly 0.0 where the lasso drops a feature,
     and b a Python float.
     """
-    # TODO: centre X and y; precompute z_j for every column; set w = np.zeros(D) and the
-    #       residual r = yc.copy(). For each sweep, for j in range(D): compute rho_j, the new
-    #       w[j] = soft_threshold(rho_j, alpha) / z_j, update r by -Xc[:, j] * (new - old), and
-    #       store the new w[j]. After the sweeps, return (w, float(y_mean - x_mean @ w)).
+    # TODO: run n_sweeps cyclic sweeps of the coordinate update in the docstring on centred
+    #       data. Keep the residual in step with w after every single coordinate, divide both
+    #       rho_j and z_j by N, and recover the unpenalised bias from the means at the end.
     # BEGIN SOLUTION
     n, d = X.shape
     x_mean, y_mean = X.mean(axis=0), y.mean()
@@ -136,9 +139,10 @@ def polynomial_features(x: np.ndarray, degree: int) -> np.ndarray:
 
     No column of ones: the bias is fitted separately (and left unpenalised).
 
-    Shapes: x (N,) float64, degree >= 1. Returns (N, degree) float64 with [i, k] = x[i]**(k+1).
+    Shapes: x (N,) float64, degree >= 1. Returns (N, degree) float64: row i, column k holds
+    x_i to the power k + 1.
     """
-    # TODO: broadcast x[:, None] against the powers np.arange(1, degree + 1).
+    # TODO: build every power column at once (broadcasting), lowest power first.
     # BEGIN SOLUTION
     return x[:, None] ** np.arange(1, degree + 1)
     # END SOLUTION
@@ -154,15 +158,15 @@ def validation_curve(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Training and validation mean squared error of ridge on polynomial features, per alpha.
 
-    For each alpha in order: fit ridge_fit(polynomial_features(x_train, degree), y_train, alpha)
-    and measure MSE = mean((X @ w + b - y)^2) on the training set and on the validation set.
+    For each alpha in order: fit ridge (ridge_fit) on the polynomial features of the training
+    points, then measure MSE = mean over the rows of (x . w + b - y)^2 on the training set and
+    on the validation set, both with that one fit.
 
     Shapes: x_train (N,), y_train (N,), x_val (M,), y_val (M,) float64; alphas (A,) float64.
     Returns (train_mse, val_mse), two (A,) float64 arrays in the order of alphas.
     """
-    # TODO: build the polynomial features of x_train and x_val once; then for each alpha
-    #       call ridge_fit on the training features and store both mean squared errors in
-    #       two arrays of length len(alphas). Return (train_mse, val_mse).
+    # TODO: one ridge fit per alpha on the training features (built once, with your own
+    #       functions); record its error on both sets, in the order of alphas.
     # BEGIN SOLUTION
     P_train = polynomial_features(x_train, degree)
     P_val = polynomial_features(x_val, degree)
@@ -188,10 +192,11 @@ def fit_early_stopping(
     """Linear regression by gradient descent on the training MSE, stopped early on validation.
 
     Start from w = 0, b = 0. Iteration t = 1, 2, ..., max_iter:
-      1. one gradient step on the training MSE (1/N) * ||X_train @ w + b - y_train||^2:
-         r = X_train @ w + b - y_train;  w -= lr * (2/N) * X_train.T @ r;  b -= lr * (2/N) * r.sum()
-      2. the training and validation MSE of the new (w, b); if log is given, report both:
-         log("train loss", train_mse, t) and log("validation loss", val_mse, t)
+      1. one gradient step on the training MSE (1/N) * ||X_train w + b - y_train||^2, with
+         the residual r = X_train w + b - y_train (N,) of the current weights:
+             w <- w - lr * (2/N) * X_train^T r,   b <- b - lr * (2/N) * (sum of r)
+      2. the training and validation MSE of the new (w, b), as Python floats; if log is given,
+         report both: log("train loss", train_mse, t) and log("validation loss", val_mse, t)
       3. if val_mse is strictly below the best so far: remember a copy of (w, b), best_iter = t,
          and reset the count of iterations without improvement to 0; otherwise add 1 to that
          count, and stop once it reaches `patience`.
@@ -201,11 +206,10 @@ def fit_early_stopping(
     Returns (best_w, best_b, best_iter): the weights of the best validation iteration,
     w (D,) float64, b a Python float, and best_iter a Python int in 1..max_iter.
     """
-    # TODO: start from zeros with best_val = np.inf and a count of iterations without
-    #       improvement. In a loop over t = 1..max_iter: take the step, compute both MSEs as
-    #       Python floats, call log(...) twice when log is not None, then either record a new
-    #       best (w.copy(), float(b), t; count back to 0) or add 1 to the count and break once
-    #       it reaches patience. Return (best_w, best_b, best_iter).
+    # TODO: run the three steps of the docstring from zero weights. Keep a snapshot of the
+    #       best weights that later steps cannot change (not a second name for the same
+    #       array), improve only on a strictly lower validation loss, and stop once `patience`
+    #       iterations in a row brought no improvement.
     # BEGIN SOLUTION
     n = X_train.shape[0]
     w, b = np.zeros(X_train.shape[1]), 0.0

@@ -13,7 +13,10 @@ Your task: write the six functions after `make_model`, in order; `fit` uses all 
 
 At the bottom, three small provided functions let the checks call these pieces with plain
 tensors (the checks cannot send a model or a DataLoader into your code): leave them as they
-are. Read lesson.md for the ideas, then run `mllab check training_loop`.
+are. Rules: follow the docstrings' setup orders exactly (the checks replay your runs with the
+same seeds and expect the same numbers), move every batch to `device`, and report means over
+examples, not over batches. Read lesson.md for the ideas, ask `mllab hint training_loop` when
+stuck, and run `mllab check training_loop`.
 """
 
 from __future__ import annotations
@@ -59,9 +62,9 @@ def make_loaders(
     Shapes: X_* (N, 64) float32, y_* (N,) int64 class labels, on the CPU.
     Returns (train_loader, val_loader); each yields (X_batch, y_batch) pairs.
     """
-    # TODO: wrap each pair in a TensorDataset; the training DataLoader gets batch_size,
-    #       shuffle=True and generator=torch.Generator().manual_seed(seed); the validation
-    #       DataLoader gets batch_size and shuffle=False. Return (train_loader, val_loader).
+    # TODO: pair each set's rows with their labels and build the two loaders the docstring
+    #       describes. Only the training loader shuffles, in an order fixed by its own
+    #       generator seeded with `seed`; the validation loader keeps the rows in order.
     # BEGIN SOLUTION
     train = TensorDataset(X_train, y_train)
     val = TensorDataset(X_val, y_val)
@@ -87,10 +90,10 @@ def train_one_epoch(
     Returns the mean training loss over all examples of the epoch, as a float: each batch's
     loss (a mean over the batch) weighted by the batch's size.
     """
-    # TODO: call model.train(); then for X, y in loader: move both to device, then
-    #       optimizer.zero_grad(), loss = loss_fn(model(X), y), loss.backward(),
-    #       optimizer.step(). Add loss.item() * len(y) to a running total and len(y) to a
-    #       count; return total / count.
+    # TODO: put the model in training mode (it may arrive in eval mode), then handle every
+    #       batch as the docstring lists, in that order: one optimizer step per batch.
+    #       Return the mean loss over examples as a float: weight each batch's mean by the
+    #       batch's size, since the last batch may be smaller.
     # BEGIN SOLUTION
     model.train()
     total, count = 0.0, 0
@@ -117,10 +120,9 @@ def evaluate(
 
     Returns (mean_loss, accuracy), two floats; accuracy is in [0, 1].
     """
-    # TODO: call model.eval(); inside `with torch.no_grad():` loop over the batches (moved to
-    #       device), adding loss_fn(scores, y).item() * len(y) to a total loss and the number
-    #       of rows where scores.argmax(dim=1) == y to a correct count. Return
-    #       (total_loss / count, correct / count).
+    # TODO: put the model in eval mode and run every batch without recording gradients.
+    #       Add up the loss (each batch's mean weighted by its size) and the number of rows
+    #       whose highest score is at the label; divide both by the number of examples.
     # BEGIN SOLUTION
     model.eval()
     total_loss, correct, count = 0.0, 0, 0
@@ -145,9 +147,8 @@ def early_stopping(val_losses: list[float], patience: int) -> tuple[int, bool]:
 
     Returns (best_index, stop): an int index into val_losses and a bool.
     """
-    # TODO: find best, the index of the lowest loss (keep the earlier index on a tie: only
-    #       update it when a loss is strictly lower); return best and whether
-    #       len(val_losses) - 1 - best >= patience.
+    # TODO: find the best epoch (on a tie the earlier one stays best) and apply the patience
+    #       rule of the docstring. Return a Python int and a Python bool.
     # BEGIN SOLUTION
     best = 0
     for index, loss in enumerate(val_losses):
@@ -166,8 +167,8 @@ def copy_weights(model: nn.Module) -> dict[str, torch.Tensor]:
 
     Returns a dict with the names of model.state_dict(), each a new tensor on the model's device.
     """
-    # TODO: return a plain dict that maps each name of model.state_dict() to
-    #       tensor.detach().clone() (a dict comprehension over .items()).
+    # TODO: return a plain dict holding a detached copy of every entry of the model's state
+    #       dict, so that the snapshot stays as it is while training goes on.
     # BEGIN SOLUTION
     return {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
     # END SOLUTION
@@ -199,24 +200,19 @@ def fit(
     Then for each epoch 1, 2, ..., epochs: train_one_epoch, evaluate on the validation
     loader, record the validation loss, and, if `log` is given, report the values with
     log("train loss", value, epoch), log("val loss", ...), log("val accuracy", ...).
-    Keep a copy of the weights whenever early_stopping says this epoch is the best so far,
-    and stop when it says to stop.
+    Keep a copy of the weights (copy_weights) whenever early_stopping says this epoch is the
+    best so far, and stop when it says to stop. If no epoch runs, the starting weights count.
 
     Shapes: X_* (N, 64) float32, y_* (N,) int64, on the CPU; device is "cpu" or "cuda".
     Returns (best_state, epochs_run): the best epoch's weights as a plain dict
     {name: tensor} (the entries of model.state_dict(), cloned, with their tensors on
     `device`), and the number of epochs actually run (an int).
     """
-    # TODO: write the setup lines of the docstring, in that order. Then start with
-    #       val_losses = [] and best_state = copy_weights(model), and
-    #       for epoch in range(1, epochs + 1):
-    #         - train_loss = train_one_epoch(...) on the training loader, then
-    #           val_loss, val_accuracy = evaluate(...) on the validation loader;
-    #         - append val_loss to val_losses; if log is not None, log the three values
-    #           with step=epoch;
-    #         - best, stop = early_stopping(val_losses, patience); if best == epoch - 1,
-    #           best_state = copy_weights(model); if stop, break.
-    #       Return best_state, len(val_losses).
+    # TODO: write the setup of the docstring in its order: the checks replay it with your
+    #       seed and expect the same epochs and weights. Then, epoch by epoch: train on the
+    #       training loader, evaluate on the validation loader, record and log the values,
+    #       ask early_stopping, take a snapshot when this epoch is the best so far, and stop
+    #       when it says so. Return the best snapshot and the number of epochs run.
     # BEGIN SOLUTION
     torch.manual_seed(seed)
     model = make_model().to(device)
