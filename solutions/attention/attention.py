@@ -1,17 +1,21 @@
 """Attention: scaled dot-product attention, its masks, multi-head attention, positions.
 
-Your task: fill in the functions below, in order. Each builds on the ones before.
+What you write, in this order (each builds on the ones before):
 
-- `attention` mixes the values v with weights softmax(q k^T / sqrt(d)), honouring a mask;
-- `causal_mask` and `padding_mask` build the two masks every sequence model needs;
-- `split_heads` and `merge_heads` cut the model dimension into heads and glue it back;
-- `multi_head_attention` projects, splits, attends and projects back, with the weights laid
-  out as in torch's nn.MultiheadAttention;
-- `positional_encoding` gives each position its sinusoidal signature.
+1. `attention`: mix the values v with weights softmax(q k^T / sqrt(d)), honouring a mask;
+2. `causal_mask` and `padding_mask`: the two masks every sequence model needs;
+3. `split_heads` and `merge_heads`: cut the model dimension into heads and glue it back;
+4. `multi_head_attention`: project, split, attend and project back, with the weights laid
+   out as in torch's nn.MultiheadAttention;
+5. `positional_encoding`: each position's sinusoidal signature.
 
-Mask convention (the one of torch.nn.functional.scaled_dot_product_attention): a boolean
-mask where True means "this query may attend to this key" and False means "it may not".
-A query row in which no key is allowed gets all-zero weights and an all-zero output.
+Rules:
+- Mask convention (that of torch.nn.functional.scaled_dot_product_attention): a bool mask,
+  True where a query may attend to a key, False where it may not. nn.MultiheadAttention's
+  masks mean the opposite; this file never uses them.
+- A query row in which no key is allowed gets all-zero weights and an all-zero output.
+- Write the maths with tensor operations: torch's own attention functions would skip the
+  exercise (the checks compare against them). Inputs are never modified.
 
 At the bottom, a small model (provided) learns to reverse sequences with your functions.
 Read lesson.md for the ideas, then run `mllab check attention`.
@@ -43,15 +47,12 @@ def attention(
     Shapes: q (..., L, d), k (..., S, d), v (..., S, dv), any float dtype, the same leading
     axes (or ones that broadcast); mask None or bool broadcastable to (..., L, S), True
     where query i may attend to key j.
-    Returns (output (..., L, dv), weights (..., L, S)), in q's dtype and on q's device.
+    Returns (output (..., L, dv), weights (..., L, S)), in q's dtype and on q's device;
+    each row of weights sums to 1, or is all zeros where the mask allows no key.
     """
-    # TODO: d = q.shape[-1]; scores = q @ k.transpose(-2, -1) / math.sqrt(d).
-    #       If mask is given, set the scores where mask is False to float("-inf")
-    #       (scores.masked_fill(~mask, float("-inf"))).
-    #       weights = torch.softmax(scores, dim=-1)   (over the keys, the last axis).
-    #       If mask is given, set to 0.0 the weight rows where mask has no True at all
-    #       (mask.any(dim=-1, keepdim=True) says which rows have one); softmax made them NaN.
-    #       Return (weights @ v, weights).
+    # TODO: compute the docstring's maths for any number of leading axes. Each query's
+    #       weights form a distribution over the keys; a forbidden key gets weight exactly 0,
+    #       and a query with no allowed key gets a row of zeros, never NaN.
     # BEGIN SOLUTION
     d = q.shape[-1]
     scores = q @ k.transpose(-2, -1) / math.sqrt(d)
@@ -73,8 +74,8 @@ def causal_mask(L: int, S: int, device: torch.device | str | None = None) -> tor
     Returns a bool tensor of shape (L, S) on `device` (the CPU when None). When L != S the
     triangle starts at the top left, as torch's is_causal=True does.
     """
-    # TODO: a bool tensor of ones of shape (L, S) on `device`, keeping its lower triangle
-    #       with the diagonal: torch.ones(L, S, dtype=torch.bool, device=device).tril().
+    # TODO: build the docstring's mask directly on the requested device: True on and below
+    #       the diagonal, False above it. A position always sees itself.
     # BEGIN SOLUTION
     return torch.ones(L, S, dtype=torch.bool, device=device).tril()
     # END SOLUTION
@@ -89,9 +90,9 @@ def padding_mask(lengths: torch.Tensor, S: int) -> torch.Tensor:
     Returns a bool tensor of shape (B, 1, S) on lengths' device; the axis of size 1 lets it
     broadcast over the L query rows of (B, L, S) scores.
     """
-    # TODO: compare torch.arange(S, device=lengths.device) (shape (S,)) with lengths[:, None]
-    #       (shape (B, 1)) using <, which broadcasts to (B, S); then add the middle axis with
-    #       [:, None, :] to get (B, 1, S).
+    # TODO: build the docstring's mask for the whole batch at once: in each sequence, True
+    #       at the key positions before its length. Keep it on the device of lengths, with
+    #       the query axis of size 1 in the middle.
     # BEGIN SOLUTION
     positions = torch.arange(S, device=lengths.device)
     return (positions < lengths[:, None])[:, None, :]
@@ -103,12 +104,15 @@ def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
 
     Maths:  out[b, h, t, c] = x[b, t, h * head_dim + c],   head_dim = E // num_heads
 
+    So head h gets, at every position, that position's features h * head_dim up to
+    (h + 1) * head_dim - 1.
+
     Shapes: x (B, T, E) with E divisible by num_heads.
     Returns (B, num_heads, T, head_dim).
     """
-    # TODO: B, T, E = x.shape; reshape to (B, T, num_heads, E // num_heads), then swap the
-    #       axes 1 and 2 with .transpose(1, 2). Reshaping straight to (B, num_heads, T, ...)
-    #       would mix the positions of different heads.
+    # TODO: rearrange x as the docstring's index formula says: each head takes its own
+    #       consecutive slice of every position's features, and the head axis ends up in
+    #       front of the time axis. The right shape is not enough; the contents must follow.
     # BEGIN SOLUTION
     B, T, E = x.shape
     return x.reshape(B, T, num_heads, E // num_heads).transpose(1, 2)
@@ -123,8 +127,8 @@ def merge_heads(x: torch.Tensor) -> torch.Tensor:
     Shapes: x (B, H, T, head_dim).
     Returns (B, T, H * head_dim).
     """
-    # TODO: B, H, T, head_dim = x.shape; swap the axes 1 and 2 back with .transpose(1, 2),
-    #       then reshape to (B, T, H * head_dim).
+    # TODO: undo split_heads exactly: every feature goes back where the docstring's index
+    #       formula puts it, so that merging what split_heads made returns the original.
     # BEGIN SOLUTION
     B, H, T, head_dim = x.shape
     return x.transpose(1, 2).reshape(B, T, H * head_dim)
@@ -146,20 +150,20 @@ def multi_head_attention(
         "in_proj_bias" (3E,): b_q, b_k, b_v likewise;
         "out_proj.weight" (E, E) and "out_proj.bias" (E,).
     Maths:  Q = query @ W_q^T + b_q,  K = key @ W_k^T + b_k,  V = value @ W_v^T + b_v
-            split Q, K, V into heads, attend in each head (with `mask` for every head),
-            merge the heads, then  output = merged @ W_o^T + b_o.
+            split Q, K, V into num_heads heads of head_dim = E // num_heads features;
+            attend in each head (scores scaled by 1 / sqrt(head_dim)), with the same
+            `mask` in every head; merge the heads, then  output = merged @ W_o^T + b_o,
+            with W_o = "out_proj.weight" and b_o = "out_proj.bias".
 
     Shapes: query (B, L, E), key (B, S, E), value (B, S, E); mask None or bool broadcastable
     to (B, L, S) with True = may attend (e.g. causal_mask(L, S) or padding_mask(lengths, S)).
     Returns (output (B, L, E), weights (B, L, S)): the weights averaged over the heads, as
     nn.MultiheadAttention returns them by default.
     """
-    # TODO: cut params["in_proj_weight"] into w_q, w_k, w_v with .chunk(3) (and the bias
-    #       the same way); project: q = query @ w_q.T + b_q, and likewise k from key, v from
-    #       value; split each with split_heads. If mask is given, give it a head axis with
-    #       mask.unsqueeze(-3). Run attention(q, k, v, mask), merge_heads the output, apply
-    #       the output projection (@ out_proj.weight.T + out_proj.bias), and return it with
-    #       the weights averaged over the heads (.mean(dim=1)).
+    # TODO: follow the docstring's maths with your own functions. Each of query, key and
+    #       value gets its own block of the stacked in-projection and its own bias; the mask
+    #       needs a head axis before it can broadcast over every head. Return the output
+    #       with the weights averaged over the heads.
     # BEGIN SOLUTION
     w_q, w_k, w_v = params["in_proj_weight"].chunk(3)
     b_q, b_k, b_v = params["in_proj_bias"].chunk(3)
@@ -181,13 +185,13 @@ def positional_encoding(length: int, d_model: int) -> torch.Tensor:
             PE[pos, 2i + 1] = cos(pos / 10000^(2i / d_model))
     for pos = 0, ..., length - 1 and i = 0, ..., d_model / 2 - 1.
 
+    Column 2i and column 2i + 1 share one angle. Computed in float64, returned as float32.
+
     d_model is even. Returns a float32 tensor of shape (length, d_model) on the CPU.
     """
-    # TODO: positions = torch.arange(length) as a column (length, 1) and
-    #       even_dims = torch.arange(0, d_model, 2) (the values 2i), both float64;
-    #       angles = positions / 10000 ** (even_dims / d_model), shape (length, d_model / 2).
-    #       Fill a zeros (length, d_model) tensor: sin(angles) into the columns 0::2, and
-    #       cos(angles) into the columns 1::2. Return it converted with .float().
+    # TODO: fill the docstring's table: one angle per position and pair of columns, its
+    #       sine in the pair's even column and its cosine in the odd one. Work in float64
+    #       and hand back float32.
     # BEGIN SOLUTION
     positions = torch.arange(length, dtype=torch.float64)[:, None]
     even_dims = torch.arange(0, d_model, 2, dtype=torch.float64)

@@ -1,15 +1,20 @@
 """The variational autoencoder's loss: reparameterization, the KL term, reconstruction, the ELBO.
 
-Your task: write the five functions below, in order; `negative_elbo` uses the others.
+What you write, in this order (`negative_elbo` uses the other four):
 
-- `reparameterize` draws z from N(mu, exp(logvar)) as a differentiable function of mu, logvar;
-- `kl_divergence` is the closed-form KL from N(mu, exp(logvar)) to the prior N(0, I);
-- `bernoulli_reconstruction` and `gaussian_reconstruction` score how well the decoder's
-  output explains the input;
-- `negative_elbo` puts them together into the number that training minimizes.
+1. `reparameterize`: a sample z of N(mu, exp(logvar)), as a differentiable function of mu and
+   logvar, from noise eps that the caller draws;
+2. `kl_divergence`: the closed-form KL from N(mu, exp(logvar)) to the prior N(0, I);
+3. `bernoulli_reconstruction` and `gaussian_reconstruction`: how badly the decoder's output
+   explains the input, as a negative log-likelihood;
+4. `negative_elbo`: the two terms put together into the number that training minimizes.
 
-The model, its training loop and a helper the checks use are provided at the bottom: leave
-them as they are. Read lesson.md for the ideas, then run `mllab check vae`.
+Rules: per-example quantities are sums (over pixels, over latents), one number per row of the
+batch; only `negative_elbo` averages, over the rows. Inputs are never modified, and results keep
+the inputs' dtype and device. The model (`VAE`), its training loop (`train_vae`) and a helper the
+checks use (`reparameterize_grads`) are provided at the bottom: leave them as they are.
+
+Read lesson.md for the ideas, then run `mllab check vae`.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
-import torch.nn.functional as F  # noqa: F401 (F.binary_cross_entropy_with_logits may help)
+import torch.nn.functional as F  # noqa: F401 (there if you want it)
 from torch import nn
 
 Log = Callable[[str, float, int], None]
@@ -26,17 +31,20 @@ Log = Callable[[str, float, int], None]
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
     """A sample z ~ N(mu, exp(logvar)) written as a function of mu and logvar.
 
-    Maths:  std = exp(0.5 * logvar)        (logvar is the log of the variance std ** 2)
-            z   = mu + std * eps            eps ~ N(0, I) is drawn by the caller
+    Maths:  z = mu + sigma * eps,   element by element, where
+            sigma is the standard deviation:  sigma ** 2 = exp(logvar)  (logvar is a log-variance)
+            eps ~ N(0, I) is drawn by the caller
 
-    The randomness comes only from `eps`, so gradients flow from z back to mu and logvar.
+    The randomness comes only from `eps`: the function draws no noise of its own, so the same
+    arguments always give the same z. z stays in autograd's graph, so gradients flow from z back
+    to mu and logvar (no torch.no_grad, .detach() or .data; a check reads this function's source).
 
     Shapes: mu, logvar, eps (N, L), all the same float dtype and device.
     Returns z, shape (N, L), with mu's dtype and device.
     """
-    # TODO: compute std = torch.exp(0.5 * logvar) (the 0.5 turns a log-variance into a
-    #       standard deviation) and return mu + std * eps. Use the eps you are given: no
-    #       torch.randn here, no torch.no_grad(), no .detach().
+    # TODO: shift and scale the given noise into a sample of N(mu, exp(logvar)). Mind that
+    #       logvar is the log of the variance, not the standard deviation. Keep the result a
+    #       differentiable function of mu and logvar, and take all randomness from eps.
     # BEGIN SOLUTION
     std = torch.exp(0.5 * logvar)
     return mu + std * eps
@@ -47,12 +55,14 @@ def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """KL( N(mu, exp(logvar)) || N(0, I) ) for each row, summed over the latent dimensions.
 
     Maths:  KL_n = -0.5 * sum_j (1 + logvar[n, j] - mu[n, j] ** 2 - exp(logvar[n, j]))
+            (the latents are independent, so their KLs add up)
 
     Shapes: mu, logvar (N, L).
-    Returns a tensor of shape (N,), one KL per row, each >= 0.
+    Returns a tensor of shape (N,), one KL per row, each >= 0, and exactly 0 for a row where
+    mu and logvar are all zeros (that row's q is the prior itself).
     """
-    # TODO: return -0.5 * (1 + logvar - mu ** 2 - torch.exp(logvar)) summed over dim=1
-    #       (the latent dimensions), which leaves one number per row.
+    # TODO: evaluate the closed-form KL of the docstring for every latent of every row, then
+    #       add up each row's latents (a sum, not a mean) to leave one value per row.
     # BEGIN SOLUTION
     return -0.5 * torch.sum(1 + logvar - mu**2 - torch.exp(logvar), dim=1)
     # END SOLUTION
@@ -64,15 +74,14 @@ def bernoulli_reconstruction(logits: torch.Tensor, x: torch.Tensor) -> torch.Ten
     Maths:  p = sigmoid(logits)
             loss_n = -sum_d ( x[n, d] * log(p[n, d]) + (1 - x[n, d]) * log(1 - p[n, d]) )
     computed from the logits as   sum_d ( max(l, 0) - l * x + log(1 + exp(-|l|)) ),
-    which never takes the log of 0, even for logits like +-100.
+    which never takes the log of 0, even for logits like +-100 (where sigmoid can round to
+    exactly 0 or 1, and the first form then gives inf or NaN).
 
     Shapes: logits, x (N, D); x holds values in [0, 1] (pixel intensities).
-    Returns a tensor of shape (N,).
+    Returns a tensor of shape (N,), finite for any finite logits.
     """
-    # TODO: compute the per-pixel loss from the logits with the stable form
-    #       torch.clamp(logits, min=0) - logits * x + torch.log1p(torch.exp(-logits.abs()))
-    #       (or F.binary_cross_entropy_with_logits(logits, x, reduction="none")), and sum it
-    #       over dim=1. Do not apply a sigmoid first: the logits go in as they are.
+    # TODO: score every pixel with the stable form of the docstring, working from the logits
+    #       as they are (no sigmoid, no log of a probability), then add up each row's pixels.
     # BEGIN SOLUTION
     per_pixel = torch.clamp(logits, min=0) - logits * x + torch.log1p(torch.exp(-logits.abs()))
     return per_pixel.sum(dim=1)
@@ -89,11 +98,11 @@ def gaussian_reconstruction(
     The full negative log-density also has the term 0.5 * D * log(2 * pi * variance), which
     does not depend on x_hat: it is left out.
 
-    Shapes: x_hat, x (N, D); variance a positive float.
-    Returns a tensor of shape (N,).
+    Shapes: x_hat, x (N, D); variance a positive float (the variance, not a standard
+    deviation). Returns a tensor of shape (N,).
     """
-    # TODO: return the squared errors (x - x_hat) ** 2 summed over dim=1, divided by
-    #       2 * variance. Add no constant term.
+    # TODO: evaluate the docstring's formula: each row's squared errors, added up over its
+    #       pixels and scaled by the variance as shown. Leave the constant term out.
     # BEGIN SOLUTION
     return torch.sum((x - x_hat) ** 2, dim=1) / (2 * variance)
     # END SOLUTION
@@ -117,16 +126,15 @@ def negative_elbo(
             kl             = mean_n KL_n         KL_n from kl_divergence, summed over L
             total          = reconstruction + beta * kl
 
-    `likelihood` is "bernoulli" (decoded holds logits) or "gaussian" (decoded holds x_hat).
+    `likelihood` is "bernoulli" (decoded holds logits) or "gaussian" (decoded holds x_hat);
+    any other value raises ValueError.
 
     Shapes: x, decoded (N, D); mu, logvar (N, L).
-    Returns (total, reconstruction, kl): three 0-d tensors, differentiable.
+    Returns (total, reconstruction, kl), in that order: three 0-d tensors, differentiable.
     """
-    # TODO: per row, recon = bernoulli_reconstruction(decoded, x) when likelihood is
-    #       "bernoulli", or gaussian_reconstruction(decoded, x, variance) when it is
-    #       "gaussian" (raise ValueError otherwise). Take reconstruction = recon.mean() and
-    #       kl = kl_divergence(mu, logvar).mean() (means over the batch, never over pixels or
-    #       latents), and return (reconstruction + beta * kl, reconstruction, kl).
+    # TODO: combine your four functions as the docstring's maths says. The only averaging
+    #       happens here, over the rows of the batch, for each term separately; beta weighs
+    #       the KL alone. An unknown likelihood is an error, not a silent default.
     # BEGIN SOLUTION
     if likelihood == "bernoulli":
         recon = bernoulli_reconstruction(decoded, x)
