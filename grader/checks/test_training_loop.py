@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
 import torch
-from sklearn.datasets import load_digits
-from torch import nn
+from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 from grader.codec import type_name
-from grader.compare import (
-    assert_close,
-    assert_equal,
-    assert_number_close,
-    expect_tensor,
-    expect_weights,
-)
+from grader.compare import assert_close, assert_equal, expect_weights
+from grader.datasets import digits
 from grader.errors import CheckFailure, SubmissionError
+from grader.kit import (
+    Mistake,
+    anything,
+    expect_close,
+    integer,
+    likely_mistake,
+    tensor,
+    unpack,
+    unpack_dict,
+)
 
 pytestmark = pytest.mark.exercise("training_loop")
 
@@ -36,33 +41,36 @@ FIT_SETTINGS = {"epochs": 20, "patience": 3, "lr": 0.05, "batch_size": 32}
 # improving; across seeds the reference stops after 5 to 11 epochs, far below 40.
 STOP_SETTINGS = {"epochs": 40, "patience": 2, "lr": 0.1, "batch_size": 32}
 STOP_TRAIN_ROWS = 300
-# The provided functions of the learner's file, and the learner's function each one calls.
+# The provided functions of the learner's file: the learner's function each one calls, and
+# the shape of what it returns.
 PROVIDED = {
-    "loader_batches": "make_loaders",
-    "one_epoch_from": "train_one_epoch",
-    "evaluate_from": "evaluate",
+    "loader_batches": ("make_loaders", unpack_dict),
+    "one_epoch_from": ("train_one_epoch", unpack),
+    "evaluate_from": ("evaluate", unpack_dict),
 }
-
-
-# ------------------------------------------------------------------------------------ helpers
+# (val_losses, patience): ties, a single epoch, steady improvement, a late improvement.
+STOP_CASES = (([1.0, 0.8, 0.9, 0.85], 2), ([1.0, 0.8, 0.9], 2), ([1.0, 0.8, 0.8, 0.8], 2),
+              ([0.9], 1), ([0.5, 0.6], 1), ([3.0, 2.0, 1.0], 1),
+              ([2.0, 1.0, 1.5, 0.5, 0.7, 0.6, 0.55], 3))  # fmt: skip
+EPOCH_RULE = (
+    "one optimizer step per batch, in the order zero_grad, forward, loss, backward, step, with "
+    "the model in training mode (it arrives in eval mode) and each batch on the device"
+)
+PER_BATCH = (
+    "this is the mean of the per-batch values, where the smaller last batch counts as much as "
+    "a full one; weight each batch by its number of examples"
+)
 
 
 @functools.lru_cache(maxsize=1)
 def _digits() -> dict[str, torch.Tensor]:
-    """load_digits with pixels scaled to [0, 1], split once into train, validation and test."""
-    features, labels = load_digits(return_X_y=True)
-    X = torch.tensor(features, dtype=torch.float32) / 16
-    y = torch.tensor(labels, dtype=torch.int64)
+    """The digits with pixels scaled to [0, 1], split once into train, validation and test."""
+    features, labels = digits()
+    X, y = torch.tensor(features, dtype=torch.float32) / 16, torch.tensor(labels)
     order = torch.randperm(len(y), generator=torch.Generator().manual_seed(SPLIT_SEED))
-    test, val, train = order[:HELD_OUT], order[HELD_OUT : 2 * HELD_OUT], order[2 * HELD_OUT :]
-    return {
-        "X_train": X[train],
-        "y_train": y[train],
-        "X_val": X[val],
-        "y_val": y[val],
-        "X_test": X[test],
-        "y_test": y[test],
-    }
+    parts = {"test": order[:HELD_OUT], "val": order[HELD_OUT : 2 * HELD_OUT]}
+    parts["train"] = order[2 * HELD_OUT :]
+    return {f"{v}_{part}": t[rows] for part, rows in parts.items() for v, t in (("X", X), ("y", y))}
 
 
 @contextlib.contextmanager
@@ -81,88 +89,104 @@ def _describe(name: str) -> str:
     return f"{name!r} ({layer})" if layer else repr(name)
 
 
-def _expect_state(value: Any, reference, device: torch.device, what: str) -> dict:
+def _expect_state(value: Any, reference: Any, device: torch.device, what: str) -> dict:
     """A state_dict as make_model() has it: a plain dict, same names, shapes, dtypes, device."""
-    return expect_weights(
-        value,
-        reference.make_model().state_dict(),
-        what=what,
-        device=device,
-        restore=(
-            "return a plain dict of the model's weights: {name: tensor.detach().clone() for "
-            "name, tensor in model.state_dict().items()}"
-        ),
-        label=_describe,
-    )
+    restore = "the weights are a plain dict holding a detached clone of every state_dict entry"
+    like = reference.make_model().state_dict()
+    return expect_weights(value, like, what=what, device=device, restore=restore, label=_describe)
 
 
-def _assert_state_close(got: dict, want: dict, where: str, hint: str) -> None:
-    for name, tensor in want.items():
-        assert_close(got[name], tensor, name=f"{_describe(name)} {where}", **STATE_TOL, hint=hint)
+def _expect_state_close(got: Mapping, want: Mapping, where: str, hint: str, mistakes=()) -> None:
+    """Every entry of `got` close to `want`'s; a mistake's hint shows when all entries match it."""
+    parts, expected = tuple(got[name] for name in want), tuple(want.values())
+    hint = likely_mistake(parts, mistakes, default=hint, expected=expected, **STATE_TOL)
+    for name, value in want.items():
+        assert_close(got[name], value, name=f"{_describe(name)} {where}", hint=hint, **STATE_TOL)
 
 
-def _trusted_model(reference, state: dict, device: torch.device) -> nn.Module:
+def _model(reference: Any, state: Mapping, device: torch.device) -> torch.nn.Module:
     model = reference.make_model().to(device)
     model.load_state_dict(state)
     return model
 
 
-def _start_state(reference, seed: int) -> dict[str, torch.Tensor]:
+def _start_state(reference: Any, seed: int) -> dict[str, torch.Tensor]:
     """make_model()'s initial weights for `seed`, leaving the grader's own random state alone."""
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         return dict(reference.make_model().state_dict())
 
 
-def _loss_and_accuracy(reference, state, X, y, device, batch_size=128) -> tuple[float, float]:
-    """Trusted: the reference's evaluate on a model loaded with `state`."""
-    model = _trusted_model(reference, state, device)
-    loader = DataLoader(TensorDataset(X, y), batch_size=batch_size)
+def _epoch(reference, start, X, y, batch_size, lr, device, *, zero_grad=True, train=True):
+    """Trusted: one epoch of SGD from `start` as train_one_epoch makes it, or with one slip.
+
+    Returns the weights after it and each batch's (mean loss, size).
+    """
+    model = _model(reference, start, device).train(train)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    batches = []
     with _one_thread():
-        return reference.evaluate(model, loader, nn.CrossEntropyLoss(), str(device))
+        for X_batch, y_batch in DataLoader(TensorDataset(X, y), batch_size=batch_size):
+            if zero_grad:
+                optimizer.zero_grad()
+            loss = F.cross_entropy(model(X_batch.to(device)), y_batch.to(device))
+            loss.backward()
+            optimizer.step()
+            batches.append((loss.item(), len(y_batch)))
+    return model.state_dict(), batches
 
 
-def _call_provided(submission, provided: str, *args: Any) -> Any:
-    """Call a provided function of the learner's file, naming the learner's function it wraps."""
+def _scored(reference, state, X, y, device, batch_size=128) -> tuple[torch.Tensor, torch.Tensor]:
+    """Trusted: each example's loss and whether its highest score is at the label, in eval
+    mode, batch by batch as evaluate runs them (float64, on the CPU)."""
+    model = _model(reference, state, device).eval()
+    with _one_thread(), torch.no_grad():
+        scores = torch.cat([model(chunk.to(device)).cpu() for chunk in X.split(batch_size)])
+    losses = F.cross_entropy(scores, y, reduction="none").double()
+    return losses, (scores.argmax(dim=1) == y).double()
+
+
+def _batch_mean(values: torch.Tensor, batch_size: int) -> float:
+    """The mean of per-batch means: what averaging over batches instead of examples gives."""
+    return float(torch.stack([chunk.mean() for chunk in values.split(batch_size)]).mean())
+
+
+def _provided(submission: Any, provided: str, *args: Any, **parts: Any) -> tuple[Any, ...]:
+    """Call a provided function of the learner's file and unpack its result into `parts`."""
+    wrapped, take = PROVIDED[provided]
     try:
-        return submission.call(provided, *args)
+        result = submission.call(provided, *args)
     except SubmissionError as error:
         # The worker names the function the check called; the TODO is in the one it wraps.
         stub = f"not implemented yet: {provided}()"
         if str(error).startswith(stub):
-            wrapped = PROVIDED[provided]
             message = str(error).replace(stub, f"not implemented yet: {wrapped}()")
             raise SubmissionError(message) from None
         raise
+    try:
+        return take(result, f"{provided} (provided)", **parts)
+    except CheckFailure as failure:
+        raise CheckFailure(f"{failure}; restore it as it was given") from None
 
 
 def _batch_order(batches: Any, X: torch.Tensor, rows: torch.Tensor, batch_size: int, label: str):
     """The row numbers a loader yielded, in order, after checking its batches' shapes."""
     if type(batches) is not list or not batches:
         raise CheckFailure(f"{label} gave no batches")
-    sizes, X_parts, row_parts = [], [], []
-    for batch in batches:
-        if type(batch) not in (tuple, list) or len(batch) != 2:
-            raise CheckFailure(f"{label} should yield (X_batch, y_batch) pairs, got {batch!r}")
-        X_parts.append(expect_tensor(batch[0], name=f"an X batch of {label}", dtype=X.dtype))
-        row_parts.append(expect_tensor(batch[1], name=f"a y batch of {label}", dtype=rows.dtype))
-        sizes.append(len(batch[1]))
-    expected = [batch_size] * (len(rows) // batch_size) + [len(rows) % batch_size] * bool(
-        len(rows) % batch_size
-    )
-    if sizes != expected:
+    kinds: dict[str, Any] = {"X_batch": tensor(dtype=X.dtype), "y_batch": tensor(dtype=rows.dtype)}
+    parts = [unpack(b, f"batch {i} of {label}", verb="be", **kinds) for i, b in enumerate(batches)]
+    sizes, (full, rest) = [len(y) for _, y in parts], divmod(len(rows), batch_size)
+    if sizes != (expected := [batch_size] * full + [rest] * bool(rest)):
         raise CheckFailure(
             f"{label} gave batches of sizes {sizes}, expected {expected} "
             f"(batch_size={batch_size}, {len(rows)} rows)"
         )
-    order = torch.cat(row_parts)
+    order = torch.cat([y for _, y in parts])
     if not torch.equal(order.sort().values, rows):
         raise CheckFailure(f"{label} does not give every row exactly once")
+    hint = "each row must travel with its own label: pair X and y in one dataset"
     assert_equal(
-        torch.cat(X_parts),
-        X[order],
-        name=f"the X rows of {label}",
-        hint="build the loader from TensorDataset(X, y), so each row keeps its label",
+        torch.cat([x for x, _ in parts]), X[order], name=f"the X rows of {label}", hint=hint
     )
     return order
 
@@ -177,33 +201,29 @@ def test_make_loaders(submission, reference, seed):
     # Row numbers as labels: the loaders do not care, and they show the order of the rows.
     rows_train, rows_val = torch.arange(len(X_train)), torch.arange(len(X_val))
     batch_size, passes = 64, 2
-    result = _call_provided(
-        submission, "loader_batches", X_train, rows_train, X_val, rows_val, batch_size, seed, passes
+    args = (X_train, rows_train, X_val, rows_val, batch_size, seed)
+    train, val = _provided(
+        submission, "loader_batches", *args, passes, train=anything, val=anything
     )
-    if (
-        type(result) is not dict
-        or type(result.get("train")) is not list
-        or len(result["train"]) != passes
-    ):
-        raise CheckFailure(f"loader_batches (provided) returned {type_name(result)}; restore it")
-    val_order = _batch_order(
-        result.get("val"), X_val, rows_val, batch_size, "the validation loader"
-    )
+    if type(train) is not list or len(train) != passes:
+        raise CheckFailure(f"loader_batches (provided) returned {type_name(train)}; restore it")
+    val_order = _batch_order(val, X_val, rows_val, batch_size, "the validation loader")
     if not torch.equal(val_order, rows_val):
-        raise CheckFailure("the validation loader changed the order of the rows; use shuffle=False")
-
-    train_loader, _ = reference.make_loaders(X_train, rows_train, X_val, rows_val, batch_size, seed)
-    for index, batches in enumerate(result["train"]):
+        raise CheckFailure(
+            "the validation loader changed the order of the rows; it must not shuffle"
+        )
+    train_loader, _ = reference.make_loaders(*args)
+    for index, batches in enumerate(train):
         label = f"training pass {index + 1}"
         order = _batch_order(batches, X_train, rows_train, batch_size, label)
         if torch.equal(order, rows_train):
-            raise CheckFailure(f"{label} is not shuffled; use shuffle=True")
-        want = torch.cat([rows for _, rows in train_loader])
-        if not torch.equal(order, want):
+            raise CheckFailure(f"{label} is not shuffled; the training loader shuffles its rows")
+        # Each pass over the reference's loader draws its next order, as the learner's must.
+        if not torch.equal(order, torch.cat([rows for _, rows in train_loader])):
             raise CheckFailure(
-                f"{label} is shuffled, but not in the order seed={seed} gives; pass "
-                "generator=torch.Generator().manual_seed(seed) to the training DataLoader, "
-                "so that every run sees the same order (and each pass a new one)"
+                f"{label} is shuffled, but not in the order seed={seed} gives: the training "
+                "loader shuffles with a generator of its own seeded with `seed`, so that every "
+                "run sees the same order (and each pass a new one)"
             )
 
 
@@ -211,182 +231,138 @@ def test_make_loaders(submission, reference, seed):
 def test_train_one_epoch(submission, reference, device, seed):
     """train_one_epoch makes one correct optimizer step per batch, like the reference"""
     data = _digits()
-    X, y = data["X_train"][:300], data["y_train"][:300]
-    start = _start_state(reference, seed)
-    batch_size, lr = 32, 0.05
-    result = _call_provided(submission, "one_epoch_from", start, X, y, batch_size, lr, str(device))
-    if type(result) is not tuple or len(result) != 2:
-        raise CheckFailure(f"one_epoch_from (provided) returned {type_name(result)}; restore it")
-    got_state = _expect_state(result[0], reference, device, "the weights after train_one_epoch")
-
-    model = _trusted_model(reference, start, device)
-    model.eval()
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
-    loader = DataLoader(TensorDataset(X, y), batch_size=batch_size)
-    with _one_thread():
-        want_loss = reference.train_one_epoch(
-            model, loader, nn.CrossEntropyLoss(), optimizer, str(device)
-        )
-    _assert_state_close(
-        got_state,
-        model.state_dict(),
-        f"after one epoch of {len(loader)} batches",
-        "for every batch: move it to the device, optimizer.zero_grad(), forward, loss, "
-        "loss.backward(), optimizer.step(), one step per batch; the model arrives in eval "
-        "mode, so call model.train() first",
-    )
-    assert_number_close(
-        result[1],
-        want_loss,
-        name="train_one_epoch's mean loss",
-        rtol=1e-4,
-        hint="the mean over examples: add loss.item() * len(y) for each batch, divide by the "
-        "number of examples (the last batch is smaller)",
-    )
-
-
-def _telling_batch_size(reference, state, X, y, device) -> int:
-    """A batch size at which averaging per-batch accuracies would give a different answer."""
-    model = _trusted_model(reference, state, device).eval()
-    with torch.no_grad():
-        right = (model(X.to(device)).argmax(dim=1).cpu() == y).double()
-    for batch_size in (50, 64, 70, 48, 80, 100):
-        per_batch = torch.stack([chunk.mean() for chunk in right.split(batch_size)])
-        if abs(float(per_batch.mean()) - float(right.mean())) > 1e-3:
-            return batch_size
-    return 50
+    X, y, start = data["X_train"][:300], data["y_train"][:300], _start_state(reference, seed)
+    state, loss = _provided(submission, "one_epoch_from", start, X, y, 32, 0.05, str(device),
+                            state=anything, loss=anything)  # fmt: skip
+    state = _expect_state(state, reference, device, "the weights after train_one_epoch")
+    setup = (reference, start, X, y, 32, 0.05, device)
+    want, batches = _epoch(*setup)
+    _expect_state_close(state, want, f"after one epoch of {len(batches)} batches", EPOCH_RULE, [
+        Mistake("the gradients piled up across batches: clear them before each backward pass",
+                lambda: tuple(_epoch(*setup, zero_grad=False)[0].values())),
+        Mistake("the model trained in eval mode, where BatchNorm normalizes with its running "
+                "statistics; it arrives in eval mode, so switch it to training mode first",
+                lambda: tuple(_epoch(*setup, train=False)[0].values())),
+    ])  # fmt: skip
+    expect_close(
+        loss, sum(value * size for value, size in batches) / len(y),
+        name="train_one_epoch's mean loss", rtol=1e-4,
+        hint="the mean over examples: each batch's mean loss weighted by its size, divided by "
+        "the number of examples (the last batch is smaller)",
+        mistakes=[Mistake(PER_BATCH, sum(value for value, _ in batches) / len(batches))],
+    )  # fmt: skip
 
 
 @pytest.mark.points(2)
 def test_evaluate(submission, reference, device, seed):
     """evaluate gives the mean loss and accuracy over examples, in eval mode, without gradients"""
     data = _digits()
-    X, y = data["X_val"], data["y_val"]
+    X, y, start = data["X_val"], data["y_val"], _start_state(reference, seed)
     # Weights after one epoch from a seeded start: accuracy well away from 0 and 1, and
     # BatchNorm running statistics that differ from a batch's own statistics.
-    model = _trusted_model(reference, _start_state(reference, seed), device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    loader = DataLoader(TensorDataset(data["X_train"][:200], data["y_train"][:200]), batch_size=32)
-    with _one_thread():
-        reference.train_one_epoch(model, loader, nn.CrossEntropyLoss(), optimizer, str(device))
-    state = {name: t.cpu() for name, t in model.state_dict().items()}
-    batch_size = _telling_batch_size(reference, state, X, y, device)
-
-    result = _call_provided(submission, "evaluate_from", state, X, y, batch_size, str(device))
-    if type(result) is not dict or set(result) != {
-        "loss",
-        "accuracy",
-        "state",
-        "gradients_tracked",
-    }:
-        raise CheckFailure(f"evaluate_from (provided) returned {type_name(result)}; restore it")
-    after = _expect_state(result["state"], reference, device, "the weights after evaluate")
-    for name, tensor in state.items():
-        if not torch.equal(after[name].cpu(), tensor):
-            raise CheckFailure(
-                f"evaluate changed the model's {_describe(name)}: it ran the model in training "
-                "mode, where BatchNorm uses each batch's statistics and updates its running "
-                "ones; call model.eval() first"
-            )
-    if result["gradients_tracked"] is not False:
+    trained, _ = _epoch(reference, start, data["X_train"][:200], data["y_train"][:200], 32, 0.05,
+                        device)  # fmt: skip
+    state = {name: value.cpu() for name, value in trained.items()}
+    # A batch size at which averaging per-batch accuracies gives a different answer.
+    right = _scored(reference, state, X, y, device)[1]
+    sizes = [
+        b for b in (50, 64, 70, 48, 80, 100) if abs(_batch_mean(right, b) - right.mean()) > 1e-3
+    ]
+    batch_size = (sizes or [50])[0]
+    loss, accuracy, after, tracked = _provided(
+        submission, "evaluate_from", state, X, y, batch_size, str(device),
+        loss=anything, accuracy=anything, state=anything, gradients_tracked=anything,
+    )  # fmt: skip
+    after = _expect_state(after, reference, device, "the weights after evaluate")
+    changed = [name for name, value in state.items() if not torch.equal(after[name].cpu(), value)]
+    if changed:
+        # Only BatchNorm's running statistics change without an optimizer: training mode did it.
+        statistics = all(".running" in name or ".num_batches" in name for name in changed)
         raise CheckFailure(
-            "evaluate ran the model with autograd recording (outputs that require grad); "
-            "wrap the loop in `with torch.no_grad():`"
+            f"evaluate changed the model's {_describe(changed[0])}; it must change nothing"
+            + (": it ran the model in training mode, where BatchNorm uses each batch's "
+               "statistics and updates its running ones; put the model in eval mode first"
+               if statistics else "")
+        )  # fmt: skip
+    if tracked is not False:
+        raise CheckFailure(
+            "evaluate ran the model with autograd recording (outputs that require grad); run "
+            "the forward passes under torch.no_grad()"
         )
-    want_loss, want_accuracy = _loss_and_accuracy(reference, state, X, y, device, batch_size)
-    weighting = (
-        f"over all {len(y)} examples, not per batch: with batch_size={batch_size} the last "
-        "batch is smaller, so add loss.item() * len(y) and the number correct per batch, then "
-        "divide by the number of examples"
-    )
-    assert_number_close(
-        result["loss"], want_loss, name="evaluate's mean loss", rtol=1e-4, hint=weighting
-    )
-    assert_number_close(
-        result["accuracy"],
-        want_accuracy,
-        name="evaluate's accuracy",
-        rtol=1e-6,
-        hint=f"the fraction of examples whose highest score is the label, {weighting}",
-    )
+    losses, right = _scored(reference, state, X, y, device, batch_size)
+    over = (f"over all {len(y)} examples, each batch weighted by its size (with "
+            f"batch_size={batch_size} the last batch is smaller)")  # fmt: skip
+    expect_close(loss, float(losses.mean()), name="evaluate's mean loss", rtol=1e-4,
+                 hint=f"the mean loss {over}",
+                 mistakes=[Mistake(PER_BATCH, _batch_mean(losses, batch_size))])  # fmt: skip
+    mistakes = [
+        Mistake(PER_BATCH, _batch_mean(right, batch_size)),
+        Mistake("this is the number of correct examples: divide it by the number of examples",
+                float(right.sum())),
+        Mistake("this is a percentage: accuracy is a fraction in [0, 1]", 100 * right.mean()),
+    ]  # fmt: skip
+    expect_close(accuracy, float(right.mean()), name="evaluate's accuracy", rtol=1e-6,
+                 hint=f"the fraction of examples whose highest score is at the label, {over}",
+                 mistakes=mistakes)  # fmt: skip
 
 
 def test_early_stopping_rule(submission, reference):
     """early_stopping finds the best epoch and stops after `patience` epochs without improvement"""
-    cases = (
-        ([1.0, 0.8, 0.9, 0.85], 2),
-        ([1.0, 0.8, 0.9], 2),
-        ([1.0, 0.8, 0.8, 0.8], 2),
-        ([0.9], 1),
-        ([0.5, 0.6], 1),
-        ([3.0, 2.0, 1.0], 1),
-        ([2.0, 1.0, 1.5, 0.5, 0.7, 0.6, 0.55], 3),
-    )
-    for losses, patience in cases:
+    for losses, patience in STOP_CASES:
         call = f"early_stopping({losses}, patience={patience})"
-        result = submission.early_stopping(losses, patience)
-        if type(result) is not tuple or len(result) != 2:
-            raise CheckFailure(f"{call} should return a tuple (best_index, stop), got {result!r}")
-        best, stop = result
-        if type(best) is not int or type(stop) is not bool:
-            raise CheckFailure(
-                f"{call} returned ({type_name(best)}, {type_name(stop)}); expected (int, bool)"
-            )
+        best, stop = unpack(submission.early_stopping(losses, patience), call,
+                            best_index=integer, stop=anything)  # fmt: skip
+        if type(stop) is not bool:
+            raise CheckFailure(f"{call}'s stop should be a bool, got {type_name(stop)}")
         want_best, want_stop = reference.early_stopping(losses, patience)
         if best != want_best:
+            last_lowest = len(losses) - 1 - losses[::-1].index(min(losses))
+            hint = likely_mistake(best, [
+                Mistake("on a tie the earlier epoch stays best: only a strictly lower loss is an "
+                        "improvement", last_lowest),
+                Mistake("best_index is an index into val_losses, counting from 0", want_best + 1),
+            ], default="the index of the lowest loss, and on a tie the earlier one (only a "
+               "strictly lower loss is an improvement)")  # fmt: skip
             raise CheckFailure(
-                f"{call} says the best epoch is index {best}, expected {want_best}: the index "
-                "of the lowest loss, and on a tie the earlier one (only a strictly lower loss "
-                "is an improvement)"
+                f"{call} says the best epoch is index {best}, expected {want_best}: {hint}"
             )
         if stop != want_stop:
             waited = len(losses) - 1 - want_best
+            late = ", not only once it exceeds it" if waited == patience else ""
             raise CheckFailure(
                 f"{call} returned stop={stop}, expected {want_stop}: {waited} epochs have passed "
-                f"since the best one, and training stops once that reaches patience"
+                f"since the best one, and training stops once that reaches patience{late}"
             )
 
 
-def _fit(submission, device, seed, log, rows=None, **settings):
-    data = _digits()
-    rows = slice(None) if rows is None else slice(rows)
+def _fit(submission, reference, device, metrics, seed, rows=None, **settings):
+    """The learner's fit on the digits: (best_state, epochs_run), checked, and what it logged."""
+    data, part, logged = _digits(), slice(rows), collections.defaultdict(list)
+
+    def log(name: str, value: float, step: int | None) -> None:
+        logged[name].append(value)
+        metrics.emit(name, value, step)
+
     result = submission.call_logged(
-        "fit",
-        data["X_train"][rows],
-        data["y_train"][rows],
-        data["X_val"],
-        data["y_val"],
-        str(device),
-        **settings,
-        seed=seed,
-        log=log,
-        timeout=FIT_TIMEOUT,
-    )
-    if type(result) is not tuple or len(result) != 2:
-        raise CheckFailure(f"fit should return a tuple (best_state, epochs_run), got {result!r}")
-    if type(result[1]) is not int:
-        raise CheckFailure(f"fit's epochs_run should be an int, got {type_name(result[1])}")
-    return result
+        "fit", data["X_train"][part], data["y_train"][part], data["X_val"], data["y_val"],
+        str(device), **settings, seed=seed, log=log, timeout=FIT_TIMEOUT,
+    )  # fmt: skip
+    state, epochs_run = unpack(result, "fit", best_state=anything, epochs_run=integer)
+    return _expect_state(state, reference, device, "fit's best_state"), epochs_run, logged
 
 
 @pytest.mark.points(2)
 def test_fit_learns_digits(submission, reference, device, metrics, seed):
     """fit trains the network to at least 90% accuracy on held-out digits"""
-    logged = []
-
-    def log(name: str, value: float, step: int | None) -> None:
-        logged.append(name)
-        metrics.emit(name, value, step)
-
-    state, epochs_run = _fit(submission, device, seed % 1000, log, **FIT_SETTINGS)
-    state = _expect_state(state, reference, device, "fit's best_state")
+    state, epochs_run, logged = _fit(submission, reference, device, metrics, seed % 1000,
+                                     **FIT_SETTINGS)  # fmt: skip
     if not 1 <= epochs_run <= FIT_SETTINGS["epochs"]:
         raise CheckFailure(
             f"fit says it ran {epochs_run} epochs; with epochs={FIT_SETTINGS['epochs']} it "
             "runs between 1 and that many"
         )
     data = _digits()
-    _, accuracy = _loss_and_accuracy(reference, state, data["X_test"], data["y_test"], device)
+    accuracy = float(_scored(reference, state, data["X_test"], data["y_test"], device)[1].mean())
     metrics.emit("test accuracy", accuracy, epochs_run)
     if accuracy < TEST_ACCURACY:
         raise CheckFailure(
@@ -396,33 +372,43 @@ def test_fit_learns_digits(submission, reference, device, metrics, seed):
         )
     if not logged:
         raise CheckFailure(
-            "fit never called log(...); report each epoch's values, e.g. "
-            'log("val loss", val_loss, epoch), so the curves show while it trains'
+            "fit never called log(...); report each epoch's train loss, val loss and val "
+            "accuracy with log(name, value, epoch), so the curves show while it trains"
         )
+
+
+def _why_epochs(logged: list[float], history: list[float], epochs_run: int, want: int) -> str:
+    """What the learner's own logged validation losses say about stopping at another epoch."""
+    setup = (
+        "set up exactly as fit's docstring says, in its order, so that your run is the reference's"
+    )
+    if len(logged) != epochs_run:  # no "val loss" logged each epoch: nothing to go by
+        return f"Stop when early_stopping says so, and {setup}"
+    for epoch, (got, expected) in enumerate(zip(logged, history, strict=False), start=1):
+        if abs(got - expected) > 1e-4 * expected:
+            return (
+                f"Your validation loss after epoch {epoch} is {got:.4f}, the reference's "
+                f"{expected:.4f}: make train_one_epoch and evaluate pass their checks, train on "
+                f"the training loader and evaluate on the validation one, and {setup}"
+            )
+    verdict = (f"went on after epoch {want}, where early_stopping says stop" if epochs_run > want
+               else f"stopped after epoch {epochs_run}, before early_stopping says so")  # fmt: skip
+    return f"Your validation losses are the reference's, but fit {verdict}"
 
 
 @pytest.mark.points(2)
 def test_fit_early_stopping(submission, reference, device, metrics, seed):
     """fit stops when validation loss stops improving and returns the best epoch's weights"""
-    fit_seed = seed % 1000
-    state, epochs_run = _fit(
-        submission, device, fit_seed, metrics.emit, rows=STOP_TRAIN_ROWS, **STOP_SETTINGS
-    )
-    state = _expect_state(state, reference, device, "fit's best_state")
-
-    data = _digits()
-    history: list[float] = []
+    fit_seed, history = seed % 1000, []
+    state, epochs_run, logged = _fit(submission, reference, device, metrics, fit_seed,
+                                     STOP_TRAIN_ROWS, **STOP_SETTINGS)  # fmt: skip
+    data, part = _digits(), slice(STOP_TRAIN_ROWS)
     with _one_thread(), torch.random.fork_rng():
         want_state, want_epochs = reference.fit(
-            data["X_train"][:STOP_TRAIN_ROWS],
-            data["y_train"][:STOP_TRAIN_ROWS],
-            data["X_val"],
-            data["y_val"],
-            str(device),
-            **STOP_SETTINGS,
-            seed=fit_seed,
-            log=lambda name, value, step: history.append(value) if name == "val loss" else None,
-        )
+            data["X_train"][part], data["y_train"][part], data["X_val"], data["y_val"],
+            str(device), **STOP_SETTINGS, seed=fit_seed,
+            log=lambda name, value, step: history.extend([value] if name == "val loss" else []),
+        )  # fmt: skip
     best_epoch = min(range(len(history)), key=history.__getitem__) + 1
     story = (
         f"with patience={STOP_SETTINGS['patience']} and seed={fit_seed}, the validation "
@@ -431,24 +417,16 @@ def test_fit_early_stopping(submission, reference, device, metrics, seed):
     )
     if epochs_run != want_epochs:
         raise CheckFailure(
-            f"fit ran {epochs_run} of at most {STOP_SETTINGS['epochs']} epochs; {story}. Stop "
-            "when early_stopping says so, and set up exactly as fit's docstring says "
-            "(torch.manual_seed(seed) first) so that your run is the same as the reference's"
+            f"fit ran {epochs_run} of at most {STOP_SETTINGS['epochs']} epochs; {story}. "
+            + _why_epochs(logged["val loss"], history, epochs_run, want_epochs)
         )
-    got_loss, _ = _loss_and_accuracy(reference, state, data["X_val"], data["y_val"], device)
-    if (
-        abs(got_loss - history[-1]) < 1e-4 * history[-1]
-        and abs(got_loss - history[best_epoch - 1]) > 1e-3
-    ):
+    got_loss = float(_scored(reference, state, data["X_val"], data["y_val"], device)[0].mean())
+    last, best = history[-1], history[best_epoch - 1]
+    if abs(got_loss - last) < 1e-4 * last and abs(got_loss - best) > 1e-3:
         raise CheckFailure(
             f"fit returned the weights of the last epoch (validation loss {got_loss:.4f}), "
-            f"not the best one; {story}. Keep a copy of the weights when a new best appears: "
-            "state_dict() returns the live tensors, so clone them"
+            f"not the best one; {story}. Keep a snapshot taken when the best epoch appears: "
+            "state_dict() hands out the live tensors, so a snapshot must be a copy"
         )
-    _assert_state_close(
-        state,
-        want_state,
-        "in fit's best_state",
-        f"{story}; return that epoch's weights. Your returned weights have validation loss "
-        f"{got_loss:.4f}",
-    )
+    hint = f"{story}; return that epoch's weights (yours have validation loss {got_loss:.4f})"
+    _expect_state_close(state, want_state, "in fit's best_state", hint)
