@@ -6,14 +6,20 @@ marker, so it never changes how other test suites run.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import math
 import sys
+import time
+import traceback
+import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from grader.run import PUBLIC_SEED, GradingRun
+from grader.events import FIGURE_INTERVAL, FIGURE_SCHEMA, FigureError, FigureWarning, figure_json
+from grader.run import PUBLIC_SEED, GradingRun, Metrics
 
 RUN = pytest.StashKey[GradingRun]()
 
@@ -26,7 +32,15 @@ _OPTIONS = [
     ("events", "write the JSON-lines event stream to this file, or fd:N", None),
     ("timeout", "seconds one call into the learner's code may take", "10"),
     ("memory-mb", "memory limit of the submission worker, in MiB", "4096"),
-    ("isolation", "how submission workers are isolated: process, or bwrap (Linux)", "process"),
+    (
+        "isolation",
+        "how submission workers are isolated: process, bwrap (Linux), or auto: bwrap for a "
+        "secret seed (refused where bwrap cannot run), process for the public one",
+        "auto",
+    ),
+    ("hide", "a file or folder workers must not see (repeatable; outputs, submissions)", None),
+    ("course-digest", "refuse to grade if the checks and solutions differ from this digest", None),
+    ("grader-memory-mb", "memory limit (data) of this grader process, in MiB", "8192"),
     ("record", "record each reference call and its result in this folder (for releases)", None),
 ]
 
@@ -36,7 +50,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for name, help_text, default in _OPTIONS:
         group.addoption(
             f"--mllab-{name}",
-            action="append" if name == "exercise" else "store",
+            action="append" if name in ("exercise", "hide") else "store",
             dest=f"mllab_{name.replace('-', '_')}",
             help=f"{help_text} (ini: mllab_{name.replace('-', '_')})",
         )
@@ -52,6 +66,11 @@ def option(config: pytest.Config, name: str) -> Any:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "exercise(id): ties a check to the exercise it grades")
     config.addinivalue_line("markers", "points(n): what a check is worth (default 1)")
+    config.addinivalue_line(
+        "markers",
+        "needs_passing(*checks): a rule about how the code is written (or about inputs left "
+        "unchanged) that earns its points only once these checks of its exercise have passed",
+    )
     config.stash[RUN] = GradingRun(config, option)
     config.pluginmanager.register(_CollectErrors(config.stash[RUN]), "mllab-collect-errors")
 
@@ -78,7 +97,35 @@ def pytest_collection_modifyitems(
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+    items[:] = _after_their_dependencies(items)
     run.collected([item for item in items if item.get_closest_marker("exercise")])
+
+
+def _after_their_dependencies(items: list[pytest.Item]) -> list[pytest.Item]:
+    """Each module's checks in file order, but a `needs_passing` check after those it names."""
+    if not any(item.get_closest_marker("needs_passing") for item in items):
+        return items
+    names = {item: getattr(item, "originalname", item.name).removeprefix("test_") for item in items}
+    levels: dict[tuple[Any, str], int] = {}
+
+    def level(item: pytest.Item, seen: frozenset[str] = frozenset()) -> int:
+        marker = item.get_closest_marker("needs_passing")
+        key = (item.parent, names[item])
+        if marker is None or names[item] in seen:
+            return 0
+        if key not in levels:
+            wanted = {str(n).removeprefix("test_") for n in marker.args}
+            deps = [o for o in items if o.parent is item.parent and names[o] in wanted]
+            levels[key] = 1 + max((level(d, seen | {names[item]}) for d in deps), default=0)
+        return levels[key]
+
+    blocks: list[list[pytest.Item]] = []
+    for item in items:  # consecutive items of one module form a block, sorted stably
+        if blocks and blocks[-1][-1].parent is item.parent:
+            blocks[-1].append(item)
+        else:
+            blocks.append([item])
+    return [item for block in blocks for item in sorted(block, key=level)]
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
@@ -118,6 +165,10 @@ class _CollectErrors:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     run = session.config.stash[RUN]
+    if run.active and not run.verify_course():
+        # Nothing is graded with checks or references that a submission may have rewritten.
+        session.items[:] = [item for item in session.items if item not in run.checks]
+        run.checks = []
     if run.active:
         run.started()
     if "sklearn" in sys.modules:
@@ -133,7 +184,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     if item.get_closest_marker("exercise") is not None:
         item.config.stash[RUN].phase(item, call, report)
+        _forget_values(call)
     return report
+
+
+def _forget_values(call: pytest.CallInfo[None]) -> None:
+    """A failed check's frames hold what the learner's code returned (perhaps hundreds of MiB):
+    its message is taken, so let them go now rather than at the next failure."""
+    for name in ("last_type", "last_value", "last_traceback", "last_exc"):
+        if getattr(sys, name, None) is not None:
+            setattr(sys, name, None)
+    if call.excinfo is not None:
+        with contextlib.suppress(RuntimeError):
+            traceback.clear_frames(call.excinfo.tb)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -209,5 +272,59 @@ def rng(seed: int) -> Any:
 
 @pytest.fixture
 def metrics(request: pytest.FixtureRequest) -> Any:
-    """`metrics.emit(name, value, step)` streams a live training metric to the app."""
-    return _run(request).metrics_for(request.node)
+    """`metrics.emit(name, value, step)` streams a live training metric to the app, and
+    `metrics.figure(name, kind, data, step)` a figure (docs/events.md)."""
+    live = LiveMetrics(_run(request), request.node)
+    yield live
+    live.flush()
+
+
+class LiveMetrics(Metrics):
+    """Metrics, and figures: the newest figure of a name replaces one not yet sent.
+
+    A name sends at most one figure per FIGURE_INTERVAL; one held back goes with the next call
+    after the interval, or when the check ends (before its result). A figure never changes what
+    a check decides: data that does not fit its kind is dropped with a FigureWarning.
+    """
+
+    def __init__(self, run: GradingRun, item: pytest.Item) -> None:
+        super().__init__(run, item)
+        self.sent: dict[str, float] = {}
+        self.held: dict[str, tuple[str, Any, int | None]] = {}
+
+    def figure(self, name: str, kind: str, data: Any, step: int | None = None) -> None:
+        """Show `data` as a figure of `kind` (scatter, heatmap, images) while the check runs.
+
+        `data` is read when the figure is sent, at the latest when the check ends: pass arrays
+        that are not changed in place afterwards.
+        """
+        if self.run.events.stream is None:
+            return  # nobody watches (batch grading, plain pytest): skip the work
+        self.held[name] = (kind, data, step)
+        now = time.monotonic()
+        for held in list(self.held):
+            if now - self.sent.get(held, -math.inf) >= FIGURE_INTERVAL:
+                self._send(held, now)
+
+    def flush(self) -> None:
+        for name in list(self.held):
+            self._send(name, time.monotonic())
+
+    def _send(self, name: str, now: float) -> None:
+        kind, data, step = self.held.pop(name)
+        try:
+            encoded = figure_json(kind, data)
+        except FigureError as exc:
+            warnings.warn(f"figure {name!r} not sent: {exc}", FigureWarning, stacklevel=3)
+            return
+        self.sent[name] = now
+        self.run.events.emit(
+            "figure",
+            check=self.nodeid,
+            exercise=self.exercise,
+            name=name,
+            kind=kind,
+            step=step,
+            schema=FIGURE_SCHEMA,
+            encoded={"data": encoded},
+        )

@@ -25,12 +25,49 @@ def check(name: str, outcome: str = "passed", device: str = "cpu", **extra: Any)
     }
 
 
-def script(exercise: str, checks: list[dict], metrics: int = 0) -> list[dict]:
-    """The events of a run whose checks end as given, with `metrics` loss values on the way."""
+# A figure of each kind, as a check would send it (see docs/events.md).
+FIGURES: dict[str, dict] = {
+    "scatter": {
+        "x": [-1.0, -0.5, 0.2, 0.8, 1.0, None], "y": [0.3, -1.0, 0.9, -0.2, 1.0, 0.0],
+        "group": [0, 0, 1, 1, 1, 0], "groups": ["Gentoo", "Adelie"],
+        "lines": [{"label": "w.x + b = 0", "coef": [1.0, -1.0, 0.1], "side": "Adelie"}],
+        "marks": [{"label": "centres", "x": [-0.5, 0.6], "y": [0.0, 0.5]}],
+        "xlabel": "bill length", "ylabel": "bill depth", "caption": "epoch 3: 2 mistakes",
+    },
+    "heatmap": {
+        "panels": [{"title": "attention", "values": [[(i * j) % 5 / 4 for j in range(8)]
+                                                     for i in range(8)],
+                    "xlabels": list("31415926"), "ylabels": list("62951413")},
+                   {"title": "kernel", "values": [[-1.0, 0.0, 1.0]] * 3}],
+        "caption": "after 200 steps",
+    },
+    "images": {
+        "rows": [{"label": "originals", "images": [[[(i + j) / 16 for j in range(8)]
+                                                     for i in range(8)]] * 6},
+                 {"label": "decoded", "images": [[[None] * 8] * 8] * 6}],
+        "range": [0, 1], "caption": "after 30 epochs",
+    },
+}  # fmt: skip
+
+
+def figure_event(kind: str, nodeid: str, exercise: str, step: int | None = None) -> dict:
+    return {
+        "event": "figure", "check": nodeid, "exercise": exercise, "name": f"a {kind}",
+        "kind": kind, "step": step, "schema": "mllab-figure/1", "data": FIGURES[kind],
+    }  # fmt: skip
+
+
+def script(
+    exercise: str, checks: list[dict], metrics: int = 0, figures: tuple[str, ...] = ()
+) -> list[dict]:
+    """The events of a run whose checks end as given, with `metrics` loss values and a figure of
+    each kind in `figures` on the way."""
     events: list[dict] = [{"event": "run_started", "checks": checks}]
     for number, item in enumerate(checks):
         events.append({"event": "check_started", "check": item})
         if number == 0:
+            for step, kind in enumerate(figures, 1):
+                events.append(figure_event(kind, item["nodeid"], exercise, step))
             for step in range(1, metrics + 1):
                 events.append(
                     {"event": "metric", "check": item["nodeid"], "exercise": exercise,
@@ -62,9 +99,15 @@ class FakeRuns:
     """A runner factory: `FakeRuns(...)` is passed to the app as `runner=`; it counts runs."""
 
     def __init__(
-        self, checks: list[dict], metrics: int = 0, hang: bool = False, fail: str = ""
+        self,
+        checks: list[dict],
+        metrics: int = 0,
+        hang: bool = False,
+        fail: str = "",
+        figures: tuple[str, ...] = (),
     ) -> None:
         self.checks, self.metrics, self.hang, self.fail = checks, metrics, hang, fail
+        self.figures = figures
         self.requests: list[RunRequest] = []
 
     def __call__(self, request: RunRequest) -> FakeRun:
@@ -82,7 +125,7 @@ class FakeRun:
     def events(self) -> Any:
         if self.runs.fail:
             raise GraderFailed(self.runs.fail)
-        events = script(self.exercise, self.runs.checks, self.runs.metrics)
+        events = script(self.exercise, self.runs.checks, self.runs.metrics, self.runs.figures)
         yield events[0]
         if self.runs.hang:
             self.stop.wait(30)

@@ -567,11 +567,29 @@ def _expect_state(value: Any, like: dict[str, torch.Tensor], device: torch.devic
     )
 
 
+def _show_attention(metrics, model: _TrustedReverser, seed: int, caption: str) -> None:
+    """Draw the attention weights of one sequence (mean over heads) as a heat map: a picture."""
+    shown = torch.randperm(VOCAB, generator=torch.Generator().manual_seed(seed))[:LENGTH]
+    tokens = shown[None].to(model.readout.weight.device)
+    with torch.no_grad():
+        x = model.embed(tokens) + _sinusoids(LENGTH, D_MODEL).float().to(tokens.device)
+        _, weights = model.attn(x, x, x, need_weights=True, average_attn_weights=True)
+    panel = {
+        "title": "rows: outputs (target) · cols: inputs",
+        "values": weights[0],
+        "xlabels": [str(t) for t in shown.tolist()],
+        "ylabels": [str(t) for t in shown.flip(0).tolist()],
+    }
+    metrics.figure("attention weights", "heatmap", {"panels": [panel], "caption": caption})
+
+
 @pytest.mark.points(2)
 def test_learns_to_reverse(submission, device, metrics, seed):
     """a small model built on your functions learns to reverse sequences of 8 tokens"""
     with torch.random.fork_rng():
         model = _TrustedReverser().to(device).eval()
+        torch.manual_seed(seed % 1000)  # the weights train_reverser starts from
+        _show_attention(metrics, _TrustedReverser().to(device), seed, "before training")
     state = submission.call_logged(
         "train_reverser",
         seed % 1000,
@@ -581,6 +599,7 @@ def test_learns_to_reverse(submission, device, metrics, seed):
         timeout=TRAIN_TIMEOUT,
     )
     model.load_state_dict(_expect_state(state, model.state_dict(), device))
+    _show_attention(metrics, model, seed, f"after {TRAIN_STEPS} steps")
     held_out = torch.Generator().manual_seed(seed % 1000 + 1000)  # not the training stream
     tokens = torch.randint(0, VOCAB, (HELD_OUT, LENGTH), generator=held_out).to(device)
     with torch.no_grad():

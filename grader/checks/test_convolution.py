@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 import torch
 import torch.nn.functional as F
-from sklearn.datasets import load_digits
 
 from grader.codec import Opaque, type_name
 from grader.compare import assert_close, assert_equal, expect_tensor, fmt_shape
+from grader.datasets import digits
 from grader.errors import CheckFailure
 from grader.gradcheck import assert_gradient
 
@@ -38,7 +38,8 @@ def _draw(rng: torch.Generator, low: int, high: int) -> int:
 
 
 def _size(size: int, kernel: int, stride: int, padding: int) -> int:
-    return (size + 2 * padding - kernel) // stride + 1
+    # Counts the window's starting positions (not output_size's formula: a release ships this).
+    return len(range(0, size + 2 * padding - kernel + 1, stride))
 
 
 def _formula(axis: str, size: int, kernel: int, stride: int, padding: int) -> str:
@@ -482,7 +483,7 @@ CNN_SHAPES = {
 @functools.lru_cache(maxsize=1)
 def _digits() -> dict[str, torch.Tensor]:
     """load_digits as (N, 1, 8, 8) images scaled to [0, 1], split once into train and held-out."""
-    features, labels = load_digits(return_X_y=True)
+    features, labels = digits()
     X = torch.tensor(features, dtype=torch.float32).reshape(-1, 1, 8, 8) / 16
     y = torch.tensor(labels, dtype=torch.int64)
     order = torch.randperm(len(y), generator=torch.Generator().manual_seed(SPLIT_SEED))
@@ -525,6 +526,17 @@ def _expect_weights(value: Any, device: torch.device) -> dict[str, torch.Tensor]
     return state
 
 
+def _show_feature_maps(metrics, state: dict[str, torch.Tensor], image: torch.Tensor) -> None:
+    """Draw a held-out digit, two learned first-layer kernels and their maps: a picture only."""
+    maps = F.conv2d(image[None], state["conv1.weight"], state["conv1.bias"], padding=1)[0]
+    panels = [{"title": "x", "values": image[0]}]
+    for j in (1, 2):
+        panels.append({"title": f"k{j}", "values": state["conv1.weight"][j - 1, 0]})
+        panels.append({"title": f"x*k{j}", "values": maps[j - 1]})
+    caption = "your kernels on a digit"
+    metrics.figure("conv1", "heatmap", {"panels": panels, "caption": caption})
+
+
 @pytest.mark.points(3)
 def test_cnn_learns_digits(submission, device, metrics, seed):
     """a CNN built from your layers learns the 8x8 digits: 90% right on held-out images"""
@@ -539,6 +551,7 @@ def test_cnn_learns_digits(submission, device, metrics, seed):
         timeout=TRAIN_TIMEOUT,
     )
     state = _expect_weights(value, device)
+    _show_feature_maps(metrics, state, data["X_test"][0].to(F64))
     predictions = _trusted_logits(state, data["X_test"].to(F64)).argmax(1)
     accuracy = (predictions == data["y_test"]).double().mean().item()
     metrics.emit("held-out accuracy", accuracy, TRAIN_SETTINGS["epochs"])

@@ -12,7 +12,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 from scipy import special, stats
-from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 
@@ -24,6 +23,7 @@ from grader.compare import (
     expect_array,
     expect_number,
 )
+from grader.datasets import iris, penguins_frame
 from grader.errors import CheckFailure
 from grader.gradcheck import autograd_gradients
 
@@ -56,9 +56,7 @@ def _standardized(X: np.ndarray) -> np.ndarray:
 @functools.lru_cache(maxsize=1)
 def _penguins() -> tuple[np.ndarray, np.ndarray]:
     """Bill length and depth of the 342 measured penguins (standardized), and their species."""
-    import palmerpenguins  # only this module's checks pay for loading it
-
-    frame = palmerpenguins.load_penguins()[["species", *FEATURES]].dropna()
+    frame = penguins_frame()[["species", *FEATURES]].dropna()
     X = _standardized(frame[list(FEATURES)].to_numpy(dtype=np.float64))
     labels = np.array([SPECIES.index(name) for name in frame["species"]], dtype=np.int64)
     return X, labels
@@ -73,9 +71,9 @@ def _adelie() -> tuple[np.ndarray, np.ndarray]:
 @functools.lru_cache(maxsize=1)
 def _iris_pair() -> tuple[np.ndarray, np.ndarray]:
     """Iris versicolor (0.0) against virginica (1.0) by petal length and width, standardized."""
-    data = load_iris()
-    keep = data.target > 0
-    return _standardized(data.data[keep][:, 2:]), (data.target[keep] == 2).astype(np.float64)
+    features, target = iris()
+    keep = target > 0
+    return _standardized(features[keep][:, 2:]), (target[keep] == 2).astype(np.float64)
 
 
 @functools.lru_cache(maxsize=3)
@@ -105,18 +103,37 @@ def _ratio(got: np.ndarray, want: np.ndarray) -> float:
 
 
 def _reference_nll(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> float:
-    z = X @ w + b
-    return float(np.mean(np.logaddexp(0.0, z) - y * z))
+    # torch's stable loss, not nll's own formula: a release ships this module.
+    z = torch.from_numpy(X @ w + b)
+    return F.binary_cross_entropy_with_logits(z, torch.as_tensor(y, dtype=z.dtype)).item()
+
+
+# The live figure's names for label 0 and label 1, and its axes, per data set.
+FIGURES = {
+    "iris": (["versicolor", "virginica"], "petal length (std)", "petal width (std)"),
+    "Adelie": (["others", "Adelie"], "bill length (std)", "bill depth (std)"),
+}
+
+
+def _show_boundary(metrics, label, X, y, coef, caption):
+    """Draw the line where p = 0.5 (w . x + b = 0) over the data: a picture, never a verdict."""
+    groups, xlabel, ylabel = FIGURES[label]
+    lines = [{"label": "p = 0.5", "coef": coef, "side": groups[1]}] if coef is not None else []
+    data = {"x": X[:, 0], "y": X[:, 1], "group": y.astype(np.int64), "groups": groups}
+    data.update(lines=lines, xlabel=xlabel, ylabel=ylabel, caption=caption)
+    metrics.figure(f"{label} boundary", "scatter", data)
 
 
 def _binary_fit(submission, reference, metrics, X, y, n_iter, lr, label):
     """Run the learner's fit_gd (its log drawn live); check it against the reference's run."""
+    _show_boundary(metrics, label, X, y, None, f"training {n_iter} steps...")
     result = submission.call_logged(
         "fit_gd", X, y, n_iter, lr, log=metrics.labelled(label), timeout=60
     )
     w, b, losses = _tuple(result, 3, "fit_gd")
     w = expect_array(w, name="fit_gd's w", shape=(X.shape[1],)).numpy()
     b = expect_number(b, name="fit_gd's b")
+    _show_boundary(metrics, label, X, y, [*w, b], f"{n_iter} steps, lr = {lr:g}")
     want_w, want_b, want_losses = reference.fit_gd(X, y, n_iter, lr)
     hint = (
         "start from zeros; each step record nll before updating, then w -= lr * dw and "

@@ -16,6 +16,7 @@ from grader.compare import (
     expect_array,
     expect_number,
 )
+from grader.datasets import iris, penguins_frame
 from grader.errors import CheckFailure
 
 pytestmark = pytest.mark.exercise("neighbours_trees_clusters")
@@ -29,18 +30,13 @@ SPREAD_SEEDS = 60  # k-means++ runs in the statistical check
 
 @functools.lru_cache(maxsize=1)
 def _iris() -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.datasets import load_iris
-
-    X, y = load_iris(return_X_y=True)
-    return np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.int64)
+    return iris()
 
 
 @functools.lru_cache(maxsize=1)
 def _penguins() -> tuple[np.ndarray, np.ndarray]:
     """The four body measurements (342 complete rows) and the species as 0, 1, 2."""
-    import palmerpenguins
-
-    frame = palmerpenguins.load_penguins().dropna(subset=[*PENGUIN_FEATURES, "species"])
+    frame = penguins_frame().dropna(subset=[*PENGUIN_FEATURES, "species"])
     X = frame[PENGUIN_FEATURES].to_numpy(dtype=np.float64)
     y = frame["species"].astype("category").cat.codes.to_numpy().astype(np.int64)
     return X, y
@@ -397,8 +393,22 @@ def _kmeans_result(result: Any, k: int, X: np.ndarray, call: str) -> tuple[Any, 
     return result[0], result[1], expect_number(result[2], name=f"{call}: inertia")
 
 
+def _show_clusters(metrics, X: np.ndarray, start: np.ndarray, centres, labels, caption: str):
+    """Draw 2-D points coloured by cluster, with each centre's way from its start: a picture."""
+    data: dict[str, Any] = {"x": X[:, 0], "y": X[:, 1], "caption": caption}
+    marks = [{"label": "start", "x": start[:, 0], "y": start[:, 1]}]
+    if labels is not None:
+        data.update(group=labels, groups=["cluster 1", *map(str, range(2, len(start) + 1))])
+        marks.append({"label": "centres", "x": centres[:, 0], "y": centres[:, 1]})
+        data["lines"] = [
+            {"label": "moved" if j == 0 else "", "x": [a[0], c[0]], "y": [a[1], c[1]]}
+            for j, (a, c) in enumerate(zip(start.tolist(), centres.tolist(), strict=True))
+        ]
+    metrics.figure("k-means on blobs", "scatter", {**data, "marks": marks})
+
+
 @pytest.mark.points(2)
-def test_kmeans_matches_sklearn(submission, reference, seed):
+def test_kmeans_matches_sklearn(submission, reference, seed, metrics):
     """kmeans from given centres converges where scikit-learn's KMeans does, inertia included"""
     from sklearn.cluster import KMeans
 
@@ -409,7 +419,11 @@ def test_kmeans_matches_sklearn(submission, reference, seed):
         start = reference.kmeans_plus_plus(X, k, seed)
         oracle = KMeans(k, init=start, n_init=1, algorithm="lloyd", tol=0.0, max_iter=300).fit(X)
         call = f"kmeans on {label} with k={k}"
+        if label == "blobs":
+            _show_clusters(metrics, X, start, None, None, "starting centres")
         centres, labels, inertia = _kmeans_result(submission.kmeans(X, start), k, X, call)
+        if label == "blobs":
+            _show_clusters(metrics, X, start, centres, labels, "your clusters")
         hint = (
             "repeat: assign each point to its nearest centre, stop when no label changes, "
             "else move each centre to the mean of its points"

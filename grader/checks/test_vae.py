@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 import torch
 import torch.nn.functional as F
-from sklearn.datasets import load_digits
 from torch import nn
 from torch.distributions import Normal, kl_divergence
 
 from grader.codec import type_name
 from grader.compare import assert_close, expect_tensor, expect_weights, fmt_pair
+from grader.datasets import digits
 from grader.errors import CheckFailure
 
 pytestmark = pytest.mark.exercise("vae")
@@ -37,6 +37,7 @@ TRAIN_SETTINGS: dict[str, Any] = {"epochs": 30, "lr": 3e-3, "batch_size": 64, "b
 TRAIN_TIMEOUT = 120.0  # seconds in the worker; the reference takes about one
 RECON_FRACTION = 0.85  # held-out reconstruction must reach this fraction of the baseline's
 ELBO_DRAWS = 8  # draws of eps for the held-out negative ELBO
+SHOWN = 8  # held-out digits drawn beside their reconstructions
 
 OVERFLOW_HINT = (
     "a logit of +-100 gives sigmoid = 0 or 1 exactly, and log(0) = -inf. Work from the "
@@ -463,7 +464,7 @@ class TrustedVAE(nn.Module):
 @functools.lru_cache(maxsize=1)
 def _digits() -> tuple[torch.Tensor, torch.Tensor]:
     """load_digits scaled to [0, 1] and split once: (training rows, held-out rows)."""
-    X = torch.tensor(load_digits().data, dtype=F32) / 16
+    X = torch.tensor(digits()[0], dtype=F32) / 16
     order = torch.randperm(len(X), generator=torch.Generator().manual_seed(SPLIT_SEED))
     return X[order[HELD_OUT:]], X[order[:HELD_OUT]]
 
@@ -514,11 +515,25 @@ def _mean_image_baseline() -> float:
     return float(_trusted_bernoulli(logits, held_out.double()).mean())
 
 
+def _show_reconstructions(metrics, state: dict[str, torch.Tensor], caption: str) -> None:
+    """Draw a few held-out digits above their reconstructions from z = mu: a picture only."""
+    with torch.random.fork_rng(devices=[]):  # leaves the grader's random state alone
+        model = TrustedVAE().double()
+    model.load_state_dict(state)
+    x = _digits()[1][:SHOWN].double()
+    with torch.no_grad():
+        decoded = torch.sigmoid(model.decoder(model.encoder(x).chunk(2, dim=1)[0]))
+    rows = [("held-out digits", x), ("decoded from z = mu", decoded)]
+    data = {"rows": [{"label": t, "images": v.reshape(-1, 8, 8)} for t, v in rows]}
+    metrics.figure("VAE reconstructions", "images", {**data, "range": [0, 1], "caption": caption})
+
+
 @pytest.mark.points(3)
 def test_training_reconstructs(submission, device, metrics, seed):
     """a small VAE trained on digits with your loss reconstructs held-out digits well"""
     train, _ = _digits()
     start = _start_state(seed)
+    _show_reconstructions(metrics, start, "before training")
     state = submission.call_logged(
         "train_vae",
         train,
@@ -529,6 +544,7 @@ def test_training_reconstructs(submission, device, metrics, seed):
         timeout=TRAIN_TIMEOUT,
     )
     state = _expect_state(state, device)
+    _show_reconstructions(metrics, state, f"after {TRAIN_SETTINGS['epochs']} epochs")
     before, _, _ = _held_out(start)
     after, sampled, kl = _held_out(state)
     baseline = _mean_image_baseline()

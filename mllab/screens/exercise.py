@@ -12,7 +12,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import (
@@ -30,6 +30,7 @@ from grader.report import Report
 from mllab.lab import Lab
 from mllab.runner import GraderFailed
 from mllab.widgets.checks import ChecksPanel
+from mllab.widgets.figures import FigurePanel
 from mllab.widgets.metrics import MetricsPlot
 from mllab.widgets.watcher import FileWatcher
 
@@ -46,6 +47,7 @@ class ExerciseScreen(Screen[None]):
         Binding("d", "device", "Device", show=False),
         Binding("s", "solution", "Solution", show=False),
         Binding("n", "next", "Next"),
+        Binding("z", "zoom", "Zoom plot", show=False),
         Binding("escape", "back", "Course"),
     ]
 
@@ -85,7 +87,9 @@ class ExerciseScreen(Screen[None]):
             with TabPane("Checks", id="checks"):
                 with Vertical():
                     yield ChecksPanel(id="check-list")
-                    yield MetricsPlot(id="plot")
+                    with Horizontal(id="live"):
+                        yield MetricsPlot(id="plot")
+                        yield FigurePanel(id="figure")
             with TabPane("Output", id="output"):
                 yield Log(id="output-log", highlight=False)
             with TabPane("Hints", id="hints"):
@@ -96,8 +100,9 @@ class ExerciseScreen(Screen[None]):
     def on_mount(self) -> None:
         self.title = self.exercise.title
         self.sub_title = self.exercise.path
-        # The plot appears with the first metric, so small terminals keep room for the checks.
-        self.query_one("#plot", MetricsPlot).display = False
+        # The plot appears with the first metric and the figure with the first figure, so small
+        # terminals keep room for the checks.
+        self.hide_live()
         self.query_one(ChecksPanel).show_message(
             "Press r to run the checks, or save your file: checks run on every save."
         )
@@ -153,9 +158,9 @@ class ExerciseScreen(Screen[None]):
         self.runner = self.lab.start_run(self.exercise)
         self.completed, self.total = 0, 0
         self.query_one(ChecksPanel).show_message("Starting the grader…")
-        plot = self.query_one("#plot", MetricsPlot)
-        plot.clear_series()
-        plot.display = False
+        self.query_one("#plot", MetricsPlot).clear_series()
+        self.query_one(FigurePanel).clear()
+        self.hide_live()
         self.query_one("#output-log", Log).clear()
         self.query_one("#tabs", TabbedContent).active = "checks"
         self.show_status()
@@ -196,9 +201,12 @@ class ExerciseScreen(Screen[None]):
             self.completed += 1
             panel.finished(event["check"])
             self.show_status()
+        elif kind == "figure":
+            if self.query_one(FigurePanel).add(event):
+                self.show_live("#figure")
         elif kind == "metric":
             plot = self.query_one("#plot", MetricsPlot)
-            plot.display = True
+            self.show_live("#plot")
             value = event.get("value")
             if isinstance(value, int | float):
                 step = event.get("step")
@@ -209,6 +217,19 @@ class ExerciseScreen(Screen[None]):
             log.write_line(f"── {str(event.get('check', '')).split('::')[-1]}")
             log.write(str(event["text"]))
             log.write_line("")
+
+    def hide_live(self) -> None:
+        for selector in ("#live", "#plot", "#figure"):
+            self.query_one(selector).display = False
+        self.query_one("#live").remove_class("-figure")
+        self.remove_class("-zoomed")  # a new run shows its checks until there is a plot
+
+    def show_live(self, selector: str) -> None:
+        """Show the plot (#plot) or the figure (#figure), and the row that holds them."""
+        live = self.query_one("#live")
+        live.display = True
+        live.set_class(selector == "#figure" or live.has_class("-figure"), "-figure")
+        self.query_one(selector).display = True
 
     def on_exercise_screen_grader_done(self, message: GraderDone) -> None:
         self.finish(message.report, message.error, message.cancelled)
@@ -289,6 +310,14 @@ class ExerciseScreen(Screen[None]):
         if self.watching and self.runner is None:
             self.action_run()
 
+    def action_zoom(self) -> None:
+        """The live plot and figure fill the Checks tab, or share it with the checks again."""
+        if not self.has_class("-zoomed") and not self.query_one("#live").display:
+            self.notify("No plot or figure yet: they appear while a training check runs.")
+            return
+        self.toggle_class("-zoomed")
+        self.query_one("#tabs", TabbedContent).active = "checks"
+
     def action_hint(self) -> None:
         if not self.exercise.hints:
             self.notify("This exercise has no hints.", timeout=3)
@@ -311,7 +340,7 @@ class ExerciseScreen(Screen[None]):
         if self.lab.status(self.exercise.id) != "passed":
             self.notify("The reference solution opens once all checks pass. Try h for a hint.")
             return
-        solution = self.lab.solution_file(self.exercise)
+        solution = self.lab.solution_text(self.exercise)
         if solution is None:
             self.notify("This course was installed without reference solutions.")
             return
