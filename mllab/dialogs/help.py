@@ -24,6 +24,7 @@ Implement each exercise in its file; the lab runs its checks every time you save
 - **w**: watch mode on/off (checks run on every save)
 - **h**: reveal the next hint
 - **d**: run checks on all devices, cpu only, or cuda only
+- **z**: the live plot and figures fill the Checks tab (again: back)
 - **s**: after all checks pass, your file beside the reference solution
 - **n**: the next exercise; **Escape**: back to the course
 
