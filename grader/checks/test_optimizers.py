@@ -8,11 +8,20 @@ from typing import Any
 
 import pytest
 import torch
-from sklearn.datasets import load_diabetes
 
-from grader.codec import type_name
-from grader.compare import assert_close, assert_number_close, expect_tensor
+from grader.datasets import diabetes
 from grader.errors import CheckFailure
+from grader.kit import (
+    Mistake,
+    anything,
+    call_unchanged,
+    describe,
+    expect_close,
+    number,
+    tensor,
+    unpack,
+    unpack_dict,
+)
 
 pytestmark = pytest.mark.exercise("optimizers")
 
@@ -21,48 +30,64 @@ STEPS = 100
 SHAPES = {"weight": (3, 4), "bias": (3,)}
 # float64 runs of the same formulas agree to ~1e-15; 1e-7 leaves room for a different but
 # equivalent order of operations, and is far below what any mistake in a formula gives.
-TRAJECTORY_TOL: dict[str, Any] = {"rtol": 1e-7, "atol": 1e-10}
-F32_TOL = {"rtol": 1e-5, "atol": 1e-6}
+TOLERANCE = {F64: {"rtol": 1e-7, "atol": 1e-10}, F32: {"rtol": 1e-5, "atol": 1e-6}}
 
 Tensors = dict[str, torch.Tensor]
 GradFn = Callable[[Tensors], Tensors]
 
-HINTS = {
-    "sgd_step": "g = grad + weight_decay * p, then p - lr * g",
-    "momentum_step": (
-        "g = grad + weight_decay * p; v = momentum * v + g (v starts at zeros); "
-        "then p - lr * v, or p - lr * (g + momentum * v) with nesterov=True"
-    ),
-    "adam_step": (
-        "count the step first (t = 1 on the first call); m = b1*m + (1-b1)*g, "
-        "v = b2*v + (1-b2)*g**2; divide by (1 - b1**t) and (1 - b2**t); "
-        "p - lr * m_hat / (sqrt(v_hat) + eps), with eps outside the square root"
-    ),
+RULES = {
+    "sgd_step": "g = grad + weight_decay * p, then p_new = p - lr * g",
+    "momentum_step": "g = grad + weight_decay * p; v_new = momentum * v + g (v starts at "
+    "zeros); p_new = p - lr * v_new, or p - lr * (g + momentum * v_new) with nesterov=True",
+    "adam_step": "with t the number of this step (1 on the first): g = grad + weight_decay * "
+    "p; m and v average g and g**2 (from zeros), corrected by (1 - beta1**t) and "
+    "(1 - beta2**t); p_new = p - lr * m_hat / (sqrt(v_hat) + eps)",
 }
+# Known mistakes (each a change to the docstring's formulas, made in _trusted_run), with the
+# hint given when a learner's parameters reproduce one; a mistake that does not concern a
+# step leaves its formulas as they are.
+MISTAKES = {
+    "no_decay": "weight_decay is ignored: g = grad + weight_decay * p",
+    "decay_sign": "the decay term has the wrong sign: g = grad + weight_decay * p",
+    "decay_without_lr": "weight_decay * p is taken off p without lr; it belongs in g, which the "
+    "step scales by lr",
+    "velocity_from_p": "the velocity is built from the parameter: v_new = momentum * v + g, "
+    "with v the old velocity from the state",
+    "dampening": "g enters the velocity times (1 - momentum); torch.optim's adds g as it is",
+    "state_ignored": "each step starts its running values from zeros: take them from the state",
+    "nesterov_ignored": "with nesterov=True the step goes along g + momentum * v_new, not v_new",
+    "eps_inside": "eps is inside the square root; the denominator is sqrt(v_hat) + eps",
+    "no_bias_correction": "m and v lack the bias correction by (1 - beta1**t), (1 - beta2**t)",
+    "late_count": "the first step counts as t = 1 (1 - beta1**0 is 0): count before correcting",
+}
+IN_PLACE = (
+    "build new tensors and new dicts (p - lr * v, not p -= ... or p.sub_(...); "
+    "{**state, ...}, not state[...] = ...) so the caller's {name} keeps its values"
+)
 
 
 # ------------------------------------------------------------------------------------ helpers
 
 
-def _quadratic(rng: torch.Generator, device: torch.device, scale: float = 1.0):
+def _quadratic(rng: torch.Generator, device: torch.device, scale: float = 1.0, dtype=F64):
     """A start point and the gradient of loss = scale * sum(0.5 * h * (p - c)**2) over names."""
     start, centre, curvature = {}, {}, {}
     for name, shape in SHAPES.items():
-        start[name] = torch.randn(shape, generator=rng, dtype=F64).to(device)
+        start[name] = torch.randn(shape, generator=rng, dtype=F64).to(device, dtype)
         centre[name] = torch.randn(shape, generator=rng, dtype=F64).to(device)
         curvature[name] = (0.5 + 2.5 * torch.rand(shape, generator=rng, dtype=F64)).to(device)
 
-    def grad_fn(params: Tensors) -> Tensors:
-        return {n: scale * curvature[n] * (params[n] - centre[n]) for n in SHAPES}
+    def grad_fn(params: Tensors) -> Tensors:  # computed in float64, returned in params' dtype
+        grads = {n: scale * curvature[n] * (params[n].to(F64) - centre[n]) for n in SHAPES}
+        return {n: g.to(params[n].dtype) for n, g in grads.items()}
 
     return start, grad_fn
 
 
 def _torch_run(optimizer: Callable[..., Any], start: Tensors, grad_fn: GradFn, steps: int):
     """The parameters after each of `steps` steps of a torch.optim optimizer, fed by grad_fn."""
-    leaves = {n: p.detach().clone().requires_grad_(True) for n, p in start.items()}
-    opt = optimizer(list(leaves.values()))
-    history = []
+    leaves = {n: torch.nn.Parameter(p.clone()) for n, p in start.items()}
+    opt, history = optimizer(list(leaves.values())), []
     for _ in range(steps):
         grads = grad_fn({n: p.detach() for n, p in leaves.items()})
         for name, leaf in leaves.items():
@@ -72,74 +97,75 @@ def _torch_run(optimizer: Callable[..., Any], start: Tensors, grad_fn: GradFn, s
     return history
 
 
-def _expect_tensors(value: Any, like: Tensors, what: str) -> Tensors:
-    """Check that `value` is a dict with the names of `like`, each a tensor shaped like it."""
-    if type(value) is not dict:
-        raise CheckFailure(f"{what} should be a dict {{name: tensor}}, got {type_name(value)}")
-    if set(value) != set(like):
-        missing, extra = sorted(set(like) - set(value)), sorted(set(value) - set(like))
-        raise CheckFailure(
-            f"{what} has the names {sorted(value)}, expected {sorted(like)} "
-            f"(missing {missing}, unexpected {extra}); keep one entry per parameter"
-        )
-    for name, tensor in like.items():
-        expect_tensor(
-            value[name],
-            name=f"{what}[{name!r}]",
-            shape=tensor.shape,
-            dtype=tensor.dtype,
-            device=tensor.device,
-        )
-    return value
+def _trusted_run(function: str, hyper: dict, start: Tensors, grad_fn: GradFn, steps: int,
+                 mistake: str, name: str) -> torch.Tensor:  # fmt: skip
+    """Parameter `name` after `steps` steps of the docstring's formulas made with one mistake."""
+    h = {"momentum": 0.0, "weight_decay": 0.0, "nesterov": False, "betas": (0.9, 0.999),
+         "eps": 1e-8, **hyper}  # fmt: skip
+    (b1, b2), mu, keep = h["betas"], h["momentum"], 0.0 if mistake == "state_ignored" else 1.0
+    decay = {"no_decay": 0.0, "decay_without_lr": 0.0, "decay_sign": -h["weight_decay"]}
+    wd = decay.get(mistake, h["weight_decay"])
+    params, m, v = start, {n: 0 * p for n, p in start.items()}, {n: 0 * p for n, p in start.items()}
+    for t in range(1, steps + 1):
+        grads, new = grad_fn(params), {}
+        for n, p in params.items():
+            g = grads[n] + wd * p
+            if function == "adam_step":
+                m[n], v[n] = keep * b1 * m[n] + (1 - b1) * g, keep * b2 * v[n] + (1 - b2) * g * g
+                k = 1 if mistake == "state_ignored" else t - (mistake == "late_count")
+                m_hat, v_hat = m[n] / (1 - b1**k), v[n] / (1 - b2**k)
+                if mistake == "no_bias_correction":
+                    m_hat, v_hat = m[n], v[n]
+                inside = mistake == "eps_inside"
+                step = m_hat / ((v_hat + h["eps"]).sqrt() if inside else v_hat.sqrt() + h["eps"])
+            elif function == "momentum_step":
+                old = p if mistake == "velocity_from_p" else keep * m[n]
+                m[n] = mu * old + (1 - mu if mistake == "dampening" else 1.0) * g
+                step = g + mu * m[n] if h["nesterov"] and mistake != "nesterov_ignored" else m[n]
+            else:
+                step = g
+            taken_off = h["weight_decay"] * p if mistake == "decay_without_lr" else 0.0
+            new[n] = p - h["lr"] * step - taken_off
+        params = new
+    return params[name]
 
 
-def _step(submission, function: str, params: Tensors, grads: Tensors, state: Any, **hyper):
-    """One learner step, with the shape of what it returns checked."""
-    result = submission.call(function, params, grads, state, **hyper)
-    if type(result) is not tuple or len(result) != 2:
-        raise CheckFailure(
-            f"{function} should return a tuple (new_params, new_state), got {type_name(result)}"
-        )
-    new_params = _expect_tensors(result[0], params, f"{function}'s new_params")
-    if type(result[1]) is not dict:
-        raise CheckFailure(
-            f"{function}'s new_state should be a dict, got {type_name(result[1])}; "
-            "return the state even when the optimizer keeps nothing in it"
-        )
-    return new_params, result[1]
+def _tensors(value: Any, what: str, like: Tensors, verb: str = "return") -> Tensors:
+    """A dict with the names of `like`, each a tensor of its shape, dtype and device."""
+    kinds: dict[str, Any] = {n: tensor(t.shape, t.dtype, t.device) for n, t in like.items()}
+    return dict(zip(like, unpack_dict(value, what, verb=verb, **kinds), strict=True))
 
 
-def _follow(submission, function: str, hyper: dict, optimizer, start, grad_fn, label: str):
-    """Run the learner's steps next to torch's for STEPS steps; fail at the first difference."""
-    expected = _torch_run(optimizer, start, grad_fn, STEPS)
+def _step(result: Any, function: str, params: Tensors) -> tuple[Tensors, dict]:
+    """A step's (new_params, new_state), checked: new_params shaped like params."""
+    new_params, state = unpack(result, function, new_params=anything, new_state=anything)
+    if type(state) is not dict:
+        raise CheckFailure(f"{function}'s new_state should be a dict, got {describe(state)}; "
+                           "return it even when the optimizer keeps nothing in it")  # fmt: skip
+    return _tensors(new_params, f"{function}'s new_params", params, verb="be"), state
+
+
+def _follow(submission, function: str, hyper: dict, start: Tensors, grad_fn: GradFn,
+            steps: int = STEPS, note: str = "") -> None:  # fmt: skip
+    """Run the learner's steps next to torch.optim's; fail at the first step that differs."""
+    label = ", ".join(f"{key}={value}" for key, value in hyper.items()) + (note and f"; {note}")
+    optimizer = torch.optim.Adam if function == "adam_step" else torch.optim.SGD
+    expected = _torch_run(lambda ps: optimizer(ps, **hyper), start, grad_fn, steps)
     params, state = start, dict[str, Any]()
     for step, want in enumerate(expected, start=1):
-        params, state = _step(submission, function, params, grad_fn(params), state, **hyper)
+        result = submission.call(function, params, grad_fn(params), state, **hyper)
+        params, state = _step(result, function, params)
         for name in SHAPES:
-            assert_close(
-                params[name],
-                want[name],
-                name=f"{function} ({label}): {name} after step {step}",
-                dtype=F64,
-                **TRAJECTORY_TOL,
-                hint=HINTS[function],
-            )
-
-
-def _find_change(before: Any, after: Any, path: str) -> str | None:
-    """The path of the first value that differs between two decoded values, or None."""
-    if type(before) is dict:
-        if type(after) is not dict or set(before) != set(after):
-            return path
-        for key in before:
-            changed = _find_change(before[key], after[key], f"{path}[{key!r}]")
-            if changed:
-                return changed
-        return None
-    if type(before) is torch.Tensor:
-        same = type(after) is torch.Tensor and after.shape == before.shape
-        return None if same and torch.equal(after.cpu(), before.cpu()) else path
-    return None if type(after) is type(before) and after == before else path
+            mistakes = [
+                Mistake(MISTAKES[mistake], functools.partial(
+                    _trusted_run, function, hyper, start, grad_fn, step, mistake, name))
+                for mistake in MISTAKES
+            ]  # fmt: skip
+            expect_close(
+                params[name], want[name], name=f"{function} ({label}): {name} after step {step}",
+                hint=RULES[function], mistakes=mistakes, dtype=want[name].dtype,
+                **TOLERANCE[want[name].dtype],
+            )  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------- checks
@@ -147,196 +173,118 @@ def _find_change(before: Any, after: Any, path: str) -> str | None:
 
 def test_weight_decay(submission, device, rng):
     """apply_weight_decay adds weight_decay * p to each gradient"""
-    params = {n: torch.randn(s, generator=rng).to(device) for n, s in SHAPES.items()}
-    grads = {n: torch.randn(s, generator=rng).to(device) for n, s in SHAPES.items()}
-    for weight_decay in (0.0, 0.05):
-        got = submission.apply_weight_decay(params, grads, weight_decay)
-        _expect_tensors(got, params, f"apply_weight_decay(weight_decay={weight_decay})")
+    params, grads = ({n: torch.randn(s, generator=rng).to(device) for n, s in SHAPES.items()}
+                     for _ in range(2))  # fmt: skip
+    for wd in (0.0, 0.05):
+        what = f"apply_weight_decay(weight_decay={wd})"
+        got = _tensors(submission.apply_weight_decay(params, grads, wd), what, params)
         for name in SHAPES:
-            assert_close(
-                got[name],
-                grads[name] + weight_decay * params[name],
-                name=f"apply_weight_decay(weight_decay={weight_decay})[{name!r}]",
-                **F32_TOL,
+            p, g = params[name], grads[name]
+            expect_close(
+                got[name], g + wd * p, name=f"{what}[{name!r}]", **TOLERANCE[F32],
                 hint="g + weight_decay * p: the gradient of the extra (wd / 2) * p**2",
-            )
+                mistakes=[Mistake("the decay term is half the size: the gradient of (wd / 2) * "
+                                  "p**2 is wd * p", g + wd / 2 * p),
+                          Mistake("the decay term has the wrong sign", g - wd * p)],
+            )  # fmt: skip
 
 
 def test_sgd_step(submission, device, rng):
     """sgd_step matches one step of torch.optim.SGD, with and without weight decay"""
-    start, grad_fn = _quadratic(rng, device)
-    start32 = {n: p.float() for n, p in start.items()}
-
-    def grads32(params: Tensors) -> Tensors:
-        return {
-            n: g.float() for n, g in grad_fn({n: p.double() for n, p in params.items()}).items()
-        }
-
-    for weight_decay in (0.0, 0.1):
-        want = _torch_run(
-            lambda ps, wd=weight_decay: torch.optim.SGD(ps, lr=0.1, weight_decay=wd),
-            start32,
-            grads32,
-            1,
-        )[0]
-        got, _ = _step(
-            submission, "sgd_step", start32, grads32(start32), {}, lr=0.1,
-            weight_decay=weight_decay,
-        )  # fmt: skip
-        for name in SHAPES:
-            assert_close(
-                got[name],
-                want[name],
-                name=f"sgd_step (lr=0.1, weight_decay={weight_decay}): {name}",
-                dtype=F32,
-                **F32_TOL,
-                hint=HINTS["sgd_step"],
-            )
+    start, grad_fn = _quadratic(rng, device, dtype=F32)
+    for wd in (0.0, 0.1):
+        _follow(submission, "sgd_step", {"lr": 0.1, "weight_decay": wd}, start, grad_fn, steps=1)
 
 
 @pytest.mark.points(2)
 def test_momentum_steps(submission, device, rng):
     """momentum_step follows torch.optim.SGD(momentum=0.9) for 100 steps"""
     start, grad_fn = _quadratic(rng, device)
-    for weight_decay in (0.0, 0.05):
-        hyper = {"lr": 0.05, "momentum": 0.9, "weight_decay": weight_decay}
-        _follow(
-            submission,
-            "momentum_step",
-            hyper,
-            lambda ps, h=hyper: torch.optim.SGD(ps, **h),
-            start,
-            grad_fn,
-            f"momentum=0.9, weight_decay={weight_decay}",
-        )
+    for wd in (0.0, 0.05):
+        hyper = {"lr": 0.05, "momentum": 0.9, "weight_decay": wd}
+        _follow(submission, "momentum_step", hyper, start, grad_fn)
 
 
 def test_nesterov_steps(submission, device, rng):
     """momentum_step with nesterov=True follows torch.optim.SGD(nesterov=True) for 100 steps"""
     start, grad_fn = _quadratic(rng, device)
     hyper = {"lr": 0.05, "momentum": 0.8, "weight_decay": 0.01, "nesterov": True}
-    _follow(
-        submission,
-        "momentum_step",
-        hyper,
-        lambda ps: torch.optim.SGD(ps, **hyper),
-        start,
-        grad_fn,
-        "nesterov, momentum=0.8, weight_decay=0.01",
-    )
+    _follow(submission, "momentum_step", hyper, start, grad_fn)
 
 
 @pytest.mark.points(2)
 def test_adam_steps(submission, device, rng):
     """adam_step follows torch.optim.Adam for 100 steps, with and without weight decay"""
     start, grad_fn = _quadratic(rng, device)
-    cases = (
-        {"lr": 0.05},
-        {"lr": 0.02, "betas": (0.8, 0.99), "weight_decay": 0.05},
-    )
-    for hyper in cases:
-        label = ", ".join(f"{key}={value}" for key, value in hyper.items())
-        _follow(
-            submission,
-            "adam_step",
-            hyper,
-            lambda ps, h=hyper: torch.optim.Adam(ps, **h),
-            start,
-            grad_fn,
-            label,
-        )
+    for hyper in ({"lr": 0.05}, {"lr": 0.02, "betas": (0.8, 0.99), "weight_decay": 0.05}):
+        _follow(submission, "adam_step", hyper, start, grad_fn)
 
 
 def test_adam_small_gradients(submission, device, rng):
     """adam_step matches torch.optim.Adam when every gradient is 10,000 times smaller"""
     start, grad_fn = _quadratic(rng, device, scale=1e-4)
-    _follow(
-        submission,
-        "adam_step",
-        {"lr": 0.05},
-        lambda ps: torch.optim.Adam(ps, lr=0.05),
-        start,
-        grad_fn,
-        "gradients of size about 1e-4, where eps = 1e-8 is no longer negligible",
-    )
+    note = "gradients of size about 1e-4, where eps = 1e-8 is no longer negligible"
+    _follow(submission, "adam_step", {"lr": 0.05}, start, grad_fn, note=note)
 
 
 def test_inputs_unchanged(submission, device, rng):
     """the step functions and clip_grad_norm leave their arguments as they were"""
     start, grad_fn = _quadratic(rng, device)
-    calls = (
+    for function, hyper in (
         ("sgd_step", {"lr": 0.1, "weight_decay": 0.01}),
         ("momentum_step", {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.01}),
         ("adam_step", {"lr": 0.05, "weight_decay": 0.01}),
-    )
-    for function, hyper in calls:
+    ):
         params, state = start, dict[str, Any]()
         # Three steps: from the second on, the state holds tensors that could be modified.
         for _ in range(3):
-            grads = grad_fn(params)
-            _, after = submission.call_with_inputs(function, params, grads, state, **hyper)
-            for label, before, now in zip(
-                ("params", "grads", "state"), (params, grads, state), after, strict=True
-            ):
-                changed = _find_change(before, now, label)
-                if changed:
-                    raise CheckFailure(
-                        f"{function} modified its argument {changed} in place; build new "
-                        "tensors and new dicts (p - lr * v, not p.sub_(...) or p -= ...; "
-                        "{**state, ...}, not state[...] = ...)"
-                    )
-            params, state = _step(submission, function, params, grads, state, **hyper)
-    grads = grad_fn(start)
-    _, after = submission.call_with_inputs("clip_grad_norm", grads, 0.1)
-    changed = _find_change(grads, after[0], "grads")
-    if changed:
-        raise CheckFailure(
-            f"clip_grad_norm modified its argument {changed} in place (as torch's "
-            "clip_grad_norm_ does); return new tensors g * scale instead"
-        )
+            result = call_unchanged(
+                submission, function, params, grad_fn(params), state, kwargs=hyper,
+                names=("params", "grads", "state"), how=IN_PLACE,
+            )  # fmt: skip
+            params, state = _step(result, function, params)
+    call_unchanged(
+        submission, "clip_grad_norm", grad_fn(start), 0.1, names=("grads",),
+        how="return new tensors g * scale (torch's clip_grad_norm_ scales in place; this one "
+        "must not) so the caller's {name} keep their values",
+    )  # fmt: skip
 
 
 def test_clip_grad_norm(submission, device, rng):
     """clip_grad_norm matches torch.nn.utils.clip_grad_norm_ above and below the threshold"""
-    grads = {
-        "weight": torch.randn(5, 3, generator=rng, dtype=F64).to(device),
-        "bias": 3 * torch.randn(5, generator=rng, dtype=F64).to(device),
-    }
-    total = float(torch.cat([g.reshape(-1) for g in grads.values()]).norm())
-    for dtype in (F64, F32):
-        for max_norm, label in ((total / 4, "clipped"), (total * 2, "below the threshold")):
-            leaves = [g.to(dtype).clone().requires_grad_(True) for g in grads.values()]
-            for leaf, g in zip(leaves, grads.values(), strict=True):
-                leaf.grad = g.to(dtype).clone()
-            want_total = torch.nn.utils.clip_grad_norm_(leaves, max_norm)
-            case = f"clip_grad_norm with max_norm = {max_norm:.4g} ({label}, {dtype})"
-            result = submission.clip_grad_norm({n: g.to(dtype) for n, g in grads.items()}, max_norm)
-            if type(result) is not tuple or len(result) != 2:
-                raise CheckFailure(
-                    f"clip_grad_norm should return a tuple (new_grads, total_norm), "
-                    f"got {type_name(result)}"
-                )
-            got = _expect_tensors(
-                result[0], {n: g.to(dtype) for n, g in grads.items()}, f"{case}: new_grads"
-            )
-            assert_number_close(
-                result[1],
-                float(want_total),
-                name=f"{case}: total_norm",
-                rtol=1e-5,
-                hint="the norm of all gradients together, sqrt of the sum of every g**2",
-            )
-            want = {n: leaf.grad for n, leaf in zip(grads, leaves, strict=True)}
-            for name in grads:
-                assert_close(
-                    got[name],
-                    want[name],
-                    name=f"{case}: new_grads[{name!r}]",
-                    rtol=1e-5 if dtype == F32 else 1e-10,
-                    atol=1e-7 if dtype == F32 else 1e-12,
-                    hint="one scale min(1, max_norm / (total + 1e-6)) for every tensor, "
-                    "from the global norm, not each tensor's own norm",
-                )
+    grads = {"weight": torch.randn(5, 3, generator=rng, dtype=F64).to(device),
+             "bias": 3 * torch.randn(5, generator=rng, dtype=F64).to(device)}  # fmt: skip
+    norms = [float(g.norm()) for g in grads.values()]
+    total = sum(norm**2 for norm in norms) ** 0.5
+    for dtype, max_norm in ((dtype, m) for dtype in (F64, F32) for m in (total / 4, total * 2)):
+        sent = {n: g.to(dtype) for n, g in grads.items()}
+        leaves = [torch.nn.Parameter(g.clone()) for g in sent.values()]
+        for leaf in leaves:
+            leaf.grad = leaf.detach().clone()
+        want_total = float(torch.nn.utils.clip_grad_norm_(leaves, max_norm))
+        case = f"{'clipped' if max_norm < total else 'below the threshold'}, {dtype}"
+        result = submission.clip_grad_norm(sent, max_norm)
+        new, norm = unpack(result, "clip_grad_norm", context=case, new_grads=anything,
+                           total_norm=number)  # fmt: skip
+        name = f"clip_grad_norm with max_norm = {max_norm:.4g} ({case})"
+        expect_close(
+            norm, want_total, name=f"{name}: total_norm", rtol=1e-5,
+            hint="the norm of all gradients together, sqrt of the sum of every g**2",
+            mistakes=[Mistake("this is the norm after clipping; return the one from before",
+                              min(total, max_norm)),
+                      Mistake("this is the sum of each tensor's own norm", sum(norms))],
+        )  # fmt: skip
+        new = _tensors(new, f"{name}: new_grads", sent)
+        for (key, g), leaf in zip(sent.items(), leaves, strict=True):
+            alone = g * min(1.0, max_norm / (float(g.norm()) + 1e-6))
+            expect_close(
+                new[key], leaf.grad, name=f"{name}: new_grads[{key!r}]",
+                **(TOLERANCE[F32] if dtype == F32 else {"rtol": 1e-10, "atol": 1e-12}),
+                hint="one scale, min(1, max_norm / (total + 1e-6)) with total the norm of all "
+                "the gradients together, for every tensor",
+                mistakes=[Mistake("each tensor was scaled by its own norm; clipping uses one "
+                                  "scale, from the norm of all the gradients together", alone)],
+            )  # fmt: skip
 
 
 # ----------------------------------------------------------------------------------- training
@@ -353,7 +301,7 @@ OPTIMIZERS = (
 @functools.lru_cache(maxsize=1)
 def _diabetes() -> tuple[torch.Tensor, torch.Tensor]:
     """scikit-learn's diabetes data, features and target standardized to mean 0, std 1."""
-    features, target = load_diabetes(return_X_y=True)
+    features, target = diabetes()
     X, y = torch.tensor(features, dtype=F64), torch.tensor(target, dtype=F64)
     return (X - X.mean(0)) / X.std(0), (y - y.mean()) / y.std()
 
@@ -370,15 +318,13 @@ def test_trains_linear_regression(submission, device, metrics):
     """each optimizer fits a linear regression on the diabetes data in 50 steps"""
     X, y = (t.to(device) for t in _diabetes())
     for series, function, hyper in OPTIMIZERS:
-        params = {
-            "weight": torch.zeros(X.shape[1], dtype=F64, device=device),
-            "bias": torch.zeros((), dtype=F64, device=device),
-        }
-        state: dict = {}
+        zeros = functools.partial(torch.zeros, dtype=F64, device=device)
+        params, state = {"weight": zeros(X.shape[1]), "bias": zeros(())}, dict[str, Any]()
         loss, grads = _mse_and_grads(params, X, y)
         metrics.emit(f"{series} loss", loss, step=0)
         for step in range(1, TRAIN_STEPS + 1):
-            params, state = _step(submission, function, params, grads, state, **hyper)
+            result = submission.call(function, params, grads, state, **hyper)
+            params, state = _step(result, function, params)
             loss, grads = _mse_and_grads(params, X, y)
             metrics.emit(f"{series} loss", loss, step=step)
         if not loss < LOSS_TARGET:
