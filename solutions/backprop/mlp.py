@@ -82,22 +82,21 @@ def loss_and_grads(params: Params, X: torch.Tensor, y: torch.Tensor) -> tuple[to
            computed stably: shift each row of logits by its maximum before exponentiating
            (logsumexp(v) = max(v) + log(sum(exp(v - max(v))))), so large logits stay finite.
 
-    Backward, with P = softmax(logits) row by row and Y the one-hot matrix of y:
-            dlogits = (P - Y) / N           (N, C)
-            dW2 = h1.T @ dlogits             (H, C)
-            db2 = dlogits summed over rows   (C,)
-            dh1 = dlogits @ W2.T             (N, H)
-            dz1 = dh1 * (z1 > 0)             (N, H)  the ReLU passes gradient only where z1 > 0
-            dW1 = X.T @ dz1                  (D, H)
-            db1 = dz1 summed over rows       (H,)
+    Gradients: grads[name] = dL / d params[name], with the shape of params[name], by the
+    chain rule. The backward pass starts at the loss, where (lesson.md derives it), with
+    P = softmax(logits) row by row and Y the one-hot matrix of y,
+            dlogits = dL / dlogits = (P - Y) / N           (N, C)
+    and goes back through the second linear layer, the ReLU and the first linear layer, in
+    that order. The ReLU's slope is 1 where z1 > 0 and 0 elsewhere (z1 == 0 included).
 
     Shapes: params as from init_params, X (N, D), y (N,) int64 class indices in [0, C).
     Returns (loss, grads): loss a 0-d tensor; grads a dict with the keys and shapes of params.
     """
     # TODO: run your forward pass, then compute the mean loss in a numerically stable way
-    #       (large logits must not overflow). Then walk back from the loss to the input with
-    #       the backward formulas above, output layer first, each gradient shaped like its
-    #       parameter. By hand: no autograd. Leave params, X and y unchanged.
+    #       (large logits must not overflow). Then walk back from dlogits to the input,
+    #       output layer first, applying the lesson's rules for a linear layer and for the
+    #       ReLU at each step; each gradient has its parameter's shape. By hand: no
+    #       autograd. Leave params, X and y unchanged.
     # BEGIN SOLUTION
     logits, cache = forward(params, X)
     N = X.shape[0]

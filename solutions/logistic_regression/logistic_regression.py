@@ -131,13 +131,15 @@ def nll(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> float:
 def gradients(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> tuple[np.ndarray, float]:
     """Gradients of nll with respect to w and b.
 
-    With p = predict_proba(X, w, b):
-        d nll / dw = X.T @ (p - y) / N        d nll / db = mean(p - y)
+    With p = predict_proba(X, w, b), one weight at a time (lesson.md derives it):
+        d nll / dw[j] = (1/N) * sum_i (p[i] - y[i]) * X[i, j]        for j in 0 .. D-1
+        d nll / db    = (1/N) * sum_i (p[i] - y[i])
 
     Shapes: X (N, D), y (N,), w (D,) float64, b a float -> (dw (D,) float64, db a float).
     """
-    # TODO: the docstring's two gradients. Both are built from the error "predicted
-    #       probability minus label" (in that order) and averaged over the N rows.
+    # TODO: all D weight gradients at once, without a Python loop: both gradients are built
+    #       from the error "predicted probability minus label" (in that order) and averaged
+    #       over the N rows; let the shapes pick the product, since dw has the shape of w.
     # BEGIN SOLUTION
     error = predict_proba(X, w, b) - y
     return X.T @ error / len(y), float(np.mean(error))
@@ -234,13 +236,15 @@ def softmax_gradients(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Gradients of softmax_nll with respect to W and b.
 
-    With P = softmax(X @ W + b) and Y = one_hot(y, K):
-        dW = X.T @ (P - Y) / N        db = mean over rows of (P - Y)
+    With P = softmax(X @ W + b) and Y = one_hot(y, K), one entry at a time:
+        dW[j, k] = (1/N) * sum_i X[i, j] * (P[i, k] - Y[i, k])
+        db[k]    = (1/N) * sum_i (P[i, k] - Y[i, k])
 
     Shapes: X (N, D), y (N,) int64, W (D, K), b (K,) float64 -> (dW (D, K), db (K,)) float64.
     """
-    # TODO: the docstring's gradients: the error is the probabilities minus the one-hot
-    #       labels (not the label numbers), one row per example; average over the N rows.
+    # TODO: the docstring's gradients as whole-array operations, like the binary ones: the
+    #       error is the probabilities minus the one-hot labels (not the label numbers), one
+    #       row per example; average over the N rows. dW has the shape of W.
     # BEGIN SOLUTION
     error = softmax(X @ W + b) - one_hot(y, W.shape[1])
     return X.T @ error / len(y), error.mean(axis=0)

@@ -55,6 +55,9 @@ def knn_classify(
     Vote: the most frequent label among them; when several labels tie for most votes,
     the smallest of those labels wins (scikit-learn's KNeighborsClassifier does the same).
 
+    Labels are non-negative integers but need not run 0, 1, ..., C-1: (2, 5, 8, 11) is a
+    valid set, and the prediction must be one of those numbers, not a position among them.
+
     Shapes: X_train (N, D) float64, y_train (N,) int64, X_query (M, D) float64, 1 <= k <= N.
     Returns (M,) int64 labels taken from y_train.
     """
