@@ -75,6 +75,18 @@ def test_shortcut_through_an_assigned_alias_getattr_or_star_import_is_found() ->
     }
 
 
+def test_an_alias_assigned_in_one_function_does_not_follow_the_name_into_another() -> None:
+    source = (
+        "import torch\n\ndef cheat(x, w):\n    f = getattr(torch, 'conv2d')\n    return f(x, w)\n\n"
+        "def gate(x):\n    f = x * 2\n    return f + 1\n"
+    )
+    uses = find_shortcuts(ast.parse(source), CONV)
+    assert {(use.line, use.code) for use in uses} == {
+        (4, "getattr(torch, 'conv2d')"),
+        (5, "f"),
+    }
+
+
 def test_whole_module_rule_catches_the_import_and_each_use() -> None:
     source = "import torch.nn as nn\n\ndef f(x):\n    return nn.functional.relu(x)\n"
     assert found(source, TORCH_NN) == [

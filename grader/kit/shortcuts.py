@@ -226,13 +226,22 @@ class _Finder:
         args = function.args
         params = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
         params |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
-        # An alias assignment (`F = torch.nn.functional`) keeps resolving inside the function.
         stored = {
             node.id
             for node in ast.walk(function)
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
         }
-        return frozenset(params | (stored - set(self.aliases)))
+        # An alias assigned here (`F = torch.nn.functional`) keeps resolving inside this
+        # function; the same name bound to a plain value in another function stays local there.
+        aliased_here = {
+            node.targets[0].id
+            for node in ast.walk(function)
+            if isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and self.resolve(node.value, frozenset())
+        }
+        return frozenset(params | (stored - aliased_here))
 
 
 def _own_names(tree: ast.Module) -> set[str]:
