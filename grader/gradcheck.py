@@ -90,8 +90,9 @@ def assert_gradient(
 ) -> None:
     """Check a learner's gradient against a reference by CS231n's relative error.
 
-    Type and shape must match; dtype and device are not enforced. The failure names the element
-    with the largest relative error.
+    The error of an element is |a - e| / max(1e-8, |a| + |e|), and `threshold` bounds that same
+    quantity; the message names the formula. Type and shape must match; dtype and device are
+    not enforced. The failure names the element with the largest relative error.
     """
     try:
         _check_gradient(actual, expected, name=name, threshold=threshold)
@@ -119,7 +120,10 @@ def _check_gradient(actual: Any, expected: torch.Tensor, *, name: str, threshold
         return
     got_s, expected_s = fmt_pair(float(got.reshape(-1)[worst]), float(reference.reshape(-1)[worst]))
     where = fmt_index(worst, shape)
-    details = f"relative error {fmt_number(largest)}, allowed {threshold:g}"
+    details = (
+        f"relative error |got - expected| / (|got| + |expected|) = {fmt_number(largest)}, "
+        f"allowed {threshold:g}"
+    )
     if total > 1:
         count = int((~(errors <= threshold)).sum())
         details += f"; {count} of {total} elements exceed it"

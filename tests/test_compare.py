@@ -129,10 +129,28 @@ def test_assert_close_mismatch_message() -> None:
     assert message.startswith(
         "predict differs from the expected value at [3, 1]: got 0.12, expected -0.4 "
     )
-    assert "max abs error 0.52" in message
-    assert "max relative error 1" in message
-    assert "2 of 20 elements differ beyond rtol=1e-05, atol=1e-08" in message
+    assert "max |got - expected| 0.52" in message
+    assert "relative error" not in message
+    assert "2 of 20 elements differ: |got - expected| exceeds atol + rtol*|expected|" in message
+    assert "(rtol=1e-05, atol=1e-08), the most at [3, 1] by 0.52" in message
     assert "\n" not in message
+
+
+def test_assert_close_reports_the_criterion_it_applies() -> None:
+    """The excess is measured against atol + rtol * |expected|, the bound torch.isclose uses."""
+    message = failure(assert_close, f64(1.0, 2.02), f64(1.0, 2.0), name="x", rtol=1e-3, atol=0.0)
+    # |2.02 - 2| = 0.02 against a bound of 0.002: exceeded by 0.018.
+    assert "max |got - expected| 0.02;" in message and "the most at [1] by 0.018)" in message
+    message = failure(assert_number_close, 1.5, 1.0, name="x", rtol=0.1, atol=0.01)
+    assert "|got - expected| = 0.5 exceeds atol + rtol*|expected| = 0.11" in message
+
+
+def test_assert_close_prints_a_difference_faithfully() -> None:
+    """Digits are added until the printed values differ by about the true difference."""
+    message = failure(assert_close, f64(0.2341944999), f64(0.2341945001), name="x", rtol=0, atol=0)
+    assert "got 0.2341944999, expected 0.2341945001" in message
+    message = failure(assert_close, f64(1.2341944), f64(1.2341946), name="x", rtol=0, atol=0)
+    assert "got 1.2341944, expected 1.2341946" in message
 
 
 def test_assert_close_reports_the_first_mismatch_in_row_major_order() -> None:
@@ -311,7 +329,8 @@ def test_assert_number_close() -> None:
     assert_number_close(1, 1.0, name="loss")
     message = failure(assert_number_close, 0.12, -0.4, name="loss", hint="check the sign")
     assert message.startswith("loss differs from the expected value: got 0.12, expected -0.4")
-    assert "abs error 0.52" in message and message.endswith("\nHint: check the sign")
+    assert "|got - expected| = 0.52 exceeds" in message
+    assert message.endswith("\nHint: check the sign")
 
 
 def test_assert_number_close_non_finite() -> None:

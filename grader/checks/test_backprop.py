@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.compare import assert_close, expect_number, fmt_number
+from grader.compare import expect_number, fmt_number
 from grader.datasets import logic_table
 from grader.errors import CheckFailure
 from grader.gradcheck import assert_gradient, autograd_gradients, numerical_gradient
@@ -22,6 +22,7 @@ from grader.kit import (
     expect_close,
     expect_no_shortcuts,
     likely_mistake,
+    matches,
     tensor,
     unpack,
     unpack_dict,
@@ -58,6 +59,8 @@ NO_AUTOGRAD = Shortcuts(
     methods={"backward", "grad", "requires_grad", "requires_grad_", "retain_grad"},
 )  # fmt: skip
 XOR_HIDDEN, XOR_STEPS, XOR_LR = 8, 150, 0.5
+LOSS_TITLE = "loss_and_grads's loss is softmax cross-entropy, the mean over the batch"
+AUTOGRAD_TITLE = "every gradient matches torch's autograd in float64"  # that check's title
 
 Params = dict[str, torch.Tensor]
 
@@ -155,6 +158,7 @@ def test_init_params(submission):
                 f"{fmt_number(std)}; expected mean about 0 and standard deviation {rule} = "
                 f"{fmt_number(want)} for D, H = {D}, {H}. {hint}"
             )
+    _expect_draw_order(params, D, H, C, 7)
     if not torch.equal(draw(7)["W1"], params["W1"]):
         raise CheckFailure(
             "init_params gave different weights for the same seed; draw every weight from one "
@@ -162,6 +166,41 @@ def test_init_params(submission):
         )
     if torch.equal(draw(8)["W1"], params["W1"]):
         raise CheckFailure("init_params gave the same weights for seeds 7 and 8; use the seed")
+
+
+def _expect_draw_order(params: Params, D: int, H: int, C: int, seed: int) -> None:
+    """The weights are the docstring's draws: one generator seeded with `seed`, W1 then W2."""
+
+    def draws(*shapes: tuple[int, int], fresh: bool = False) -> list[torch.Tensor]:
+        generator = torch.Generator().manual_seed(seed)
+        out = []
+        for shape in shapes:
+            if fresh:
+                generator = torch.Generator().manual_seed(seed)
+            out.append(torch.randn(shape, generator=generator, dtype=F64))
+        return out
+
+    scale = {"W1": math.sqrt(2.0 / D), "W2": math.sqrt(1.0 / H)}
+    W1, W2 = draws((D, H), (H, C))
+    want = (W1 * scale["W1"], W2 * scale["W2"])
+    got = (params["W1"], params["W2"])
+    if all(torch.allclose(a, b, rtol=1e-12, atol=0) for a, b in zip(got, want, strict=True)):
+        return
+    W2_first, W1_second = draws((H, C), (D, H))
+    F1, F2 = draws((D, H), (H, C), fresh=True)
+    hint = likely_mistake(got, [
+        Mistake("W2 was drawn before W1: draw W1 first, then W2, from the one generator",
+                (W1_second * scale["W1"], W2_first * scale["W2"])),
+        Mistake("each matrix was drawn from a generator of its own (both start from `seed`, so "
+                "W2 repeats W1's first numbers): draw both from one generator, W1 first",
+                (F1 * scale["W1"], F2 * scale["W2"])),
+    ], default="draw with torch.randn(..., generator=g, dtype=torch.float64) from "
+       "g = torch.Generator().manual_seed(seed), W1 first, then W2, and scale each draw",
+       rtol=1e-12, atol=0)  # fmt: skip
+    raise CheckFailure(
+        f"init_params({D}, {H}, {C}, {seed}) has the right scales but not the draws the "
+        f"docstring fixes (the checks of later exercises rely on them): {hint}"
+    )
 
 
 # -------------------------------------------------------------------------------- forward, loss
@@ -204,6 +243,18 @@ def test_loss(submission, device, rng):
         mistakes=[Mistake(f"the loss is {N} times the expected value: take the mean over the "
                           "batch, not the sum", N * want)],
     )  # fmt: skip
+    # Logits near 1000: exp overflows to inf unless each row is shifted by its maximum first.
+    big = {**params, "W2": params["W2"] * 400.0, "b2": params["b2"] + 600.0}
+    loss, _ = _loss_and_grads(submission, _on(big, device), X.to(device), y.to(device),
+                              shapes=False)  # fmt: skip
+    want = _trusted_loss(big, X, y)
+    size = float(_trusted_logits(big, X).abs().max())
+    expect_close(
+        loss, want, name=f"loss_and_grads's loss with logits up to {size:.0f}", device=device,
+        rtol=1e-10, atol=1e-9,
+        hint="exp of a logit this large overflows to inf: shift each row of logits by its "
+        "maximum before exponentiating, as the docstring says (the shift cancels in the loss)",
+    )  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------ gradients
@@ -226,18 +277,24 @@ def test_gradients_match_autograd(submission, device, rng):
 def test_gradients_match_numerical(submission, rng):
     """every gradient matches central differences of your own loss (CS231n's gradient check)"""
     params, X, y = _problem(rng, N=6, D=3, H=4, C=3)
-    _, grads = _loss_and_grads(submission, params, X, y, shapes=False)
+    loss, grads = _loss_and_grads(submission, params, X, y, shapes=False)
+    # Differences of a wrong loss disagree with right gradients: name the loss then.
+    loss_wrong = not matches(loss, _trusted_loss(params, X, y), rtol=1e-8, atol=1e-10)
     for key in BACKWARD_ORDER:
 
         def loss_at(value: torch.Tensor, key: str = key) -> float:
             loss, _ = _loss_and_grads(submission, {**params, key: value}, X, y, shapes=False)
             return expect_number(loss, name="loss_and_grads's loss")
 
+        hint = (
+            f"your loss itself differs from softmax cross-entropy's mean: fix {LOSS_TITLE!r} first"
+            if loss_wrong
+            else f"nudging {key} by +-1e-6 changes your loss at a "
+            f"different rate than your d{key} says. {RULES[key]}"
+        )
         assert_gradient(
             grads[key], numerical_gradient(loss_at, params[key], eps=1e-6),
-            name=f"d{key} (against central differences)", threshold=1e-5,
-            hint=f"nudging {key} by +-1e-6 changes your loss at a different rate than your "
-            f"d{key} says. {RULES[key]}",
+            name=f"d{key} (against central differences)", threshold=1e-5, hint=hint,
         )  # fmt: skip
 
 
@@ -272,13 +329,13 @@ def test_sgd_step(submission, reference, device, rng):
 def test_no_autograd(submission, exercise, source_tree, rng):
     """the gradients are computed by hand: no autograd and no torch.nn in mlp.py"""
     params, X, y = _problem(rng)
-    loss, _ = _loss_and_grads(submission, params, X, y, shapes=False)
-    assert_close(loss, _trusted_loss(params, X, y), name="loss_and_grads's loss", rtol=1e-10)
+    # Only that it runs: the loss's value is the loss check's business, not this one's.
+    _loss_and_grads(submission, params, X, y, shapes=False)
     expect_no_shortcuts(
         source_tree, exercise.path, NO_AUTOGRAD,
         advice="This exercise is about working the gradients out yourself: apply the chain rule "
-        "layer by layer with matrix products (see the backward formulas in the docstring). "
-        "Autograd is a fine tool, and the next exercises use it",
+        "layer by layer with matrix products (see the rules for a linear layer and the ReLU in "
+        "lesson.md). Autograd is a fine tool, and the next exercises use it",
     )  # fmt: skip
 
 
@@ -303,12 +360,14 @@ def test_learns_xor(submission, reference, device, metrics, seed):
     X, y = logic_table("xor")
     X, y = X * 2 - 1, y.long()  # inputs coded -1/+1: centred inputs train faster
     params = _xor_start(reference, seed, X, y)
+    wrong_step = ""
     for step in range(1, XOR_STEPS + 1):
         loss, grads = _loss_and_grads(submission, _on(params, device), X.to(device), y.to(device))
         value = float(loss.detach().cpu())
         metrics.emit("loss", value, step=step)
         if not all(bool(torch.isfinite(grads[key]).all()) for key in KEYS):
             raise CheckFailure(f"step {step}: your gradients hold NaN or inf (loss {value:.4g})")
+        wrong_step = wrong_step or _wrong_gradient(grads, params, X, y, step)
         # The update is done here, in trusted code, with the returned gradients.
         params = {key: params[key] - XOR_LR * grads[key].detach().cpu().to(F64) for key in KEYS}
         if step % 10 == 0 or step == XOR_STEPS:
@@ -320,6 +379,17 @@ def test_learns_xor(submission, reference, device, metrics, seed):
         raise CheckFailure(
             f"after {XOR_STEPS} steps of gradient descent (lr {XOR_LR}, {XOR_HIDDEN} hidden "
             f"units) with your gradients, the network still gets the XOR points {wrong} wrong "
-            f"(inputs coded -1/+1); from the same start, correct gradients solve all four. "
-            "Check test_gradients_match_autograd first"
+            f"(inputs coded -1/+1); from the same start, correct gradients solve all four"
+            + (f". {wrong_step}: fix {AUTOGRAD_TITLE!r} first" if wrong_step else "")
         )
+
+
+def _wrong_gradient(grads: Params, params: Params, X: torch.Tensor, y: torch.Tensor,
+                    step: int) -> str:  # fmt: skip
+    """Where a returned gradient differs from autograd's, in words; empty when none does."""
+    expected = _autograd(params, X, y)
+    for key in BACKWARD_ORDER:
+        got = grads[key].detach().cpu().to(F64)
+        if not torch.allclose(got, expected[key], rtol=1e-6, atol=1e-9):
+            return f"At step {step} your d{key} already differed from autograd's"
+    return ""

@@ -19,8 +19,8 @@ pytestmark = pytest.mark.exercise("model_selection")
 LABELS = np.array([2, 5, 9])
 ALPHAS = np.logspace(-4, 1, 11)
 GLOBAL_RNG_HINT = (
-    "use rng = np.random.default_rng(seed) and rng.permutation; the global np.random "
-    "functions ignore the seed argument and move on between calls"
+    "make one generator rng = np.random.default_rng(seed) in the call and draw everything "
+    "from it; the global np.random functions ignore the seed argument and move on between calls"
 )
 
 
@@ -109,20 +109,28 @@ def _class_counts(y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]]) -> 
 def test_split_partition(submission, seed):
     """train_val_test_split puts every row in exactly one part, with the sizes asked for"""
     y = _labels(np.random.default_rng(seed), [150, 100, 50], LABELS)
-    n = len(y)
-    for val_fraction, test_fraction in ((0.2, 0.2), (0.15, 0.25)):
-        call = f"train_val_test_split(y, {val_fraction}, {test_fraction}, 3)"
-        parts = _split(submission.train_val_test_split(y, val_fraction, test_fraction, 3), call)
+    # 297 rows: 0.15 * 297 = 44.55 and 0.25 * 297 = 74.25, so rounding and truncating differ.
+    for rows, val_fraction, test_fraction in (
+        (300, 0.2, 0.2),
+        (300, 0.15, 0.25),
+        (297, 0.15, 0.25),
+    ):
+        n = rows
+        call = f"train_val_test_split(y, {val_fraction}, {test_fraction}, 3) with {n} rows"
+        value = submission.train_val_test_split(y[:n], val_fraction, test_fraction, 3)
+        parts = _split(value, call)
         _partition(parts, ["train", "val", "test"], n, call)
         for part, name, fraction in (
             (parts[1], "val", val_fraction),
             (parts[2], "test", test_fraction),
         ):
-            if abs(len(part) - fraction * n) >= 1:
+            if len(part) != round(fraction * n):
                 raise CheckFailure(
                     f"{call}: the {name} part has {len(part)} rows, expected "
-                    f"round({fraction} * {n}) = {round(fraction * n)}"
-                )
+                    f"round({fraction} * {n}) = round({fraction * n:g}) = {round(fraction * n)}"
+                    + (": round to the nearest whole number, do not cut the fraction off"
+                       if len(part) == int(fraction * n) else "")
+                )  # fmt: skip
 
 
 @pytest.mark.points(2)
@@ -133,6 +141,8 @@ def test_split_stratified(submission, seed):
         ("labels 2, 5, 9 (150, 100, 50 rows)", _labels(gen, [150, 100, 50], LABELS), 0.2, 0.2),
         ("labels 2, 5, 9 (150, 100, 50 rows)", _labels(gen, [150, 100, 50], LABELS), 0.1, 0.3),
         ("180 retained (1), 20 leaving (0)", _labels(gen, [20, 180], np.array([0, 1])), 0.15, 0.25),
+        # Fractions of each class that are not whole numbers: rounding per class shows.
+        ("labels 2, 5, 9 (151, 97, 53 rows)", _labels(gen, [151, 97, 53], LABELS), 0.15, 0.25),
     ]
     for split_seed, (case, y, val_fraction, test_fraction) in enumerate(cases, start=10):
         call = (
@@ -144,9 +154,18 @@ def test_split_stratified(submission, seed):
         parts = _split(value, call)
         _partition(parts, ["train", "val", "test"], len(y), call)
         fractions = (1 - val_fraction - test_fraction, val_fraction, test_fraction)
-        for part, name, fraction in zip(parts, ("train", "val", "test"), fractions, strict=True):
+        named = list(zip(parts, ("train", "val", "test"), fractions, strict=True))
+        # The rounded parts first: a wrong size there is the cause of the training part's.
+        for part, name, fraction in named[1:] + named[:1]:
             for label in np.unique(y):
                 have, total = int(np.sum(y[part] == label)), int(np.sum(y == label))
+                if name != "train" and have != round(fraction * total):
+                    raise CheckFailure(
+                        f"{call} with {case}: the {name} part holds {have} rows of label "
+                        f"{label}, expected round({fraction:g} * {total}) = "
+                        f"{round(fraction * total)}; with stratify, each label's rows are a "
+                        "group of their own, cut by the docstring's rounding rule"
+                    )
                 if abs(have - fraction * total) > 1 + 1e-9:
                     raise CheckFailure(
                         f"{call} with {case}: the {name} part holds {have} rows of label "
@@ -428,22 +447,33 @@ def test_bootstrap_ci(submission, seed):
                 f"about {expected:.4f} wide. Hint: {reason}"
             )
         widths[(n, level)] = high - low
-        if (n, level) == (100, 0.95):
-            again = _interval(submission.bootstrap_ci(y_true, y_pred, n_boot, level, 5), call)
-            if again != (estimate, low, high):
-                raise CheckFailure(
-                    f"calling {call} twice gave different intervals; {GLOBAL_RNG_HINT}"
-                )
-        if n == 2500:
-            others = {
-                _interval(submission.bootstrap_ci(y_true, y_pred, n_boot, level, s), call)
-                for s in (6, 7)
-            }
-            if others == {(estimate, low, high)}:
-                raise CheckFailure(f"{call} gave the same interval for seeds 5, 6 and 7")
     if not widths[(2500, 0.95)] < widths[(100, 0.95)] / 3:
         raise CheckFailure(
             f"the 95% interval is {widths[(100, 0.95)]:.4f} wide on 100 samples and "
             f"{widths[(2500, 0.95)]:.4f} on 2500; with 25 times the data it should be about "
             "5 times narrower"
+        )
+
+
+@pytest.mark.points(1)
+def test_bootstrap_reproducible(submission, seed):
+    """bootstrap_ci gives the same interval for the same seed, and another for another seed"""
+    # Five resamples of 997 rows: each end interpolates between two of five accuracies spread
+    # over dozens of possible values, so two independent draws agree with a probability far
+    # below one in a million, and a seeded generator always agrees with itself.
+    y_true, y_pred = _predictions(np.random.default_rng(seed), 997)
+    call = "bootstrap_ci(y_true, y_pred, 5, 0.9, {}) on 997 samples"
+    first, again, *others = (
+        _interval(submission.bootstrap_ci(y_true, y_pred, 5, 0.9, s), call.format(s))
+        for s in (5, 5, 6, 7)
+    )
+    if again != first:
+        raise CheckFailure(
+            f"calling {call.format(5)} twice gave different intervals, {first[1:]} and "
+            f"{again[1:]}; {GLOBAL_RNG_HINT}"
+        )
+    if all(other == first for other in others):
+        raise CheckFailure(
+            f"{call.format(5)} gave the interval {first[1:]} for seeds 5, 6 and 7 alike; "
+            "seed the generator with the seed argument"
         )

@@ -13,11 +13,12 @@ from grader.datasets import diabetes
 from grader.errors import CheckFailure
 from grader.kit import (
     Mistake,
+    Shortcuts,
     anything,
     call_unchanged,
     describe,
     expect_close,
-    number,
+    expect_no_shortcuts,
     tensor,
     unpack,
     unpack_dict,
@@ -56,10 +57,16 @@ MISTAKES = {
     "dampening": "g enters the velocity times (1 - momentum); torch.optim's adds g as it is",
     "state_ignored": "each step starts its running values from zeros: take them from the state",
     "nesterov_ignored": "with nesterov=True the step goes along g + momentum * v_new, not v_new",
-    "eps_inside": "eps is inside the square root; the denominator is sqrt(v_hat) + eps",
+    "eps_inside": "your eps is inside the square root; it belongs outside it, added to sqrt(v_hat)",
     "no_bias_correction": "m and v lack the bias correction by (1 - beta1**t), (1 - beta2**t)",
     "late_count": "the first step counts as t = 1 (1 - beta1**0 is 0): count before correcting",
 }
+READY_MADE = Shortcuts(
+    "torch's own optimizers and clipping",
+    names={"torch.optim", "torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_grad_norm",
+           "torch.nn.utils.clip_grad", "torch.nn.utils.get_total_norm",
+           "torch.nn.utils.clip_grads_with_norm_"},
+)  # fmt: skip
 IN_PLACE = (
     "build new tensors and new dicts (p - lr * v, not p -= ... or p.sub_(...); "
     "{**state, ...}, not state[...] = ...) so the caller's {name} keeps its values"
@@ -265,7 +272,7 @@ def test_clip_grad_norm(submission, device, rng):
         case = f"{'clipped' if max_norm < total else 'below the threshold'}, {dtype}"
         result = submission.clip_grad_norm(sent, max_norm)
         new, norm = unpack(result, "clip_grad_norm", context=case, new_grads=anything,
-                           total_norm=number)  # fmt: skip
+                           total_norm=tensor((), device=device))  # fmt: skip
         name = f"clip_grad_norm with max_norm = {max_norm:.4g} ({case})"
         expect_close(
             norm, want_total, name=f"{name}: total_norm", rtol=1e-5,
@@ -285,6 +292,33 @@ def test_clip_grad_norm(submission, device, rng):
                 mistakes=[Mistake("each tensor was scaled by its own norm; clipping uses one "
                                   "scale, from the norm of all the gradients together", alone)],
             )  # fmt: skip
+
+
+def test_keeps_float32(submission, device, rng):
+    """every step and clip_grad_norm keep float32 tensors float32, on their device"""
+    start, grad_fn = _quadratic(rng, device, dtype=F32)
+    for function, hyper in (
+        ("sgd_step", {"lr": 0.1, "weight_decay": 0.01}),
+        ("momentum_step", {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.01, "nesterov": True}),
+        ("adam_step", {"lr": 0.05, "weight_decay": 0.01}),
+    ):
+        params, state = start, dict[str, Any]()
+        for _ in range(3):  # the state made by the first step feeds the next ones
+            result = submission.call(function, params, grad_fn(params), state, **hyper)
+            params, state = _step(result, function, params)  # checks dtype and device
+    result = submission.clip_grad_norm(grad_fn(start), 0.1)
+    new, _ = unpack(result, "clip_grad_norm", new_grads=anything, total_norm=anything)
+    _tensors(new, "clip_grad_norm's new_grads (float32)", start, verb="be")
+
+
+def test_no_ready_made_optimizers(submission, exercise, source_tree):
+    """the steps and the clipping are written by hand: no torch.optim, no torch's clipping"""
+    submission.apply_weight_decay({"w": torch.ones(2)}, {"w": torch.ones(2)}, 0.1)
+    expect_no_shortcuts(
+        source_tree, exercise.path, READY_MADE,
+        advice="This exercise is about writing each update rule yourself from its formula; the "
+        "checks already compare your numbers with torch.optim's",
+    )  # fmt: skip
 
 
 # ----------------------------------------------------------------------------------- training

@@ -21,6 +21,7 @@ from grader.kit import (
     expect_close,
     expect_no_shortcuts,
     likely_mistake,
+    matches,
     tensor,
     unpack,
     unpack_dict,
@@ -28,8 +29,9 @@ from grader.kit import (
 
 pytestmark = pytest.mark.exercise("recurrent")
 
-F64 = torch.float64
+F32, F64 = torch.float32, torch.float64
 CELL_TOL: dict[str, Any] = {"rtol": 1e-7, "atol": 1e-10}  # float64, same formulas
+F32_TOL: dict[str, Any] = {"rtol": 1e-5, "atol": 1e-6}  # float32 against a float64 reference
 TORCH_CELLS = {"rnn": nn.RNNCell, "lstm": nn.LSTMCell, "gru": nn.GRUCell}
 # (N, D, H): D != H so that a transposed weight cannot go unnoticed.
 CELL_CASES = ((3, 4, 5), (1, 2, 3))
@@ -56,6 +58,13 @@ OWN_CELLS_ADVICE = (
     "Your results match, but this exercise is about writing the cells from their equations "
     "with matrix products, sigmoid and tanh; the checks already compare with torch's modules"
 )
+
+# Each cell check's title as a learner sees it, to name the part to fix first.
+CELL_TITLES = {
+    "rnn": "rnn_cell computes the same step as torch.nn.RNNCell with the same weights",
+    "lstm": "lstm_cell computes the same (h, c) as torch.nn.LSTMCell with the same weights",
+    "gru": "gru_cell computes the same step as torch.nn.GRUCell with the same weights",
+}
 
 # The gradient demonstration: T steps, and the "keep" bias of the gated cells set high.
 GRAD_T, GRAD_N, GRAD_D, GRAD_H = 40, 8, 4, 16
@@ -179,18 +188,23 @@ def _gru_mistakes(x, h, c, p) -> list[Mistake]:
 
 
 def _check_cell(kind: str, mistakes_for, submission, device, rng, source_tree, exercise) -> None:
-    """The learner's cell against torch's, with the same weights, on every case; then its source."""
-    for N, D, H in CELL_CASES:
+    """The learner's cell against torch's, with the same weights, on every case; then its source.
+
+    The last case runs in float32, as in training: the result must keep x's dtype.
+    """
+    for (N, D, H), dtype in zip(CELL_CASES + CELL_CASES[:1], (F64, F64, F32), strict=True):
         cell = _uniform(TORCH_CELLS[kind](D, H), H, rng)
         x = torch.randn(N, D, generator=rng, dtype=F64)
         h = torch.randn(N, H, generator=rng, dtype=F64) * 0.5
         c = torch.randn(N, H, generator=rng, dtype=F64)
         inputs = {"x": x, "h": h, "c": c} if kind == "lstm" else {"x": x, "h": h}
+        params = {name: value.to(dtype) for name, value in _params(cell, device).items()}
         result = call_unchanged(
-            submission, f"{kind}_cell", *(v.to(device) for v in inputs.values()),
-            _params(cell, device), names=(*inputs, "params"),
+            submission, f"{kind}_cell", *(v.to(device, dtype) for v in inputs.values()),
+            params, names=(*inputs, "params"),
         )  # fmt: skip
-        context, state = f"N={N}, D={D}, H={H}", tensor((N, H), F64, device)
+        context = f"N={N}, D={D}, H={H}" + (", float32" if dtype == F32 else "")
+        state, tol = tensor((N, H), dtype, device), CELL_TOL if dtype == F64 else F32_TOL
         with torch.no_grad():
             want = cell(x, (h, c)) if kind == "lstm" else cell(x, h)
         if kind == "lstm":
@@ -200,11 +214,39 @@ def _check_cell(kind: str, mistakes_for, submission, device, rng, source_tree, e
             got = state(result, f"{kind}_cell's h_new ({context})")
             parts = [("h_new", got, want)]
         mistakes = mistakes_for(x, h, c, _params(cell))
-        hint = likely_mistake(got, mistakes, default=CELL_RULES[kind], expected=want, **CELL_TOL)
+        hint = likely_mistake(got, mistakes, default=CELL_RULES[kind], expected=want, **tol)
         for name, value, expected in parts:
             assert_close(value, expected, name=f"{kind}_cell's {name} ({context})", device=device,
-                         hint=hint, **CELL_TOL)  # fmt: skip
+                         hint=hint, **tol)  # fmt: skip
     expect_no_shortcuts(source_tree, exercise.path, OWN_CELLS, advice=OWN_CELLS_ADVICE)
+
+
+def _cell_is_right(submission: Any, kind: str, device: Any, rng: torch.Generator) -> bool:
+    """Whether the learner's cell gives torch's step on a small float64 probe."""
+    N, D, H = CELL_CASES[0]
+    cell = _uniform(TORCH_CELLS[kind](D, H), H, rng)
+    x, h, c = (torch.randn(N, n, generator=rng, dtype=F64) for n in (D, H, H))
+    args = (x, h, c) if kind == "lstm" else (x, h)
+    try:
+        got = submission.call(f"{kind}_cell", *(v.to(device) for v in args), _params(cell, device))
+    except CheckFailure:
+        return False
+    with torch.no_grad():
+        want = cell(x, (h, c)) if kind == "lstm" else cell(x, h)
+    return matches(got, want, **CELL_TOL)
+
+
+def _own_unrolled(submission: Any, x, h0, c0, params) -> tuple | None:
+    """lstm_forward built from the learner's own lstm_cell; None if that cell fails to run."""
+    h, c, outputs = h0, c0, []
+    try:
+        for x_t in x:
+            h, c = unpack(submission.lstm_cell(x_t, h, c, params), "lstm_cell",
+                          h_new=tensor(h0.shape), c_new=tensor(h0.shape))  # fmt: skip
+            outputs.append(h)
+    except CheckFailure:
+        return None
+    return torch.stack(outputs), h, c
 
 
 @pytest.mark.points(2)
@@ -262,6 +304,18 @@ def test_lstm_forward(submission, device, rng, source_tree, exercise):
     with torch.no_grad():
         want_out, (want_h, want_c) = lstm(x, (h0[None], c0[None]))
     want = (want_out, want_h[0], want_c[0])
+    if not matches(got, want, **CELL_TOL) and not _cell_is_right(submission, "lstm", device, rng):
+        # Judge the loop with the learner's own cell: its mistakes are lstm_cell's to pay for.
+        own = _own_unrolled(submission, x.to(device), h0.to(device), c0.to(device),
+                            _params(lstm, device))  # fmt: skip
+        if own is not None and matches(got, own, **CELL_TOL):
+            expect_no_shortcuts(source_tree, exercise.path, OWN_CELLS, advice=OWN_CELLS_ADVICE)
+            return
+        raise CheckFailure(
+            f"lstm_forward ({context}) differs from torch.nn.LSTM, and so does your lstm_cell: "
+            f"fix {CELL_TITLES['lstm']!r} first, then run lstm_cell over the steps, each from "
+            "the (h, c) the step before produced"
+        )
     hint = likely_mistake(got, [
         _seen("a loop that restarts every step from (h0, c0): pass each step's (h, c) on",
               lambda: _unrolled(cell, x, h0, c0, carry_h=False, carry_c=False)),
@@ -271,9 +325,8 @@ def test_lstm_forward(submission, device, rng, source_tree, exercise):
               lambda: _unrolled(cell, x, h0, c0, carry_c=False)),
         _seen("outputs holding c_t: the output at each step is h_t",
               lambda: _unrolled(cell, x, h0, c0, outputs_c=True)),
-    ], default="if lstm_cell's own check fails, fix that first; otherwise each step starts from "
-       "the (h, c) the step before produced ((h0, c0) at the first step), and outputs[t] is "
-       "that step's h", expected=want, **CELL_TOL)  # fmt: skip
+    ], default="each step starts from the (h, c) the step before produced ((h0, c0) at the "
+       "first step), and outputs[t] is that step's h", expected=want, **CELL_TOL)  # fmt: skip
     for name, value, expected in zip(("outputs", "h_T", "c_T"), got, want, strict=True):
         assert_close(value, expected, name=f"lstm_forward's {name} ({context})", hint=hint,
                      **CELL_TOL)  # fmt: skip
@@ -304,7 +357,7 @@ def test_gradient_flow(submission, device, metrics, rng):
             cells[kind].get_parameter("bias_ih")[GRAD_H : 2 * GRAD_H] = KEEP_BIAS
     x = torch.randn(GRAD_T, GRAD_N, GRAD_D, generator=rng, dtype=F64)
     h0 = torch.zeros(GRAD_N, GRAD_H, dtype=F64)
-    trusted = {}
+    trusted, got_norms = {}, {}
     for kind, cell in cells.items():
         want = trusted[kind] = _trusted_norms(cell, kind, x, h0)
         call = f'input_gradient_norms("{kind}", x, h0, params) with T={GRAD_T}'
@@ -316,12 +369,19 @@ def test_gradient_flow(submission, device, metrics, rng):
         for t, value in enumerate(got.cpu().tolist()):
             if math.isfinite(value) and value > 0:
                 metrics.emit(f"log10 gradient norm ({kind})", math.log10(value), step=t)
+        close = {"rtol": 1e-6, "atol": 1e-12 * float(want.abs().max())}
+        if not matches(got, want, **close) and not _cell_is_right(submission, kind, device, rng):
+            raise CheckFailure(
+                f"{call} differs from the norms measured through torch.nn."
+                f"{type(cell).__name__}, and your {kind}_cell differs from that cell: fix "
+                f"{CELL_TITLES[kind]!r} first (these norms are measured through it)"
+            )
+        got_norms[kind] = got.detach().cpu().to(F64)
         expect_close(
-            got, want, name=call, rtol=1e-6, atol=1e-12 * float(want.abs().max()),
-            hint=f"compared with the same measure computed with torch.nn.{type(cell).__name__}; "
-            f"if {kind}_cell's own check fails, fix that first. Otherwise norms[t] is the 2-norm "
-            "of the gradient of sum(h_T) with respect to x[t], through every step from h0 (and "
-            "c0 = zeros for the LSTM)",
+            got, want, name=call, **close,
+            hint=f"compared with the same measure computed with torch.nn.{type(cell).__name__}, "
+            f"which your {kind}_cell matches: norms[t] is the 2-norm of the gradient of sum(h_T) "
+            "with respect to x[t], through every step from h0 (and c0 = zeros for the LSTM)",
             mistakes=[
                 Mistake("these are the norms for the mean of h_T: L is the sum of its entries",
                         want / (GRAD_N * GRAD_H)),
@@ -329,8 +389,9 @@ def test_gradient_flow(submission, device, metrics, rng):
                         want**2),
             ],
         )  # fmt: skip
-    rnn_far = float(trusted["rnn"][:FAR_BACK].max())
-    lstm_far = float(trusted["lstm"][:FAR_BACK].min())
+    # The demonstration, on your norms: they matched torch's, so this holds for the weights here.
+    rnn_far = float(got_norms["rnn"][:FAR_BACK].max())
+    lstm_far = float(got_norms["lstm"][:FAR_BACK].min())
     if not rnn_far < 1e-3 * lstm_far:
         raise CheckFailure(
             f"the RNN's gradient from far back ({rnn_far:.2g}) is not orders of magnitude "

@@ -23,6 +23,7 @@ from grader.kit import (
     expect_close,
     integer,
     likely_mistake,
+    number,
     tensor,
     unpack,
     unpack_dict,
@@ -377,23 +378,75 @@ def test_fit_learns_digits(submission, reference, device, metrics, seed):
         )
 
 
-def _why_epochs(logged: list[float], history: list[float], epochs_run: int, want: int) -> str:
-    """What the learner's own logged validation losses say about stopping at another epoch."""
-    setup = (
-        "set up exactly as fit's docstring says, in its order, so that your run is the reference's"
+def _stop_epoch(reference: Any, curve: list[float], patience: int, most: int) -> int:
+    """The epoch after which early_stopping says stop, given these validation losses."""
+    for epoch in range(1, len(curve) + 1):
+        if reference.early_stopping(curve[:epoch], patience)[1]:
+            return epoch
+    return most
+
+
+def _near(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-4 * abs(b) + 1e-6
+
+
+def _judge_own_curve(submission, reference, device, state, epochs_run, curve) -> None:
+    """Stopping and the returned weights, judged by the validation losses fit logged itself.
+
+    A correct fit may draw more random numbers than the reference (an extra pass to log a
+    training accuracy shifts the shuffles), so its curve is its own; what must hold is that it
+    stopped where early_stopping says for that curve and returned the best epoch's weights.
+    """
+    patience, most = int(STOP_SETTINGS["patience"]), int(STOP_SETTINGS["epochs"])
+    shown = ", ".join(f"{value:.4f}" for value in curve)
+    want_epochs = _stop_epoch(reference, curve, patience, most)
+    if epochs_run != want_epochs:
+        verdict = "went on after" if epochs_run > want_epochs else "stopped before"
+        raise CheckFailure(
+            f"fit ran {epochs_run} epochs and logged the validation losses [{shown}]; with "
+            f"patience={patience}, early_stopping says stop after epoch {want_epochs} for "
+            f"these losses, so fit {verdict} that. Ask early_stopping after each epoch's "
+            "evaluation and stop as soon as it says so"
+        )
+    best = reference.early_stopping(curve, patience)[0]
+    data = _digits()
+    trusted = float(_scored(reference, state, data["X_val"], data["y_val"], device)[0].mean())
+    rows = slice(STOP_TRAIN_ROWS)
+    seen = _scored(reference, state, data["X_train"][rows], data["y_train"][rows], device)[0]
+    if not float(seen.mean()) < trusted:
+        # Weights fitted to the training rows do better on them than on unseen ones.
+        raise CheckFailure(
+            f"the weights fit returned have a loss of {float(seen.mean()):.4f} on the "
+            f"{STOP_TRAIN_ROWS} training rows and {trusted:.4f} on the validation rows: they "
+            "fit the validation rows better, as if they were trained on them. Train on the "
+            "training loader and only evaluate on the validation one"
+        )
+    try:  # measured with your own evaluate, as the logged curve was
+        yours = _provided(submission, "evaluate_from", state, data["X_val"], data["y_val"], 128,
+                          str(device), loss=number, accuracy=anything, state=anything,
+                          gradients_tracked=anything)[0]  # fmt: skip
+        measured = [yours]
+    except (CheckFailure, SubmissionError):
+        measured = []
+    values = [trusted, *measured]
+    if any(_near(value, curve[best]) for value in values):
+        return
+    epochs = [k + 1 for k in range(len(curve)) if any(_near(v, curve[k]) for v in values)]
+    story = (
+        f"fit logged the validation losses [{shown}], lowest after epoch {best + 1}, and "
+        f"returned weights whose validation loss is {trusted:.4f}"
     )
-    if len(logged) != epochs_run:  # no "val loss" logged each epoch: nothing to go by
-        return f"Stop when early_stopping says so, and {setup}"
-    for epoch, (got, expected) in enumerate(zip(logged, history, strict=False), start=1):
-        if abs(got - expected) > 1e-4 * expected:
-            return (
-                f"Your validation loss after epoch {epoch} is {got:.4f}, the reference's "
-                f"{expected:.4f}: make train_one_epoch and evaluate pass their checks, train on "
-                f"the training loader and evaluate on the validation one, and {setup}"
-            )
-    verdict = (f"went on after epoch {want}, where early_stopping says stop" if epochs_run > want
-               else f"stopped after epoch {epochs_run}, before early_stopping says so")  # fmt: skip
-    return f"Your validation losses are the reference's, but fit {verdict}"
+    if epochs and epochs[-1] == len(curve):
+        raise CheckFailure(
+            f"{story}: those of the last epoch, not the best one. Keep a snapshot taken when "
+            "the best epoch appears: state_dict() hands out the live tensors, so a snapshot "
+            "must be a copy"
+        )
+    which = f": those of epoch {epochs[0]}" if epochs else ""
+    raise CheckFailure(
+        f"{story}{which}; return the weights of the epoch early_stopping names as best (a "
+        "copy taken right after that epoch's evaluation)"
+    )
 
 
 @pytest.mark.points(2)
@@ -402,6 +455,11 @@ def test_fit_early_stopping(submission, reference, device, metrics, seed):
     fit_seed, history = seed % 1000, []
     state, epochs_run, logged = _fit(submission, reference, device, metrics, fit_seed,
                                      STOP_TRAIN_ROWS, **STOP_SETTINGS)  # fmt: skip
+    curve = logged["val loss"]
+    if 1 <= epochs_run == len(curve):
+        _judge_own_curve(submission, reference, device, state, epochs_run, curve)
+        return
+    # Without a logged curve, the run is judged by the reference's, replayed from the seed.
     data, part = _digits(), slice(STOP_TRAIN_ROWS)
     with _one_thread(), torch.random.fork_rng():
         want_state, want_epochs = reference.fit(
@@ -411,14 +469,15 @@ def test_fit_early_stopping(submission, reference, device, metrics, seed):
         )  # fmt: skip
     best_epoch = min(range(len(history)), key=history.__getitem__) + 1
     story = (
-        f"with patience={STOP_SETTINGS['patience']} and seed={fit_seed}, the validation "
-        f"loss is lowest after epoch {best_epoch} ({history[best_epoch - 1]:.4f}) and the "
-        f"reference stops after epoch {want_epochs}"
+        f"fit logged {len(curve)} validation losses in {epochs_run} epochs, so this check "
+        "replays the reference from your seed (log('val loss', value, epoch) once per epoch "
+        f"and it judges your own curve instead): with patience={STOP_SETTINGS['patience']} "
+        f"and seed={fit_seed}, the reference's validation loss is lowest after epoch "
+        f"{best_epoch} ({history[best_epoch - 1]:.4f}) and it stops after epoch {want_epochs}"
     )
     if epochs_run != want_epochs:
         raise CheckFailure(
-            f"fit ran {epochs_run} of at most {STOP_SETTINGS['epochs']} epochs; {story}. "
-            + _why_epochs(logged["val loss"], history, epochs_run, want_epochs)
+            f"fit ran {epochs_run} of at most {STOP_SETTINGS['epochs']} epochs; {story}"
         )
     got_loss = float(_scored(reference, state, data["X_val"], data["y_val"], device)[0].mean())
     last, best = history[-1], history[best_epoch - 1]

@@ -12,6 +12,8 @@ A step returns `(new_params, new_state)` and never modifies its inputs in place:
 `.add_()`, no `state[...] = ...` on a dict you were given. Build new dicts and new tensors.
 The formulas in the docstrings follow `torch.optim`, and the checks compare your numbers with
 PyTorch's SGD and Adam step by step. Keep every result on the device and dtype of the inputs.
+Write each rule yourself: no `torch.optim` and no `torch.nn.utils.clip_grad_norm_` (a check
+reads this file to make sure).
 Read lesson.md for the ideas, ask `mllab hint optimizers` when stuck, and run
 `mllab check optimizers`.
 """

@@ -208,9 +208,9 @@ def fit(
     {name: tensor} (the entries of model.state_dict(), cloned, with their tensors on
     `device`), and the number of epochs actually run (an int).
     """
-    # TODO: write the setup of the docstring in its order: the checks replay it with your
-    #       seed and expect the same epochs and weights. Then, epoch by epoch: train on the
-    #       training loader, evaluate on the validation loader, record and log the values,
+    # TODO: write the setup of the docstring in its order. Then, epoch by epoch: train on the
+    #       training loader, evaluate on the validation loader, record and log the values
+    #       (the checks judge your stopping and your best weights by the "val loss" you log),
     #       ask early_stopping, take a snapshot when this epoch is the best so far, and stop
     #       when it says so. Return the best snapshot and the number of epochs run.
     # BEGIN SOLUTION

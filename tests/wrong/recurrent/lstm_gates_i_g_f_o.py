@@ -1,4 +1,4 @@
-"""Expect failing: lstm_cell, lstm_forward, gradient_flow, learns_sine
+"""Expect failing: lstm_cell, gradient_flow, learns_sine
 Mistake: the (N, 4H) gate tensor is split as i, g, f, o instead of torch's i, f, g, o.
 Diagrams often draw the candidate g right after the input gate, so the order feels natural;
 the cell still trains, but its weights mean something else to torch.nn.LSTM.

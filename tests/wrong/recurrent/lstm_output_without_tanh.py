@@ -1,4 +1,4 @@
-"""Expect failing: lstm_cell, lstm_forward, gradient_flow
+"""Expect failing: lstm_cell, gradient_flow
 Mistake: h_new = o * c_new, without the tanh on the cell state.
 The output gate "lets the cell state out", so multiplying by it alone looks complete;
 but c can grow past 1, and torch squashes it with tanh before gating. On the sine task c

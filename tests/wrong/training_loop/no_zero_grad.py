@@ -1,4 +1,4 @@
-"""Expect failing: train_one_epoch, fit_early_stopping
+"""Expect failing: train_one_epoch
 Mistake: train_one_epoch never calls optimizer.zero_grad(), so backward() adds each batch's
 gradient to those of all earlier batches. Nothing raises and the loss may even go down at
 first, which is why this is the classic PyTorch bug.
