@@ -155,6 +155,45 @@ def _refuse(name: str) -> Any:
     raise ValueError(f"invalid JSON constant {name}")
 
 
+GRADER_CHECKS = Path(__file__).resolve().parent.parent / "grader" / "checks"
+# Training checks whose figure changes as the learner's model trains: the check, the figure,
+# and the steps of its pictures in the order they are made.
+ANIMATED = {
+    # The standardized fit from zeros, after 2 and 3000 steps, then the raw one on the way.
+    "test_linear_regression.py::test_standardized_vs_raw": (
+        "diabetes fit", [0, 2, 3000, 10, 1000, 3000]),
+    # The region at the start, after 3 and 20 steps (shorter runs), and after all 60.
+    "test_autograd.py::test_learns_moons": ("moons region", [0, 3, 20, 60]),
+}  # fmt: skip
+
+
+def test_training_checks_animate_their_figure_on_the_solution(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    events_path = pytester.path / "events.jsonl"
+    result = pytester.runpytest_subprocess(
+        "-p", "grader.plugin", "-p", "pytest_timeout", f"--mllab-workspace={SOLUTIONS}",
+        f"--mllab-events={events_path}", "--mllab-device=cpu",
+        *(str(GRADER_CHECKS / check) for check in ANIMATED), timeout=180,
+    )  # fmt: skip
+    result.assert_outcomes(passed=len(ANIMATED))
+    lines = events_path.read_text(encoding="utf-8").splitlines()
+    events = [json.loads(line, parse_constant=_refuse) for line in lines]
+    for nodeid, (name, steps) in ANIMATED.items():
+        figures = [e for e in events if e["event"] == "figure" and e["name"] == name]
+        assert figures and all(f["check"].startswith(nodeid) for f in figures)
+        assert all(f["kind"] == "scatter" and len(f["data"]["x"]) > 300 for f in figures)
+        # Pictures in training order, from the start to the judged weights; one that comes
+        # within 0.05 s of the one before may be replaced by the next (on a fast machine).
+        sent = [f["step"] for f in figures]
+        remaining = iter(steps)
+        assert sent[0] == 0 and sent[-1] == steps[-1] and all(s in remaining for s in sent), sent
+        finished = next(i for i, e in enumerate(events) if e["event"] == "check_finished"
+                        and e["check"]["nodeid"].startswith(nodeid))  # fmt: skip
+        assert events.index(figures[-1]) < finished
+
+
 def test_the_command_line_ignores_figures() -> None:
     console = Console(record=True, width=80)
     LiveLines(console)({"event": "figure", "name": "line", "kind": "scatter", "data": {}})

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 
@@ -709,15 +710,61 @@ def _start(seed: int) -> dict[str, torch.Tensor]:
     raise RuntimeError("torch did not learn the moons from 20 starts")
 
 
+# Pictures of the region after these many steps: train_mlp keeps its momentum to itself, so
+# a run cut into pieces would differ from one run; each picture is a shorter run from the same
+# start instead (a prefix of the judged run), costing 23 steps more than the 60 judged.
+PICTURE_STEPS = (3, 20)
+# 33 by 17 points, covering every training and held-out point.
+GRID = np.array([(a, b) for b in np.linspace(-2.2, 2.2, 17) for a in np.linspace(-2.2, 2.2, 33)])
+
+
+def _show_region(metrics, weights: dict[str, torch.Tensor], step: int) -> None:
+    """The learner's network over a grid: the sign of its score, with the training points (a
+    picture only, never a verdict)."""
+    X, y, _, _ = _moons()
+    # NumPy, not torch: this small product is no work for one thread, but torch may hand it to
+    # its thread pool, which can stall for a while on a busy machine.
+    w = {key: value.numpy() for key, value in weights.items()}
+    with np.errstate(all="ignore"):
+        score = np.tanh(GRID @ w["W1"].T + w["b1"]) @ w["w2"] + w["b2"]
+    data = {
+        "x": GRID[:, 0], "y": GRID[:, 1], "group": (score > 0).astype(int),
+        "groups": ["score < 0", "score > 0"],
+        "marks": [{"label": "lower moon (+1)", "x": X[y > 0, 0], "y": X[y > 0, 1]},
+                  {"label": "upper moon (-1)", "x": X[y < 0, 0], "y": X[y < 0, 1]}],
+        "caption": f"after {step} of {STEPS} steps: {_accuracy(weights, X, y):.0%} of the "
+        "training points right",
+    }  # fmt: skip
+    metrics.figure("moons region", "scatter", data, step=step)
+
+
+def _pictures(submission, X: torch.Tensor, y: torch.Tensor, start: dict[str, Any]) -> dict:
+    """The learner's weights after each of PICTURE_STEPS steps, where a run gives them."""
+    found = {}
+    for steps in PICTURE_STEPS:
+        try:
+            result = submission.train_mlp(X.tolist(), y.tolist(), start, steps, LR)
+            weights = _tensors(result, "train_mlp's result", HIDDEN, 2)
+        except (CheckFailure, SubmissionError):
+            break  # the judged run below meets the same problem and reports it
+        found[steps] = weights
+    return found
+
+
 @pytest.mark.points(2)
 def test_learns_moons(submission, device, metrics, seed):
     """a network trained with your engine separates the two moons on held-out points"""
     X, y, X_test, y_test = _moons()
+    start_weights = _start(seed)
+    _show_region(metrics, start_weights, 0)
+    start = _plain(start_weights)
+    pictures = _pictures(submission, X, y, start)
 
     def log(name: str, value: float, step: int | None) -> None:
         metrics.emit(name, value, step=step)
+        if name == "loss" and step is not None and step in pictures:  # as the curve gets there
+            _show_region(metrics, pictures.pop(step), step)
 
-    start = _plain(_start(seed))
     result = submission.call_logged(
         "train_mlp", X.tolist(), y.tolist(), start, STEPS, LR, log=log, timeout=120
     )
@@ -727,6 +774,7 @@ def test_learns_moons(submission, device, metrics, seed):
             "train_mlp returned weights holding NaN or inf: the gradients blew "
             "up" + _fix_first(_broken(submission, EVERYTHING))
         )
+    _show_region(metrics, weights, STEPS)
     on_device = {key: value.to(device) for key, value in weights.items()}
     accuracy = _accuracy(on_device, X_test.to(device), y_test.to(device))
     metrics.emit("held-out accuracy", accuracy, step=STEPS)
@@ -747,6 +795,7 @@ LIBRARIES = Shortcuts(
 )
 
 
+@pytest.mark.needs_passing("add_mul", "neg_sub_div", "pow", "exp_log", "tanh", "relu")
 def test_no_torch(submission, exercise, source_tree):
     """engine.py differentiates by itself: no torch or other autograd library"""
     _, grads = _evaluate(submission, [["mul", 0, 1]], [2.0, 3.0])
