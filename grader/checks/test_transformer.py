@@ -528,8 +528,9 @@ def test_lm_loss(submission, device, rng):
 
 
 def _loss_from(logits: torch.Tensor | None, tokens: torch.Tensor) -> torch.Tensor | None:
-    ok = logits is not None and logits.shape[:2] == tokens[:, 1:].shape
-    return _next_token_loss(logits, tokens[:, 1:]) if ok else None
+    if logits is None or logits.shape[:2] != tokens[:, 1:].shape:
+        return None
+    return _next_token_loss(logits, tokens[:, 1:])
 
 
 def _slopes(submission, device, params: Params, tokens: torch.Tensor, step: float = 1e-4):
@@ -639,7 +640,7 @@ def _show_attention(metrics, model: _TrustedLM, device: torch.device, caption: s
     """The first block's attention weights (mean over heads) on a held-out line: a picture."""
     line = "If the implementation is hard to explain"[:CONTEXT]
     tokens = torch.tensor([[ALPHABET.index(c) for c in line]], device=device)
-    block = model.blocks[0]
+    block: nn.TransformerEncoderLayer = model.blocks[0]  # type: ignore[assignment]
     with torch.no_grad():
         x = model.token_embedding(tokens) + model.position_embedding.weight[: tokens.shape[1]]
         h = block.norm1(x)
