@@ -3,43 +3,46 @@
 from __future__ import annotations
 
 import functools
+import time
 from typing import Any
 
 import numpy as np
 import pytest
+from scipy.spatial.distance import cdist
+from sklearn.cluster import KMeans
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+from sklearn.tree import DecisionTreeClassifier
 
-from grader.codec import type_name
-from grader.compare import (
-    assert_array_close,
-    assert_array_equal,
-    assert_number_close,
-    expect_array,
-    expect_number,
-)
+from grader.compare import assert_array_equal
 from grader.datasets import iris, penguins_frame
 from grader.errors import CheckFailure
+from grader.events import FIGURE_INTERVAL
+from grader.kit import Mistake, array, expect_close, integer, likely_mistake, number, unpack
 
 pytestmark = pytest.mark.exercise("neighbours_trees_clusters")
 
 PENGUIN_FEATURES = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
 SPREAD_SEEDS = 60  # k-means++ runs in the statistical check
+# The k-means figure draws the first iterations (those that move the centres most) one per
+# frame, FIGURE_INTERVAL apart so that each is sent: at most 0.1 s of waiting in all.
+MAX_FRAMES = 3
+SPLIT_RULE = (
+    "the lowest size-weighted impurity (n_left * gini_left + n_right * gini_right) / n over "
+    "every feature and every midpoint between consecutive distinct sorted values"
+)
+EMPTY_RULE = (
+    "a cluster with no points has no mean: its centre jumps onto the point with the largest "
+    "squared distance to its own centre, and the iterations go on until no label changes"
+)
 
 
-# ------------------------------------------------------------------------------------ data
-
-
-@functools.lru_cache(maxsize=1)
-def _iris() -> tuple[np.ndarray, np.ndarray]:
-    return iris()
-
-
-@functools.lru_cache(maxsize=1)
+@functools.cache
 def _penguins() -> tuple[np.ndarray, np.ndarray]:
     """The four body measurements (342 complete rows) and the species as 0, 1, 2."""
     frame = penguins_frame().dropna(subset=[*PENGUIN_FEATURES, "species"])
-    X = frame[PENGUIN_FEATURES].to_numpy(dtype=np.float64)
     y = frame["species"].astype("category").cat.codes.to_numpy().astype(np.int64)
-    return X, y
+    return frame[PENGUIN_FEATURES].to_numpy(dtype=np.float64), y
 
 
 def _standardize(X: np.ndarray) -> np.ndarray:
@@ -53,16 +56,16 @@ def _blobs(seed: int, n_per: int = 40, k: int = 4, spread: float = 0.8) -> np.nd
     return np.concatenate([gen.normal(centre, spread, (n_per, 2)) for centre in centres])
 
 
+def _split(X: np.ndarray, y: np.ndarray, seed: int, n_query: int) -> tuple[np.ndarray, ...]:
+    """Training rows, their labels, and n_query other rows as queries, chosen by the seed."""
+    order = np.random.default_rng(seed).permutation(len(y))
+    return X[order[n_query:]], y[order[n_query:]], X[order[:n_query]]
+
+
 def _clear_queries(X_train: np.ndarray, X_query: np.ndarray, k: int) -> np.ndarray:
     """The queries whose k-th and (k+1)-th nearest training points are not tied in distance."""
-    d = np.sqrt(((X_query[:, None, :] - X_train[None, :, :]) ** 2).sum(axis=2))
-    ordered = np.sort(d, axis=1)
+    ordered = np.sort(cdist(X_query, X_train), axis=1)
     return X_query[ordered[:, k] - ordered[:, k - 1] > 1e-9]
-
-
-def _split_rows(seed: int, n: int, n_query: int) -> tuple[np.ndarray, np.ndarray]:
-    order = np.random.default_rng(seed).permutation(n)
-    return order[n_query:], order[:n_query]
 
 
 # ---------------------------------------------------------------------------- nearest neighbours
@@ -73,144 +76,108 @@ def test_pairwise_distances(submission, seed):
     gen = np.random.default_rng(seed)
     A = gen.normal(0.0, 3.0, (7, 3))
     B = np.concatenate([gen.normal(0.0, 3.0, (4, 3)), A[2:3]])  # one pair at distance 0
-    want = np.sqrt(((A[:, None, :] - B[None, :, :]) ** 2).sum(axis=2))
-    assert_array_close(
-        submission.pairwise_distances(A, B),
-        want,
-        name="pairwise_distances(A, B) for A (7, 3) and B (5, 3)",
-        rtol=1e-7,
-        atol=1e-6,
-        hint="D[i, j] = ||A[i] - B[j]||: broadcast A[:, None, :] - B[None, :, :] and sum over "
-        "the last axis; with the |a|^2 - 2ab + |b|^2 trick, clip at 0 before the sqrt",
-    )
+    want = cdist(A, B)
+    expect_close(submission.pairwise_distances(A, B), want, rtol=1e-7, atol=1e-6, mistakes=[
+        Mistake("these are the squared distances: take the square root", want**2),
+        Mistake("nan where two rows are equal: expanding the square can leave a tiny negative "
+                "number where the distance is 0; clip it at 0 before the square root",
+                np.where(want == 0.0, np.nan, want)),
+    ], name="pairwise_distances(A, B) for A (7, 3) and B (5, 3)",
+       hint="D[i, j] = ||A[i] - B[j]||, the root of the summed squared differences")  # fmt: skip
 
 
 @pytest.mark.points(2)
 def test_knn_classify_matches_sklearn(submission, seed):
     """knn_classify votes like scikit-learn's KNeighborsClassifier, ties to the smallest label"""
-    from sklearn.neighbors import KNeighborsClassifier
-
     gen = np.random.default_rng(seed)
-    X_iris, y_iris = _iris()
-    train, query = _split_rows(seed, len(y_iris), 50)
+    X_train, y_train, X_query = _split(*iris(), seed, 50)
     X_peng, y_peng = _penguins()
-    X_peng = _standardize(X_peng)
-    p_train, p_query = _split_rows(seed + 1, len(y_peng), 80)
     X_rand = gen.normal(size=(60, 3))
     y_rand = gen.integers(0, 4, 60) * 3 + 2  # labels 2, 5, 8, 11: votes often tie
     cases = [
-        ("iris", X_iris[train], y_iris[train], X_iris[query] + gen.normal(0, 0.01, (50, 4)), 5),
-        ("penguins", X_peng[p_train], y_peng[p_train], X_peng[p_query], 7),
+        ("iris", X_train, y_train, X_query + gen.normal(0, 0.01, X_query.shape), 5),
+        ("penguins", *_split(_standardize(X_peng), y_peng, seed + 1, 80), 7),
         ("random labels", X_rand, y_rand, gen.normal(size=(40, 3)), 4),
     ]
     for label, X_train, y_train, X_query, k in cases:
         queries = _clear_queries(X_train, X_query, k)
         oracle = KNeighborsClassifier(n_neighbors=k, algorithm="brute").fit(X_train, y_train)
-        assert_array_equal(
-            submission.knn_classify(X_train, y_train, queries, k),
-            oracle.predict(queries),
-            name=f"knn_classify on {label} with k={k}",
-            hint="distances from each query to every training row, np.argsort along axis=1, "
-            "the first k labels, then the most common one (a tie goes to the smallest label)",
-        )
+        assert_array_equal(submission.knn_classify(X_train, y_train, queries, k),
+                           oracle.predict(queries), name=f"knn_classify on {label} with k={k}",
+                           hint="the k training rows nearest to each query (equal distances: the "
+                           "lower index first) vote; a tie goes to the smallest label")  # fmt: skip
 
 
 def test_knn_regress_matches_sklearn(submission, seed):
     """knn_regress averages its neighbours' targets like KNeighborsRegressor"""
-    from sklearn.neighbors import KNeighborsRegressor
-
     X_peng, _ = _penguins()
-    features, mass = _standardize(X_peng[:, :3]), X_peng[:, 3]
-    train, query = _split_rows(seed, len(mass), 60)
+    X_train, mass, X_query = _split(_standardize(X_peng[:, :3]), X_peng[:, 3], seed, 60)
     for k in (1, 6):
-        queries = _clear_queries(features[train], features[query], k)
-        oracle = KNeighborsRegressor(n_neighbors=k, algorithm="brute")
-        oracle.fit(features[train], mass[train])
-        assert_array_close(
-            submission.knn_regress(features[train], mass[train], queries, k),
-            oracle.predict(queries),
-            name=f"knn_regress of penguin body mass with k={k}",
-            rtol=1e-9,
-            hint="the mean of y_train over each query's k nearest training rows",
-        )
+        queries = _clear_queries(X_train, X_query, k)
+        oracle = KNeighborsRegressor(n_neighbors=k, algorithm="brute").fit(X_train, mass)
+        expect_close(submission.knn_regress(X_train, mass, queries, k), oracle.predict(queries),
+                     name=f"knn_regress of penguin body mass with k={k}", rtol=1e-9,
+                     hint="the mean target of each query's k nearest training rows")  # fmt: skip
 
 
 # ---------------------------------------------------------------------------- naive Bayes
 
 
-def _nb_params(result: Any, n_classes: int, d: int) -> list[Any]:
-    if not isinstance(result, tuple | list) or len(result) != 4:
-        raise CheckFailure(
-            "naive_bayes_fit should return a tuple (classes, priors, means, variances), "
-            f"got {type_name(result)}"
-        )
-    shapes = [(n_classes,), (n_classes,), (n_classes, d), (n_classes, d)]
-    names = ["classes", "priors", "means", "variances"]
-    for value, shape, name in zip(result, shapes, names, strict=True):
-        expect_array(value, name=f"naive_bayes_fit's {name}", shape=shape)
-    return list(result)
-
-
 def _nb_cases(seed: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    X_iris, y_iris = _iris()
-    X_peng, y_peng = _penguins()
     gen = np.random.default_rng(seed)
     X_flat = gen.normal(size=(30, 3)) * np.array([1.0, 5.0, 0.3])
     y_flat = np.repeat([3, 7, 9], 10)
     X_flat[y_flat == 7, 1] = 2.5  # constant within class 7: only the smoothing keeps var > 0
-    return [
-        ("iris", X_iris, y_iris),
-        ("penguins", X_peng, y_peng),
-        ("a feature constant within class 7", X_flat, y_flat),
-    ]
+    return [("iris", *iris()), ("penguins", *_penguins()),
+            ("a feature constant within class 7", X_flat, y_flat)]  # fmt: skip
 
 
 @pytest.mark.points(2)
 def test_naive_bayes_fit_matches_sklearn(submission, seed):
     """naive_bayes_fit finds GaussianNB's classes, priors, means and smoothed variances"""
-    from sklearn.naive_bayes import GaussianNB
-
     for label, X, y in _nb_cases(seed):
         oracle = GaussianNB().fit(X, y)
-        classes, priors, means, variances = _nb_params(
-            submission.naive_bayes_fit(X, y), len(oracle.classes_), X.shape[1]
-        )
+        C, D = len(oracle.classes_), X.shape[1]
+        classes, priors, means, variances = unpack(
+            submission.naive_bayes_fit(X, y), "naive_bayes_fit", context=label,
+            classes=array((C,)), priors=array((C,)), means=array((C, D)), variances=array((C, D)),
+        )  # fmt: skip
         where = f"naive_bayes_fit on {label}"
         assert_array_equal(classes, oracle.classes_, name=f"{where}: classes")
-        assert_array_close(priors, oracle.class_prior_, name=f"{where}: priors", rtol=1e-12)
-        assert_array_close(means, oracle.theta_, name=f"{where}: means", rtol=1e-10, atol=1e-12)
-        assert_array_close(
-            variances,
-            oracle.var_,
-            name=f"{where}: variances",
-            rtol=1e-8,
-            atol=0.0,
-            hint="per class and feature, X[y == c].var(axis=0) (divide by the count), plus "
-            "epsilon = 1e-9 * X.var(axis=0).max(): a variance, not a standard deviation, and "
-            "smoothed so that no variance is 0",
-        )
+        expect_close(priors, oracle.class_prior_, name=f"{where}: priors", rtol=1e-12)
+        expect_close(means, oracle.theta_, name=f"{where}: means", rtol=1e-10, atol=1e-12)
+        raw, eps, counts = oracle.var_ - oracle.epsilon_, oracle.epsilon_, oracle.class_count_
+        expect_close(variances, oracle.var_, name=f"{where}: variances", rtol=1e-8, atol=0.0,
+                     hint="per class and feature, the variance of that class's rows (divided by "
+                     "their count), plus epsilon = 1e-9 * the largest variance of a feature over "
+                     "all of X", mistakes=[
+            Mistake("these are standard deviations (plus epsilon): store the variances",
+                    np.sqrt(raw) + eps),
+            Mistake("these divide by count - 1: the variance here divides by the count",
+                    raw * (counts / np.maximum(counts - 1, 1))[:, None] + eps),
+            Mistake("a variance is 0 where a feature is constant within a class: add epsilon "
+                    "to every variance", raw),
+        ])  # fmt: skip
 
 
 @pytest.mark.points(2)
 def test_naive_bayes_proba_matches_sklearn(submission, reference, seed):
     """naive_bayes_predict_proba matches GaussianNB, even for points far from every class"""
-    from sklearn.naive_bayes import GaussianNB
-
     for label, X, y in _nb_cases(seed):
         oracle = GaussianNB().fit(X, y)
         params = reference.naive_bayes_fit(X, y)[1:]
         # Far away every class's likelihood underflows to 0: only log-sum-exp stays finite.
-        far = X[:4] * 40.0 + 500.0
-        for part, queries in (("its own rows", X), ("far-away points", far)):
-            assert_array_close(
-                submission.naive_bayes_predict_proba(*params, queries),
-                oracle.predict_proba(queries),
-                name=f"naive_bayes_predict_proba on {label}, {part}",
-                rtol=1e-6,
-                atol=1e-9,
-                hint="sum the log prior and the per-feature Gaussian log densities, then "
-                "subtract each row's log-sum-exp (shift by the row's maximum before exp)",
-            )
+        for part, queries in (("its own rows", X), ("far-away points", X[:4] * 40.0 + 500.0)):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                joint = np.exp(oracle.predict_joint_log_proba(queries))
+                direct = joint / joint.sum(axis=1, keepdims=True)
+            expect_close(submission.naive_bayes_predict_proba(*params, queries),
+                         oracle.predict_proba(queries), rtol=1e-6, atol=1e-9,
+                         name=f"naive_bayes_predict_proba on {label}, {part}", mistakes=[
+                Mistake("nan far from every class: each joint probability underflows to 0 there "
+                        "and 0 / 0 is nan; normalise in log space with log-sum-exp", direct),
+            ], hint="the log prior plus the per-feature Gaussian log densities, then each row "
+               "normalised with log-sum-exp (shifted by the row's maximum)")  # fmt: skip
 
 
 # ---------------------------------------------------------------------------- decision trees
@@ -218,29 +185,23 @@ def test_naive_bayes_proba_matches_sklearn(submission, reference, seed):
 
 def test_gini(submission, seed):
     """gini gives 1 - sum of squared class fractions"""
-    gen = np.random.default_rng(seed)
     cases = {
         "a pure set": np.array([4, 4, 4]),
         "two equal classes": np.array([0, 1, 0, 1]),
         "labels 0, 0, 1, 2": np.array([0, 0, 1, 2]),
-        "30 random labels": gen.integers(0, 5, 30),
+        "30 random labels": np.random.default_rng(seed).integers(0, 5, 30),
     }
     for label, y in cases.items():
         _, counts = np.unique(y, return_counts=True)
         want = 1.0 - float(((counts / len(y)) ** 2).sum())
-        assert_number_close(
-            submission.gini(y),
-            want,
-            name=f"gini of {label}",
-            rtol=1e-12,
-            atol=1e-12,
-            hint="p_k = count of label k / N; gini = 1 - sum(p_k ** 2) (square the fractions)",
-        )
+        expect_close(submission.gini(y), want, name=f"gini of {label}", rtol=1e-12, atol=1e-12,
+                     hint="1 - sum_k p_k ** 2, p_k the fraction of the labels equal to k",
+                     mistakes=[Mistake("this is the sum of the squared fractions: gini is 1 "
+                                       "minus it", 1.0 - want)])  # fmt: skip
 
 
 def _stump_cases(seed: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    X_iris, y_iris = _iris()
-    X_peng, y_peng = _penguins()
+    X_iris, y_iris = iris()
     gen = np.random.default_rng(seed)
     X_rand = gen.normal(size=(80, 3))
     y_rand = (X_rand[:, 1] + 0.8 * gen.normal(size=80) > 0.3).astype(np.int64)
@@ -248,24 +209,24 @@ def _stump_cases(seed: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
     return [
         ("versicolor and virginica", X_iris[y_iris > 0], y_iris[y_iris > 0]),
         ("iris sepals", X_iris[:, :2], y_iris),
-        ("penguins", X_peng, y_peng),
+        ("penguins", *_penguins()),
         ("random data", X_rand, y_rand),
     ]
 
 
 def _unique_best(X: np.ndarray, y: np.ndarray) -> bool:
     """Whether one split scores clearly better than every other candidate."""
-    n, scores = len(y), []
-    for j in range(X.shape[1]):
-        values = np.unique(X[:, j])
+
+    def weighted_gini(part: np.ndarray) -> float:
+        fractions = np.bincount(part) / len(part)
+        return float(len(part) * (1.0 - fractions @ fractions))
+
+    scores = []
+    for column in X.T:
+        values = np.unique(column)
         for threshold in (values[:-1] + values[1:]) / 2.0:
-            left = X[:, j] <= threshold
-            parts = [y[left], y[~left]]
-            gini_sum = sum(
-                len(p) * (1.0 - (np.bincount(p) / len(p)) @ (np.bincount(p) / len(p)))
-                for p in parts
-            )
-            scores.append(gini_sum / n)
+            left = column <= threshold
+            scores.append((weighted_gini(y[left]) + weighted_gini(y[~left])) / len(y))
     best, second = np.partition(np.array(scores), 1)[:2]
     return bool(second - best > 1e-9)
 
@@ -273,40 +234,26 @@ def _unique_best(X: np.ndarray, y: np.ndarray) -> bool:
 @pytest.mark.points(2)
 def test_best_split_matches_sklearn(submission, seed):
     """best_split picks the root split of DecisionTreeClassifier(max_depth=1)"""
-    from sklearn.tree import DecisionTreeClassifier
-
     for label, X, y in _stump_cases(seed):
+        if not _unique_best(X, y):
+            continue  # two equally good splits: scikit-learn picks either, so skip this case
         tree = DecisionTreeClassifier(max_depth=1, random_state=0).fit(X, y).tree_
         sizes = tree.n_node_samples
         want_impurity = (sizes[1] * tree.impurity[1] + sizes[2] * tree.impurity[2]) / sizes[0]
-        if not _unique_best(X, y):
-            continue  # two equally good splits: scikit-learn picks either, so skip this case
-        result = submission.best_split(X, y)
-        if not isinstance(result, tuple | list) or len(result) != 3:
-            raise CheckFailure(
-                "best_split should return a tuple (feature, threshold, impurity), "
-                f"got {type_name(result)}"
-            )
-        feature, threshold, impurity = result
+        feature, threshold, impurity = unpack(submission.best_split(X, y), "best_split",
+                                              context=label, feature=integer, threshold=number,
+                                              impurity=number)  # fmt: skip
         where = f"best_split on {label}"
-        hint = (
-            "weigh each child's gini by its share of the rows: (n_left * gini_left + n_right "
-            "* gini_right) / n, and try every feature at midpoints of its sorted unique values"
-        )
-        if type(feature) is not int:
-            raise CheckFailure(f"{where}: feature should be a Python int, got {type_name(feature)}")
         if feature != int(tree.feature[0]):
             raise CheckFailure(
                 f"{where} chose feature {feature}, but the best split is on feature "
-                f"{int(tree.feature[0])} at {tree.threshold[0]:.4g}. Hint: {hint}"
+                f"{int(tree.feature[0])} at {tree.threshold[0]:.4g}\nHint: {SPLIT_RULE}"
             )
         # scikit-learn stores thresholds from float32 copies of X, hence the rtol.
-        assert_number_close(
-            threshold, float(tree.threshold[0]), name=f"{where}: threshold", rtol=1e-6, hint=hint
-        )
-        assert_number_close(
-            impurity, want_impurity, name=f"{where}: weighted impurity", rtol=1e-9, hint=hint
-        )
+        name = f"{where}: threshold"
+        expect_close(threshold, float(tree.threshold[0]), name=name, rtol=1e-6, hint=SPLIT_RULE)
+        name = f"{where}: weighted impurity"
+        expect_close(impurity, want_impurity, name=name, rtol=1e-9, hint=SPLIT_RULE)
 
 
 # ---------------------------------------------------------------------------- k-means
@@ -314,16 +261,15 @@ def test_best_split_matches_sklearn(submission, seed):
 
 def _rows_in(C: Any, X: np.ndarray, k: int, call: str) -> list[int]:
     """The row index of X that each returned centre equals exactly."""
-    expect_array(C, name=call, shape=(k, X.shape[1]))
-    found = []
-    for i, centre in enumerate(np.asarray(C, dtype=np.float64)):
-        rows = np.flatnonzero((X == centre).all(axis=1))
-        if rows.size == 0:
-            raise CheckFailure(
-                f"{call}: centre {i} is {np.round(centre, 4).tolist()}, which is not a row of X; "
-                "k-means++ chooses its centres among the data points"
-            )
-        found.append(int(rows[0]))
+    C = array((k, X.shape[1]))(C, call)
+    equal = (C[:, None, :] == X[None, :, :]).all(axis=2)  # (k, N)
+    if not equal.any(axis=1).all():
+        i = int(np.argmin(equal.any(axis=1)))
+        raise CheckFailure(
+            f"{call}: centre {i} is {np.round(C[i], 4).tolist()}, which is not a row of X; "
+            "k-means++ chooses its centres among the data points"
+        )
+    found = equal.argmax(axis=1).tolist()
     if len(set(found)) < k:
         raise CheckFailure(
             f"{call} chose the same data point twice (rows {found}); a point already chosen has "
@@ -332,17 +278,12 @@ def _rows_in(C: Any, X: np.ndarray, k: int, call: str) -> list[int]:
     return found
 
 
-def _spread_data(seed: int) -> np.ndarray:
-    """Two tight groups of 30 points 4 apart and one lone point 6 away from the first group."""
-    gen = np.random.default_rng(seed)
-    near = gen.normal((0.0, 0.0), 0.05, (30, 2))
-    far = gen.normal((4.0, 0.0), 0.05, (30, 2))
-    return np.concatenate([near, far, [[0.0, 6.0]]])
-
-
 def test_kmeans_plus_plus_spreads_out(submission, seed):
     """kmeans_plus_plus picks data points, favouring far ones by chance (squared distance)"""
-    X = _spread_data(seed)
+    # Two tight groups of 30 points 4 apart and one lone point 6 away from the first group.
+    gen = np.random.default_rng(seed)
+    X = np.concatenate([gen.normal((0.0, 0.0), 0.05, (30, 2)),
+                        gen.normal((4.0, 0.0), 0.05, (30, 2)), [[0.0, 6.0]]])  # fmt: skip
     group = np.repeat([0, 1, 2], [30, 30, 1])
     lone = same_group = 0
     for run in range(SPREAD_SEEDS):
@@ -355,47 +296,48 @@ def test_kmeans_plus_plus_spreads_out(submission, seed):
     if lone > SPREAD_SEEDS // 2:
         raise CheckFailure(
             f"kmeans_plus_plus chose the lone far point as the second centre in {lone} of "
-            f"{SPREAD_SEEDS} seeds, about 6 were expected: the next centre must be drawn at "
-            "random with probability d2 / d2.sum() (rng.choice), not be the farthest point"
+            f"{SPREAD_SEEDS} seeds, about 6 were expected: the next centre is drawn at random, "
+            "each row with probability proportional to d2, not taken as the farthest point"
         )
     if same_group > 6:
         raise CheckFailure(
             f"kmeans_plus_plus chose a second centre right next to the first in {same_group} of "
-            f"{SPREAD_SEEDS} seeds, almost never expected: weigh each point by its squared "
-            "distance to the nearest chosen centre (rng.choice(N, p=d2 / d2.sum()))"
+            f"{SPREAD_SEEDS} seeds, almost never expected: weigh each row by d2, its squared "
+            "distance to the nearest centre chosen so far"
         )
 
 
 def test_kmeans_plus_plus_matches_reference(submission, reference, seed):
     """kmeans_plus_plus makes the same random draws as the reference for the same seed"""
-    X_iris, _ = _iris()
-    for data, k, label in ((X_iris, 3, "iris"), (_blobs(seed), 4, "blobs")):
+    for data, k, label in ((iris()[0], 3, "iris"), (_blobs(seed), 4, "blobs")):
         for run in range(3):
-            call = f"kmeans_plus_plus on {label} with k={k}, seed={seed + run}"
-            got = submission.kmeans_plus_plus(data, k, seed + run)
             assert_array_equal(
-                got,
+                submission.kmeans_plus_plus(data, k, seed + run),
                 reference.kmeans_plus_plus(data, k, seed + run),
-                name=call,
-                hint="rng = np.random.default_rng(seed); first i = rng.integers(N); then for "
-                "each next centre i = rng.choice(N, p=d2 / d2.sum()), where d2 is the squared "
-                "distance to the nearest centre so far; no other random calls",
+                name=f"kmeans_plus_plus on {label} with k={k}, seed={seed + run}",
+                hint="one generator from the seed, then exactly the random calls of the "
+                "docstring in its order, with d2 the squared distance to the nearest centre so "
+                "far; any other draw changes which rows are chosen",
             )
 
 
-def _kmeans_result(result: Any, k: int, X: np.ndarray, call: str) -> tuple[Any, Any, float]:
-    if not isinstance(result, tuple | list) or len(result) != 3:
-        raise CheckFailure(
-            f"{call} should return a tuple (centres, labels, inertia), got {type_name(result)}"
-        )
-    expect_array(result[0], name=f"{call}: centres", shape=(k, X.shape[1]))
-    expect_array(result[1], name=f"{call}: labels", shape=(len(X),))
-    return result[0], result[1], expect_number(result[2], name=f"{call}: inertia")
+def _kmeans(result: Any, X: np.ndarray, k: int, case: str) -> tuple[Any, ...]:
+    kinds: dict[str, Any] = {"centres": array((k, X.shape[1])), "labels": array((len(X),))}
+    kinds["inertia"] = number
+    return unpack(result, "kmeans", context=case, **kinds)
 
 
-def _show_clusters(metrics, X: np.ndarray, start: np.ndarray, centres, labels, caption: str):
+def _expect_clustering(got, want, call: str, hint: str) -> None:
+    """kmeans' (centres, labels, inertia) against the oracle's."""
+    assert_array_equal(got[1], want[1], name=f"{call}: labels", hint=hint)
+    expect_close(got[0], want[0], name=f"{call}: centres", rtol=1e-8, atol=1e-9, hint=hint)
+    hint = "inertia = the sum over points of the squared distance to their own centre"
+    expect_close(got[2], want[2], name=f"{call}: inertia", rtol=1e-8, hint=hint)
+
+
+def _show_clusters(metrics, X, start, centres=None, labels=None, caption="starting centres"):
     """Draw 2-D points coloured by cluster, with each centre's way from its start: a picture."""
-    data: dict[str, Any] = {"x": X[:, 0], "y": X[:, 1], "caption": caption}
+    data = {"x": X[:, 0], "y": X[:, 1], "caption": caption}
     marks = [{"label": "start", "x": start[:, 0], "y": start[:, 1]}]
     if labels is not None:
         data.update(group=labels, groups=["cluster 1", *map(str, range(2, len(start) + 1))])
@@ -407,38 +349,51 @@ def _show_clusters(metrics, X: np.ndarray, start: np.ndarray, centres, labels, c
     metrics.figure("k-means on blobs", "scatter", {**data, "marks": marks})
 
 
+def _show_iterations(submission, metrics, X: np.ndarray, start: np.ndarray) -> None:
+    """Draw the learner's k-means one iteration per frame: kmeans(X, start, max_iter=t) for
+    t = 1, 2, ... until its centres stop moving. Pictures only: a call that fails ends them,
+    and the judged call reports it."""
+    shown, previous = 0.0, start  # the starting centres were drawn a while ago
+    for t in range(1, MAX_FRAMES + 1):
+        try:
+            centres, labels, _ = _kmeans(submission.kmeans(X, start, t), X, len(start), "")
+        except CheckFailure:
+            return
+        if np.array_equal(centres, previous):
+            return
+        time.sleep(max(0.0, FIGURE_INTERVAL - (time.monotonic() - shown)))
+        _show_clusters(metrics, X, start, centres, labels, f"iteration {t}")
+        shown, previous = time.monotonic(), centres
+
+
 @pytest.mark.points(2)
 def test_kmeans_matches_sklearn(submission, reference, seed, metrics):
     """kmeans from given centres converges where scikit-learn's KMeans does, inertia included"""
-    from sklearn.cluster import KMeans
-
-    X_iris, _ = _iris()
     X_peng, _ = _penguins()
-    cases = [("iris", X_iris, 3), ("penguins", _standardize(X_peng), 3), ("blobs", _blobs(seed), 4)]
+    blobs = _blobs(seed)
+    _show_clusters(metrics, blobs, reference.kmeans_plus_plus(blobs, 4, seed))
+    cases = [("iris", iris()[0], 3), ("penguins", _standardize(X_peng), 3), ("blobs", blobs, 4)]
     for label, X, k in cases:
         start = reference.kmeans_plus_plus(X, k, seed)
-        oracle = KMeans(k, init=start, n_init=1, algorithm="lloyd", tol=0.0, max_iter=300).fit(X)
-        call = f"kmeans on {label} with k={k}"
+
+        def lloyd(max_iter: int, X=X, k=k, start=start) -> KMeans:
+            return KMeans(k, init=start, n_init=1, algorithm="lloyd", tol=0.0,
+                          max_iter=max_iter).fit(X)  # fmt: skip
+
+        oracle = lloyd(300)
         if label == "blobs":
-            _show_clusters(metrics, X, start, None, None, "starting centres")
-        centres, labels, inertia = _kmeans_result(submission.kmeans(X, start), k, X, call)
+            _show_iterations(submission, metrics, X, start)
+        got = _kmeans(submission.kmeans(X, start), X, k, f"on {label} with k={k}")
         if label == "blobs":
-            _show_clusters(metrics, X, start, centres, labels, "your clusters")
-        hint = (
-            "repeat: assign each point to its nearest centre, stop when no label changes, "
-            "else move each centre to the mean of its points"
-        )
-        assert_array_equal(labels, oracle.labels_, name=f"{call}: labels", hint=hint)
-        assert_array_close(
-            centres, oracle.cluster_centers_, name=f"{call}: centres", rtol=1e-8, atol=1e-9
-        )
-        assert_number_close(
-            inertia,
-            float(oracle.inertia_),
-            name=f"{call}: inertia",
-            rtol=1e-8,
-            hint="inertia = the sum over points of the squared distance to their own centre",
-        )
+            _show_clusters(metrics, X, start, got[0], got[1], "your clusters")
+        hint = likely_mistake(got[1], [
+            Mistake("these are the labels after a single update: repeat assign and update "
+                    "until no label changes", lambda: lloyd(1).labels_),
+        ], default="repeat: assign each point to its nearest centre, stop when no label "
+           "changes, else move each centre to the mean of its points",
+           expected=oracle.labels_)  # fmt: skip
+        want = (oracle.cluster_centers_, oracle.labels_, float(oracle.inertia_))
+        _expect_clustering(got, want, f"kmeans on {label} with k={k}", hint)
 
 
 def test_kmeans_empty_cluster(submission, reference, seed):
@@ -446,15 +401,8 @@ def test_kmeans_empty_cluster(submission, reference, seed):
     X = _blobs(seed, n_per=25, k=3)
     start = np.array([X[0], X[30], [100.0, 100.0]])  # the last centre is far from every point
     call = "kmeans from a centre at (100, 100) that gets no points"
-    centres, labels, inertia = _kmeans_result(submission.kmeans(X, start), 3, X, call)
-    want_centres, want_labels, want_inertia = reference.kmeans(X, start)
-    hint = (
-        "a cluster with no points has no mean (X[labels == j].mean gives NaN): move its centre "
-        "onto the point with the largest squared distance to its own centre, then keep "
-        "iterating until no label changes"
-    )
-    assert_array_close(
-        centres, want_centres, name=f"{call}: centres", rtol=1e-8, atol=1e-9, hint=hint
-    )
-    assert_array_equal(labels, want_labels, name=f"{call}: labels", hint=hint)
-    assert_number_close(inertia, want_inertia, name=f"{call}: inertia", rtol=1e-8, hint=hint)
+    got = _kmeans(submission.kmeans(X, start), X, 3, "from a centre that gets no points")
+    hint = EMPTY_RULE
+    if np.isnan(got[0]).any():
+        hint = "a centre became nan: the mean of no points is nan. " + EMPTY_RULE
+    _expect_clustering(got, reference.kmeans(X, start), call, hint)
