@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -11,15 +12,49 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grader.codec import type_name
-from grader.compare import assert_close, assert_equal, expect_tensor, expect_weights
+from grader.compare import assert_equal, expect_weights, fmt_shape
 from grader.errors import CheckFailure
+from grader.kit import Mistake, anything, expect_close, likely_mistake, tensor, unpack
 
 pytestmark = pytest.mark.exercise("attention")
 
 F64 = torch.float64
 TIGHT: dict[str, Any] = {"rtol": 1e-7, "atol": 1e-9}  # float64 all the way
 MASK_RULE = "mask is True where a query may attend (torch's scaled_dot_product_attention rule)"
+NAN_ROWS = (
+    "the weights are NaN in the rows where the mask allows no key: softmax of a row of -inf is "
+    "0/0. Such a row must come out as zeros, in the weights and in the output"
+)
+# Known mistakes in the weights: (hint, how _weights rebuilds the mistake). Without a mask, the
+# mask's mistakes rebuild the right weights, which never count as a mistake.
+ATTENTION_MISTAKES: list[tuple[str, dict[str, Any]]] = [
+    ("the scores are not scaled: q @ k^T is divided by sqrt(d), d the last size of q",
+     {"power": 0.0}),
+    ("the scores are divided by d; divide them by sqrt(d)", {"power": 1.0}),
+    ("the softmax runs over the queries (dim=-2); each query's weights over the keys must sum "
+     "to 1", {"dim": -2}),
+    (f"the mask is inverted: {MASK_RULE}, so the scores where it is False become -inf",
+     {"invert": True}),
+    ("masked scores are set to 0, but softmax still gives them weight exp(0) = 1; a forbidden "
+     "key needs a score of -inf", {"fill": 0.0}),
+]  # fmt: skip
+# The same in multi-head attention, as _heads_weights rebuilds them.
+MHA_MISTAKES: list[tuple[str, dict[str, Any]]] = [
+    ("the heads are split by reshaping (B, T, E) straight to (B, H, T, head_dim), which mixes "
+     "positions; each head takes its own slice of every position's features, as split_heads "
+     "does", {"mix": True}),
+    ("the scores are divided by sqrt(E); in each head they are divided by sqrt(head_dim) = "
+     "sqrt(E / num_heads), the size of the vectors being multiplied", {"by_model": True}),
+    ("the scores are not divided by sqrt(head_dim); make attention pass its own checks",
+     {"power": 0.0}),
+    ("the scores are divided by head_dim, not by its square root; make attention pass its own "
+     "checks", {"power": 1.0}),
+    ("the softmax runs over the queries; make attention pass its own checks", {"dim": -2}),
+    (f"the mask is inverted: {MASK_RULE}; make attention pass its own checks",
+     {"invert": True}),
+    ("masked scores are set to 0, which softmax still weighs; make attention pass its own checks",
+     {"fill": 0.0}),
+]  # fmt: skip
 
 # The provided Reverser of the learner's file, rebuilt here to judge the weights it returns.
 VOCAB, LENGTH, D_MODEL, NUM_HEADS = 8, 8, 32, 4
@@ -36,23 +71,14 @@ def _randn(rng: torch.Generator, *shape: int, scale: float = 1.0) -> torch.Tenso
     return scale * torch.randn(*shape, generator=rng, dtype=F64)
 
 
-def _weights(
-    q: torch.Tensor,
-    k: torch.Tensor,
-    mask: torch.Tensor | None = None,
-    *,
-    scale: float | None = None,
-    dim: int = -1,
-    fill: float = float("-inf"),
-) -> torch.Tensor:
-    """softmax(q k^T * scale) with masked scores set to `fill`; rows of NaN become zeros.
+def _weights(q, k, mask=None, *, power=0.5, d=None, dim=-1, fill=-math.inf, invert=False):
+    """softmax(q k^T / d ** power) with masked scores set to `fill`; rows of NaN become zeros.
 
-    The defaults give the right weights; the other settings rebuild known mistakes.
+    The defaults (d the last size of q) give the right weights; the others rebuild mistakes.
     """
-    scale = 1 / math.sqrt(q.shape[-1]) if scale is None else scale
-    scores = q @ k.transpose(-2, -1) * scale
+    scores = q @ k.transpose(-2, -1) / (d or q.shape[-1]) ** power
     if mask is not None:
-        scores = scores.masked_fill(~mask, fill)
+        scores = scores.masked_fill(mask if invert else ~mask, fill)
     return torch.nan_to_num(torch.softmax(scores, dim=dim), nan=0.0)
 
 
@@ -88,89 +114,43 @@ def _sinusoids(length: int, d_model: int, *, swap: bool = False) -> torch.Tensor
 # ---------------------------------------------------------------------------- diagnostics
 
 
-Mistake = tuple[Callable[[torch.Tensor, torch.Tensor, Any], torch.Tensor | None], str]
-
-ATTENTION_MISTAKES: list[Mistake] = [
-    (
-        lambda q, k, m: _weights(q, k, m, scale=1.0),
-        "the scores are not scaled: divide q @ k^T by math.sqrt(d), d = q.shape[-1]",
-    ),
-    (
-        lambda q, k, m: _weights(q, k, m, scale=1 / q.shape[-1]),
-        "the scores are divided by d; divide them by math.sqrt(d)",
-    ),
-    (
-        lambda q, k, m: _weights(q, k, m, dim=-2),
-        "the softmax runs over the queries (dim=-2); each query's weights over the keys "
-        "must sum to 1, so use torch.softmax(scores, dim=-1)",
-    ),
-    (
-        lambda q, k, m: None if m is None else _weights(q, k, ~m),
-        f"the mask is inverted: {MASK_RULE}, so set the scores to -inf where it is False "
-        "(scores.masked_fill(~mask, float('-inf')))",
-    ),
-    (
-        lambda q, k, m: None if m is None else _weights(q, k, m, fill=0.0),
-        "masked scores are set to 0, but softmax still gives them weight exp(0) = 1; "
-        "set them to float('-inf')",
-    ),
-]
+def _mistakes(table, rebuild: Callable[..., torch.Tensor]) -> list[Mistake]:
+    """A table of (hint, settings) as Mistakes whose variants `rebuild(**settings)` computes."""
+    return [Mistake(hint, functools.partial(rebuild, **how)) for hint, how in table]
 
 
-def _diagnose(got: Any, q: torch.Tensor, k: torch.Tensor, mask: Any, mistakes: list[Mistake]):
-    """The hint of the first known mistake that reproduces the learner's weights, or ''."""
-    if type(got) is not torch.Tensor or not got.is_floating_point():
-        return ""
-    got = torch.nan_to_num(got.detach().cpu().to(F64), nan=0.0)
-    for rebuild, hint in mistakes:
-        candidate = rebuild(q, k, mask)
-        if candidate is not None and candidate.shape == got.shape:
-            if torch.allclose(got, candidate, rtol=1e-6, atol=1e-9):
-                return hint
-    return ""
+def _weights_hint(got: Any, mistakes: list[Mistake], want: torch.Tensor, default: str) -> str:
+    """The hint of the mistake the weights reproduce; NaN rows count as the zeros they should be."""
+    if type(got) is torch.Tensor and got.is_floating_point():
+        got = torch.nan_to_num(got.detach().cpu().to(F64), nan=0.0)
+    return likely_mistake(got, mistakes, default=default, expected=want, **TIGHT)
 
 
-def _pair(result: Any, call: str) -> tuple[Any, Any]:
-    if type(result) is not tuple or len(result) != 2:
-        shown = f"a tuple of {len(result)}" if type(result) is tuple else type_name(result)
-        raise CheckFailure(f"{call} should return a tuple (output, weights), got {shown}")
-    return result
+def _nan_where_empty(got: Any, mask: torch.Tensor | None, want: torch.Tensor) -> bool:
+    """Whether the weights are NaN exactly in the rows where the mask allows no key."""
+    if mask is None or type(got) is not torch.Tensor or got.shape != want.shape:
+        return False
+    nan = torch.isnan(got.detach().cpu())
+    empty = (~mask.any(dim=-1, keepdim=True)).expand(want.shape)
+    return bool(nan.any()) and torch.equal(nan, empty)
 
 
-def _shape(t: torch.Tensor) -> str:
-    return str(tuple(t.shape))
-
-
-def _check_attention(
-    submission,
-    device: torch.device,
-    q: torch.Tensor,
-    k: torch.Tensor,
-    v: torch.Tensor,
-    mask: torch.Tensor | None,
-    want_output: torch.Tensor,
-    hint: str,
-) -> None:
+def _check_attention(submission, device, q, k, v, mask, want_output, hint: str) -> None:
     """Call the learner's attention on `device` and compare weights, then output, in float64."""
-    case = f"q {_shape(q)}, k {_shape(k)}, v {_shape(v)}"
-    case += f", mask {_shape(mask)}" if mask is not None else ", no mask"
+    case = f"q {fmt_shape(q.shape)}, k {fmt_shape(k.shape)}, v {fmt_shape(v.shape)}"
+    case += f", mask {fmt_shape(mask.shape)}" if mask is not None else ", no mask"
     args = [t.to(device) for t in (q, k, v)] + ([mask.to(device)] if mask is not None else [])
-    output, weights = _pair(submission.attention(*args), f"attention({case})")
-    want_weights = _weights(q, k, mask)
-    common: dict[str, Any] = {"dtype": F64, "device": device, **TIGHT}
-    expect_tensor(output, name=f"attention's output ({case})", shape=want_output.shape)
-    expect_tensor(weights, name=f"attention's weights ({case})", shape=want_weights.shape)
-    found = _diagnose(weights, q, k, mask, ATTENTION_MISTAKES)
-    assert_close(
-        weights, want_weights, name=f"attention's weights ({case})", hint=found or hint, **common
-    )
-    assert_close(
-        output,
-        want_output,
-        name=f"attention's output ({case}), compared with torch's scaled_dot_product_attention",
-        hint="the output is weights @ v",
-        **common,
-    )
+    want = _weights(q, k, mask)
+    output, weights = unpack(
+        submission.attention(*args), "attention", context=case,
+        output=tensor(want_output.shape, F64, device), weights=tensor(want.shape, F64, device),
+    )  # fmt: skip
+    mistakes = _mistakes(ATTENTION_MISTAKES, functools.partial(_weights, q, k, mask))
+    hint = NAN_ROWS if _nan_where_empty(weights, mask, want) else hint
+    expect_close(weights, want, name=f"attention's weights ({case})",
+                 hint=_weights_hint(weights, mistakes, want, hint), **TIGHT)  # fmt: skip
+    name = f"attention's output ({case}), compared with torch's scaled_dot_product_attention"
+    expect_close(output, want_output, name=name, hint="the output is weights @ v", **TIGHT)
 
 
 # ------------------------------------------------------------------------- attention checks
@@ -179,73 +159,37 @@ def _check_attention(
 @pytest.mark.points(2)
 def test_attention_matches_torch(submission, device, rng):
     """attention matches torch's scaled_dot_product_attention without a mask"""
-    shapes = [  # (batch axes, L, S, d, dv): L != S and d != dv, so a transpose shows
-        ((), 4, 6, 3, 5),
-        ((2,), 5, 3, 8, 2),
-        ((2, 3), 4, 7, 6, 4),
-        ((3,), 1, 5, 4, 4),
-    ]
-    for batch, L, S, d, dv in shapes:
+    # (batch axes, L, S, d, dv): L != S and d != dv, so a transpose shows.
+    for batch, L, S, d, dv in (((), 4, 6, 3, 5), ((2,), 5, 3, 8, 2), ((2, 3), 4, 7, 6, 4),
+                               ((3,), 1, 5, 4, 4)):  # fmt: skip
         q = _randn(rng, *batch, L, d, scale=2.0)
-        k = _randn(rng, *batch, S, d)
-        v = _randn(rng, *batch, S, dv)
-        _check_attention(
-            submission,
-            device,
-            q,
-            k,
-            v,
-            None,
-            _sdpa(q, k, v),
-            "weights = softmax(q @ k^T / sqrt(d)) over the last axis (the keys)",
-        )
+        k, v = _randn(rng, *batch, S, d), _randn(rng, *batch, S, dv)
+        rule = "weights = softmax(q @ k^T / sqrt(d)) over the last axis (the keys)"
+        _check_attention(submission, device, q, k, v, None, _sdpa(q, k, v), rule)
 
 
 @pytest.mark.points(2)
 def test_attention_mask(submission, device, rng):
     """attention with a boolean mask (True = may attend) matches torch's attn_mask"""
-    cases = [  # (q shape, S, mask shape): masks broadcast over leading axes they lack
-        ((2, 5, 4), 6, (2, 5, 6)),
-        ((2, 3, 4, 3), 6, (4, 6)),
-        ((3, 4, 5), 7, (3, 1, 7)),
-    ]
-    for q_shape, S, mask_shape in cases:
+    # (q shape, S, mask shape): masks broadcast over leading axes they lack.
+    for q_shape, S, mask_shape in (((2, 5, 4), 6, (2, 5, 6)), ((2, 3, 4, 3), 6, (4, 6)),
+                                   ((3, 4, 5), 7, (3, 1, 7))):  # fmt: skip
         q = _randn(rng, *q_shape, scale=2.0)
-        k = _randn(rng, *q_shape[:-2], S, q_shape[-1])
-        v = _randn(rng, *q_shape[:-2], S, 3)
+        k, v = _randn(rng, *q_shape[:-2], S, q_shape[-1]), _randn(rng, *q_shape[:-2], S, 3)
         mask = _random_mask(rng, *mask_shape)
-        _check_attention(
-            submission,
-            device,
-            q,
-            k,
-            v,
-            mask,
-            _sdpa(q, k, v, mask),
-            f"{MASK_RULE}: before the softmax, set the scores where the mask is False to "
-            "float('-inf'), so those keys get weight exactly 0",
-        )
+        _check_attention(submission, device, q, k, v, mask, _sdpa(q, k, v, mask),
+                         f"{MASK_RULE}: a key the mask forbids gets the score -inf before the "
+                         "softmax, so its weight is exactly 0")  # fmt: skip
 
 
 def test_fully_masked_rows(submission, device, rng):
     """a query row whose mask allows no key gets zero weights and a zero output, not NaN"""
     q, k, v = _randn(rng, 2, 5, 4, scale=2.0), _randn(rng, 2, 6, 4), _randn(rng, 2, 6, 3)
     mask = _random_mask(rng, 2, 5, 6)
-    mask[0, 1] = False
-    mask[0, 3] = False
-    mask[1, 4] = False
-    _check_attention(
-        submission,
-        device,
-        q,
-        k,
-        v,
-        mask,
-        _sdpa(q, k, v, mask),
-        "rows [0, 1], [0, 3] and [1, 4] allow no key: softmax of a row of -inf is 0/0 = NaN. "
-        "Set such rows of the weights to 0 after the softmax, e.g. "
-        "weights.masked_fill(~mask.any(dim=-1, keepdim=True), 0.0); the other rows are as usual",
-    )
+    mask[0, 1] = mask[0, 3] = mask[1, 4] = False
+    _check_attention(submission, device, q, k, v, mask, _sdpa(q, k, v, mask),
+                     "rows [0, 1], [0, 3] and [1, 4] allow no key: their weights and their "
+                     "outputs are all zeros; the other rows are as usual")  # fmt: skip
 
 
 @pytest.mark.points(2)
@@ -254,35 +198,22 @@ def test_causal_mask(submission, device, rng):
     for L, S in ((1, 1), (5, 5), (3, 6), (6, 3)):
         want = _causal(L, S)
         got = submission.causal_mask(L, S, str(device))
-        hint = "mask[i, j] is True when j <= i: torch.ones(L, S, dtype=torch.bool).tril()"
-        if type(got) is torch.Tensor and got.shape == want.shape and got.dtype == torch.bool:
-            got_cpu = got.cpu()
-            if torch.equal(got_cpu, want.tril(-1)):
-                hint = "the diagonal is missing: a position may attend to itself (j <= i)"
-            elif torch.equal(got_cpu, ~want):
-                hint = f"the mask is inverted: {MASK_RULE}, so the allowed keys j <= i are True"
-            elif torch.equal(got_cpu, torch.ones(L, S, dtype=torch.bool).triu()):
-                hint = "that is the upper triangle: a query looks back (j <= i), never ahead"
-        assert_equal(
-            got,
-            want,
-            name=f"causal_mask({L}, {S})",
-            dtype=torch.bool,
-            device=device,
-            hint=hint,
-        )
+        hint = likely_mistake(got.to(F64) if type(got) is torch.Tensor else got, [
+            Mistake("the diagonal is missing: a position may attend to itself (j <= i)",
+                    want.tril(-1).to(F64)),
+            Mistake(f"the mask is inverted: {MASK_RULE}, so the allowed keys j <= i are True",
+                    (~want).to(F64)),
+            Mistake("that is the upper triangle: a query looks back (j <= i), never ahead",
+                    torch.ones(L, S, dtype=F64).triu()),
+        ], default="mask[i, j] is True exactly when j <= i: the lower triangle, diagonal "
+           "included", expected=want.to(F64))  # fmt: skip
+        assert_equal(got, want, name=f"causal_mask({L}, {S})", dtype=torch.bool, device=device,
+                     hint=hint)  # fmt: skip
     for L, S in ((6, 6), (4, 7)):
         q, k, v = _randn(rng, 2, L, 4, scale=2.0), _randn(rng, 2, S, 4), _randn(rng, 2, S, 3)
-        _check_attention(
-            submission,
-            device,
-            q,
-            k,
-            v,
-            _causal(L, S),
-            _sdpa(q, k, v, is_causal=True),
-            "with the causal mask, query i's weights on keys j > i must be 0",
-        )
+        rule = "with the causal mask, query i's weights on keys j > i must be 0"
+        want = _sdpa(q, k, v, is_causal=True)
+        _check_attention(submission, device, q, k, v, _causal(L, S), want, rule)
 
 
 def test_padding_mask(submission, device, rng):
@@ -290,16 +221,13 @@ def test_padding_mask(submission, device, rng):
     for B, S in ((4, 6), (3, 1)):
         lengths = torch.randint(0, S + 1, (B,), generator=rng)
         lengths[0], lengths[-1] = S, 0
-        want = (torch.arange(S) < lengths[:, None])[:, None, :]
         assert_equal(
             submission.padding_mask(lengths.to(device), S),
-            want,
-            name=f"padding_mask(lengths={lengths.tolist()}, S={S})",
-            dtype=torch.bool,
-            device=device,
-            hint="mask[b, 0, j] = j < lengths[b]: torch.arange(S) < lengths[:, None], then "
-            "[:, None, :] for the query axis",
-        )
+            (torch.arange(S) < lengths[:, None])[:, None, :],
+            name=f"padding_mask(lengths={lengths.tolist()}, S={S})", dtype=torch.bool,
+            device=device, hint="mask[b, 0, j] is True exactly when j < lengths[b]; the middle "
+            "axis, of size 1, is the query axis",
+        )  # fmt: skip
 
 
 # ------------------------------------------------------------------------------ multi-head
@@ -310,25 +238,20 @@ def test_split_merge_heads(submission, device, rng):
     B, T, E, H = 2, 5, 12, 3
     x = _randn(rng, B, T, E)
     split = x.reshape(B, T, H, E // H).transpose(1, 2)
-    got = submission.split_heads(x.to(device), H)
-    hint = "out[b, h, t, c] = x[b, t, h * head_dim + c]: reshape to (B, T, H, head_dim), then swap"
-    if type(got) is torch.Tensor and got.shape == split.shape:
-        if torch.equal(got.cpu().to(F64), x.reshape(B, H, T, E // H)):
-            hint = (
-                "reshaping straight to (B, H, T, head_dim) mixes positions: each 'head' gets "
-                "pieces of several positions. Reshape to (B, T, H, head_dim), then .transpose(1, 2)"
-            )
-    assert_close(
-        got, split, name="split_heads(x (2, 5, 12), 3)", dtype=F64, device=device, hint=hint
-    )
-    assert_close(
-        submission.merge_heads(split.to(device)),
-        x,
-        name="merge_heads(x (2, 3, 5, 4))",
-        dtype=F64,
-        device=device,
-        hint="the inverse of split_heads: .transpose(1, 2), then reshape to (B, T, H * head_dim)",
-    )
+    mixes = "which mixes positions: each head must hold its own slice of every position"
+    expect_close(
+        submission.split_heads(x.to(device), H), split, name="split_heads(x (2, 5, 12), 3)",
+        hint="out[b, h, t, c] = x[b, t, h * head_dim + c]: the shape alone is not enough",
+        mistakes=[Mistake(f"x was reshaped straight to (B, H, T, head_dim), {mixes}",
+                          x.reshape(B, H, T, E // H))], dtype=F64, device=device,
+    )  # fmt: skip
+    expect_close(
+        submission.merge_heads(split.to(device)), x, name="merge_heads(x (2, 3, 5, 4))",
+        hint="out[b, t, h * head_dim + c] = x[b, h, t, c]: merging what split_heads made gives "
+        "back the original",
+        mistakes=[Mistake(f"x was reshaped to (B, T, E) with the head axis still in front, "
+                          f"{mixes}", split.reshape(B, T, E))], dtype=F64, device=device,
+    )  # fmt: skip
 
 
 def _module(E: int, H: int, rng: torch.Generator) -> nn.MultiheadAttention:
@@ -343,18 +266,7 @@ def _module(E: int, H: int, rng: torch.Generator) -> nn.MultiheadAttention:
     return module.eval()
 
 
-def _heads_weights(
-    params: dict[str, torch.Tensor],
-    query: torch.Tensor,
-    key: torch.Tensor,
-    H: int,
-    mask: torch.Tensor | None,
-    *,
-    mix: bool = False,
-    scale_by: str = "head",
-    dim: int = -1,
-    invert: bool = False,
-) -> torch.Tensor:
+def _heads_weights(params, query, key, H: int, mask, *, mix=False, by_model=False, **how):
     """Head-averaged weights of a multi-head attention built in a known wrong way."""
     E = query.shape[-1]
     w_q, w_k, _ = params["in_proj_weight"].chunk(3)
@@ -362,59 +274,15 @@ def _heads_weights(
 
     def split(x: torch.Tensor) -> torch.Tensor:
         B, T, _ = x.shape
-        if mix:
-            return x.reshape(B, H, T, E // H)
-        return x.reshape(B, T, H, E // H).transpose(1, 2)
+        return x.reshape(B, H, T, E // H) if mix else x.reshape(B, T, H, E // H).transpose(1, 2)
 
     q, k = split(query @ w_q.T + b_q), split(key @ w_k.T + b_k)
-    scale = {"head": 1 / math.sqrt(E // H), "model": 1 / math.sqrt(E), "none": 1.0}[scale_by]
-    if mask is not None:
-        mask = (~mask if invert else mask).unsqueeze(-3)
-    return _weights(q, k, mask, scale=scale, dim=dim).mean(dim=1)
+    mask = None if mask is None else mask.unsqueeze(-3)
+    return _weights(q, k, mask, d=E if by_model else None, **how).mean(dim=1)
 
 
-def _mha_mistakes(params: dict[str, torch.Tensor], H: int) -> list[Mistake]:
-    def rebuild(**how: Any) -> Callable[[torch.Tensor, torch.Tensor, Any], torch.Tensor | None]:
-        return lambda q, k, m: _heads_weights(params, q, k, H, m, **how)
-
-    return [
-        (
-            rebuild(mix=True),
-            "the heads are split by reshaping (B, T, E) straight to (B, H, T, head_dim), which "
-            "mixes positions; use split_heads: reshape to (B, T, H, head_dim), then transpose",
-        ),
-        (
-            rebuild(scale_by="model"),
-            "the scores are divided by sqrt(E); in each head they are divided by "
-            "sqrt(head_dim) = sqrt(E / num_heads), the size of the vectors being multiplied",
-        ),
-        (
-            rebuild(scale_by="none"),
-            "the scores are not divided by sqrt(head_dim); make attention pass its own checks",
-        ),
-        (
-            rebuild(dim=-2),
-            "the softmax runs over the queries; make attention pass its own checks",
-        ),
-        (
-            lambda q, k, m: None if m is None else _heads_weights(params, q, k, H, m, invert=True),
-            f"the mask is inverted: {MASK_RULE}; make attention pass its own checks",
-        ),
-    ]
-
-
-def _check_mha(
-    submission,
-    device: torch.device,
-    module: nn.MultiheadAttention,
-    H: int,
-    tensors: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
-    *,
-    mask: torch.Tensor | None = None,
-    torch_masks: dict[str, torch.Tensor] | None = None,
-    case: str,
-    hint: str,
-) -> None:
+def _check_mha(submission, device, module, H: int, tensors, *, case: str, hint: str,
+               mask=None, torch_masks=None) -> None:  # fmt: skip
     """The learner's multi_head_attention against module(query, key, value, **torch_masks)."""
     query, key, value = tensors
     params = {name: t.detach() for name, t in module.state_dict().items()}
@@ -423,30 +291,24 @@ def _check_mha(
     args: list[Any] = [t.to(device) for t in tensors]
     args += [{name: t.to(device) for name, t in params.items()}, H]
     args += [mask.to(device)] if mask is not None else []
-    output, weights = _pair(
-        submission.multi_head_attention(*args), f"multi_head_attention ({case})"
-    )
-    common: dict[str, Any] = {"dtype": F64, "device": device, **TIGHT}
-    expect_tensor(output, name=f"multi_head_attention's output ({case})", shape=query.shape)
-    found = _diagnose(weights, query, key, mask, _mha_mistakes(params, H))
+    output, weights = unpack(submission.multi_head_attention(*args), "multi_head_attention",
+                             context=case, output=tensor(query.shape, F64, device),
+                             weights=anything)  # fmt: skip
     if type(weights) is torch.Tensor and weights.dim() == 4:
-        found = "return the weights averaged over the heads, weights.mean(dim=1): (B, L, S)"
-    assert_close(
-        weights,
-        want_weights,
-        name=f"multi_head_attention's head-averaged weights ({case})",
-        hint=found or hint,
-        **common,
-    )
-    assert_close(
-        output,
-        want_output,
-        name=f"multi_head_attention's output ({case}), compared with nn.MultiheadAttention",
-        hint=found
-        or "merge the heads back to (B, L, E) with merge_heads, then apply out_proj: "
-        "@ params['out_proj.weight'].T + params['out_proj.bias']",
-        **common,
-    )
+        hint = "these look like one set of weights per head: average them over the heads"
+    else:
+        rebuild = functools.partial(_heads_weights, params, query, key, H, mask)
+        hint = _weights_hint(weights, _mistakes(MHA_MISTAKES, rebuild), want_weights, hint)
+    expect_close(weights, want_weights, name=f"multi_head_attention's head-averaged weights "
+                 f"({case})", hint=hint, dtype=F64, device=device, **TIGHT)  # fmt: skip
+    expect_close(
+        output, want_output, name=f"multi_head_attention's output ({case}), compared with "
+        "nn.MultiheadAttention", hint="the heads merged back to (B, L, E), then the output "
+        "projection: output = merged @ W_o^T + b_o (if merge_heads fails its own check, fix "
+        "that first)",
+        mistakes=[Mistake("out_proj.bias is missing: output = merged @ W_o^T + b_o",
+                          want_output - params["out_proj.bias"])], **TIGHT,
+    )  # fmt: skip
 
 
 @pytest.mark.points(3)
@@ -457,22 +319,13 @@ def test_multi_head_attention(submission, device, rng):
         "b_q, b_k, b_v: project query, key and value with their own block and bias, split "
         "the heads, attend, then average the weights over the heads"
     )
-    module = _module(12, 3, rng)
-    x = _randn(rng, 2, 5, 12)
-    _check_mha(
-        submission, device, module, 3, (x, x, x), case="self-attention, E=12, 3 heads", hint=hint
-    )
+    module, x = _module(12, 3, rng), _randn(rng, 2, 5, 12)
+    _check_mha(submission, device, module, 3, (x, x, x), case="self-attention, E=12, 3 heads",
+               hint=hint)  # fmt: skip
     module = _module(8, 4, rng)
-    query, key, value = _randn(rng, 3, 4, 8), _randn(rng, 3, 6, 8), _randn(rng, 3, 6, 8)
-    _check_mha(
-        submission,
-        device,
-        module,
-        4,
-        (query, key, value),
-        case="query (3, 4, 8), key and value (3, 6, 8), 4 heads",
-        hint=hint,
-    )
+    tensors = (_randn(rng, 3, 4, 8), _randn(rng, 3, 6, 8), _randn(rng, 3, 6, 8))
+    _check_mha(submission, device, module, 4, tensors,
+               case="query (3, 4, 8), key and value (3, 6, 8), 4 heads", hint=hint)  # fmt: skip
 
 
 @pytest.mark.points(2)
@@ -480,37 +333,22 @@ def test_multi_head_masks(submission, device, rng):
     """multi_head_attention with padding and causal masks matches nn.MultiheadAttention"""
     # nn.MultiheadAttention's bool masks (key_padding_mask and attn_mask) say True = ignore,
     # the opposite of the exercise's rule, so the masks given to torch are the negations.
+    hint = f"{MASK_RULE}; the same mask applies in every head, so it needs a head axis to "
     module = _module(8, 2, rng)
     lengths = torch.tensor([6, 3, 1])
     query, memory = _randn(rng, 3, 4, 8), _randn(rng, 3, 6, 8)
     keep = (torch.arange(6) < lengths[:, None])[:, None, :]
-    _check_mha(
-        submission,
-        device,
-        module,
-        2,
-        (query, memory, memory),
-        mask=keep,
-        torch_masks={"key_padding_mask": ~keep[:, 0, :]},
-        case=f"padding mask (3, 1, 6) for lengths {lengths.tolist()}",
-        hint=f"{MASK_RULE}; give the mask a head axis (mask.unsqueeze(-3)) so that it "
-        "broadcasts over (B, H, L, S) and every head uses it",
-    )
+    _check_mha(submission, device, module, 2, (query, memory, memory), mask=keep,
+               torch_masks={"key_padding_mask": ~keep[:, 0, :]},
+               case=f"padding mask (3, 1, 6) for lengths {lengths.tolist()}",
+               hint=hint + "broadcast over the (B, H, L, S) scores")  # fmt: skip
     lengths = torch.tensor([6, 4])
     x = _randn(rng, 2, 6, 8)
     padded = torch.arange(6) >= lengths[:, None]
-    keep = _causal(6, 6) & ~padded[:, None, :]
-    _check_mha(
-        submission,
-        device,
-        module,
-        2,
-        (x, x, x),
-        mask=keep,
-        torch_masks={"attn_mask": ~_causal(6, 6), "key_padding_mask": padded},
-        case=f"causal and padding mask (2, 6, 6) for lengths {lengths.tolist()}",
-        hint=f"{MASK_RULE}; the same mask applies in every head (mask.unsqueeze(-3))",
-    )
+    _check_mha(submission, device, module, 2, (x, x, x), mask=_causal(6, 6) & ~padded[:, None, :],
+               torch_masks={"attn_mask": ~_causal(6, 6), "key_padding_mask": padded},
+               case=f"causal and padding mask (2, 6, 6) for lengths {lengths.tolist()}",
+               hint=hint + "broadcast over the heads")  # fmt: skip
 
 
 # ------------------------------------------------------------------------------- positions
@@ -519,23 +357,14 @@ def test_multi_head_masks(submission, device, rng):
 def test_positional_encoding(submission):
     """positional_encoding puts sin on even and cos on odd dimensions, with 10000^(2i/d)"""
     for length, d_model in ((8, 32), (50, 16), (1, 4), (7, 6)):
-        got = submission.positional_encoding(length, d_model)
-        hint = (
-            "PE[pos, 2i] = sin(pos / 10000^(2i/d)) and PE[pos, 2i+1] = cos(the same angle): "
-            "both columns of a pair share one frequency"
-        )
-        if type(got) is torch.Tensor and got.shape == (length, d_model) and length > 1:
-            if torch.allclose(got.cpu().to(F64), _sinusoids(length, d_model, swap=True), atol=1e-5):
-                hint = "sin and cos are swapped: sin goes in the even columns (0::2)"
-        assert_close(
-            got,
-            _sinusoids(length, d_model),
-            name=f"positional_encoding({length}, {d_model})",
-            dtype=torch.float32,
-            rtol=1e-5,
-            atol=1e-5,
-            hint=hint,
-        )
+        expect_close(
+            submission.positional_encoding(length, d_model), _sinusoids(length, d_model),
+            name=f"positional_encoding({length}, {d_model})", dtype=torch.float32, rtol=1e-5,
+            atol=1e-5, hint="PE[pos, 2i] = sin(pos / 10000^(2i/d)) and PE[pos, 2i+1] = cos(the "
+            "same angle): both columns of a pair share one frequency",
+            mistakes=[Mistake("sin and cos are swapped: sin goes in the even columns",
+                              _sinusoids(length, d_model, swap=True))],
+        )  # fmt: skip
 
 
 # -------------------------------------------------------------------------------- training
@@ -550,30 +379,20 @@ class _TrustedReverser(nn.Module):
         self.attn = nn.MultiheadAttention(D_MODEL, NUM_HEADS, batch_first=True)
         self.readout = nn.Linear(D_MODEL, VOCAB)
 
+    def mixed(self, tokens: torch.Tensor, **options: Any) -> tuple[torch.Tensor, Any]:
+        x = self.embed(tokens) + _sinusoids(tokens.shape[1], D_MODEL).float().to(tokens.device)
+        return self.attn(x, x, x, **options)
+
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        positions = _sinusoids(tokens.shape[1], D_MODEL).float().to(tokens.device)
-        x = self.embed(tokens) + positions
-        mixed, _ = self.attn(x, x, x, need_weights=False)
-        return self.readout(mixed)
-
-
-def _expect_state(value: Any, like: dict[str, torch.Tensor], device: torch.device) -> dict:
-    return expect_weights(
-        value,
-        like,
-        what="train_reverser's result",
-        device=device,
-        restore="restore the provided Reverser and train_reverser",
-    )
+        return self.readout(self.mixed(tokens, need_weights=False)[0])
 
 
 def _show_attention(metrics, model: _TrustedReverser, seed: int, caption: str) -> None:
     """Draw the attention weights of one sequence (mean over heads) as a heat map: a picture."""
     shown = torch.randperm(VOCAB, generator=torch.Generator().manual_seed(seed))[:LENGTH]
-    tokens = shown[None].to(model.readout.weight.device)
     with torch.no_grad():
-        x = model.embed(tokens) + _sinusoids(LENGTH, D_MODEL).float().to(tokens.device)
-        _, weights = model.attn(x, x, x, need_weights=True, average_attn_weights=True)
+        _, weights = model.mixed(shown[None].to(model.readout.weight.device), need_weights=True,
+                                 average_attn_weights=True)  # fmt: skip
     panel = {
         "title": "rows: outputs (target) · cols: inputs",
         "values": weights[0],
@@ -590,15 +409,12 @@ def test_learns_to_reverse(submission, device, metrics, seed):
         model = _TrustedReverser().to(device).eval()
         torch.manual_seed(seed % 1000)  # the weights train_reverser starts from
         _show_attention(metrics, _TrustedReverser().to(device), seed, "before training")
-    state = submission.call_logged(
-        "train_reverser",
-        seed % 1000,
-        TRAIN_STEPS,
-        str(device),
-        log=metrics.emit,
-        timeout=TRAIN_TIMEOUT,
-    )
-    model.load_state_dict(_expect_state(state, model.state_dict(), device))
+    state = submission.call_logged("train_reverser", seed % 1000, TRAIN_STEPS, str(device),
+                                   log=metrics.emit, timeout=TRAIN_TIMEOUT)  # fmt: skip
+    model.load_state_dict(expect_weights(
+        state, model.state_dict(), what="train_reverser's result", device=device,
+        restore="restore the provided Reverser and train_reverser",
+    ))  # fmt: skip
     _show_attention(metrics, model, seed, f"after {TRAIN_STEPS} steps")
     held_out = torch.Generator().manual_seed(seed % 1000 + 1000)  # not the training stream
     tokens = torch.randint(0, VOCAB, (HELD_OUT, LENGTH), generator=held_out).to(device)
