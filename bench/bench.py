@@ -28,6 +28,7 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from first_frame import first_frame  # noqa: E402
+from lab_waits import HUNG_TIMEOUT, first_verdict, hung_function  # noqa: E402
 from plot_rate import plot_rate  # noqa: E402
 
 from mllab.catalog import load_catalog  # noqa: E402
@@ -114,6 +115,9 @@ def grade_copies(copies: int, jobs: int, folder: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats and copies")
+    parser.add_argument(
+        "--lab-waits", action="store_true", help="only the first verdict and the hung function"
+    )
     args = parser.parse_args()
     cold_runs, warm_runs, copies = (3, 10, 10) if args.quick else (7, 30, 50)
     console = Console(width=110)
@@ -128,6 +132,17 @@ def main() -> None:
     try:
         workspace = scratch / "ws"
         shutil.copytree(dirs.solutions, workspace)
+        console.print("[bold]first verdict after launch, perceptron[/]")
+        lab, cold = first_verdict(workspace, "perceptron")
+        row("first verdict after launch (lab, warm grader starting)", f"{lab:.1f} s",
+            "<= cold check", f"{lab / cold:.2f}x of a cold check ({cold:.1f} s)")  # fmt: skip
+        console.print("[bold]a function that never returns, perceptron[/]")
+        seconds, failed, waited = hung_function(workspace)
+        row(f"infinite loop in predict, {HUNG_TIMEOUT:g} s limit a call", f"{seconds:.1f} s",
+            "one timeout a function",
+            f"{failed} checks failed, {waited} waited a limit")  # fmt: skip
+        if args.lab_waits:
+            return print_table(console, rows)
         console.print("[bold]starting a warm grader[/]")
         warm = WarmGrader(dirs).start()
         started = time.perf_counter()
@@ -192,6 +207,10 @@ def main() -> None:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
+    print_table(console, rows)
+
+
+def print_table(console: Console, rows: list[tuple[str, str, str, str]]) -> None:
     table = Table(title=f"mllab benchmark · {platform.machine()}, {os.cpu_count()} cores, "
                   f"Python {platform.python_version()}")  # fmt: skip
     for column in ("measurement", "value", "target", "vs target"):

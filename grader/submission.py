@@ -7,47 +7,77 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import SubmissionError
-from grader.sandbox.host import Limits, Reporter, Worker
+from grader.sandbox.host import Limits, Reporter, Worker, WorkerStartError
 from grader.sandbox.output import CappedOutput
 
 
 class WorkerPool:
     """One worker per exercise, restarted after a crash; an import failure is remembered."""
 
-    def __init__(self, workspace: Path, limits: Limits) -> None:
+    def __init__(
+        self, workspace: Path, limits: Limits, contents: dict[str, bytes] | None = None
+    ) -> None:
         self.workspace = workspace
         self.limits = limits
+        # The learner's files as read before any learner code ran (grader/sandbox/trusted.py).
+        self.contents = contents
         self.workers: dict[str, Worker] = {}
         self.failures: dict[str, str] = {}
+        self.start_failures: dict[str, str] = {}
         self.import_output: dict[str, bytes] = {}
+        # (exercise, function) -> why its call timed out: later calls fail at once with the same
+        # message, so a loop that never ends costs one timeout per run, not one per check.
+        self.hung: dict[tuple[str, str], str] = {}
+        self.told: set[str] = set()  # exercises whose import traceback a check has shown
 
     def worker(self, exercise_id: str, relative: str) -> Worker:
+        if exercise_id in self.start_failures:
+            raise WorkerStartError(self.start_failures[exercise_id])
         if exercise_id in self.failures:
-            raise SubmissionError(self.failures[exercise_id])
+            raise SubmissionError(self._import_failure(exercise_id))
         current = self.workers.get(exercise_id)
         if current is not None and current.alive:
             return current
         if current is not None:
             current.close()
         source = self.workspace / relative
-        if not source.is_file():
+        missing = relative not in self.contents if self.contents is not None else None
+        if missing or (missing is None and not source.is_file()):
             message = (
                 f"{relative} is missing from the workspace {self.workspace}; restore it "
                 "(`mllab init` writes a fresh stub) or point --workspace at the right folder"
             )
             self.failures[exercise_id] = message
             raise SubmissionError(message)
-        worker = Worker(source, relative, self.limits)
+        content = self.contents.get(relative) if self.contents is not None else None
+        worker = Worker(source, relative, self.limits, content)
         self.workers[exercise_id] = worker
         try:
             worker.start()
+        except WorkerStartError as exc:
+            # The grader's problem, not the learner's: every check of the exercise errors, and
+            # the run's report says why (a batch makes it an error row, never a 0).
+            self.start_failures[exercise_id] = str(exc)
+            worker.close()
+            raise
         except SubmissionError as exc:
             # Importing the same file again would fail the same way; don't pay for it per check.
             self.failures[exercise_id] = str(exc)
+            self.told.add(exercise_id)  # this check shows the traceback; later ones point here
             self.import_output[exercise_id] = worker.take_raw_output()
             worker.close()
             raise
         return worker
+
+    def _import_failure(self, exercise_id: str) -> str:
+        """The full message (and traceback) for the first check that meets it; its first line
+        and a pointer for the others, so the learner reads the traceback once."""
+        message = self.failures[exercise_id]
+        if exercise_id not in self.told:
+            self.told.add(exercise_id)
+            return message
+        first = message.splitlines()[0] if message else "the file could not be imported"
+        return f"{first} (the traceback is under the first check that failed this way)"
 
     def close(self) -> None:
         for worker in self.workers.values():
@@ -103,15 +133,23 @@ class Submission:
         reporter: Reporter | None = None,
         timeout: float | None = None,
     ) -> dict[str, Any]:
+        hung = self._pool.hung.get((self._exercise_id, function))
+        if hung is not None:
+            raise SubmissionError(f"{hung}\n(an earlier call to {function}() in this run timed "
+                                  "out, so this one was not made)")  # fmt: skip
         try:
             worker = self._pool.worker(self._exercise_id, self._relative)
         except SubmissionError:
-            self.output.write(self._pool.import_output.get(self._exercise_id, b""))
+            self.output.write(self._pool.import_output.pop(self._exercise_id, b""))
             raise
         try:
             return worker.call_full(
                 function, args, kwargs, return_args, reporter=reporter, timeout=timeout
             )
+        except SubmissionError as exc:
+            if str(exc).startswith("timed out after"):
+                self._pool.hung[(self._exercise_id, function)] = str(exc)
+            raise
         finally:
             self._collect(worker)
 

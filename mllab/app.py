@@ -16,7 +16,15 @@ from mllab.runner import GraderRun
 from mllab.screens.course import CourseScreen
 from mllab.screens.exercise import ExerciseScreen
 from mllab.warm import WarmGrader
-from mllab.workspace import WorkspaceError, find_workspace, init_workspace
+from mllab.workspace import MARKER, WorkspaceError, find_workspace, init_workspace
+
+
+def child_workspaces(folder: Path) -> list[Path]:
+    """Workspaces one level below `folder` (where `mllab init NAME` puts one)."""
+    try:
+        return sorted(p for p in folder.iterdir() if (p / MARKER).is_dir())
+    except OSError:
+        return []
 
 
 class MllabApp(App[None]):
@@ -53,6 +61,12 @@ class MllabApp(App[None]):
         try:
             workspace = find_workspace(None, self.catalog, self.start)
         except WorkspaceError:
+            inside = child_workspaces(self.start)
+            if len(inside) == 1:
+                # Started in the folder that holds the workspace: open it, don't offer another.
+                self.notify(f"Opened the workspace in {inside[0].name}/.", timeout=4)
+                self.open_lab(inside[0])
+                return
             self.push_screen(CreateWorkspace(self.start / "mllab-course"), self.created)
             return
         self.open_lab(workspace.root)
@@ -62,6 +76,9 @@ class MllabApp(App[None]):
             self.exit()
             return
         target = folder if folder.is_absolute() else self.start / folder
+        if (target / MARKER).is_dir():
+            self.open_lab(target)  # it is there already: open it rather than refuse
+            return
         try:
             files = init_workspace(target, self.catalog, self.dirs)
         except (WorkspaceError, OSError) as exc:

@@ -80,11 +80,25 @@ class Progress:
     def status(self, exercise_id: str) -> str:
         return str(self.data["exercises"].get(exercise_id, {}).get("status", "not started"))
 
-    def record(self, exercise_id: str, passed: bool, score: float, max_score: float) -> None:
+    def record(
+        self,
+        exercise_id: str,
+        passed: bool,
+        score: float,
+        max_score: float,
+        checks: list[dict[str, Any]] | None = None,
+    ) -> None:
         status = "passed" if passed else "failing"
         self._change(exercise_id, status=status, score=score, max_score=max_score)
+        if checks is not None:
+            self._change(exercise_id, checks=checks)
         if passed and "first_passed" not in self.entry(exercise_id):
             self._change(exercise_id, first_passed=int(time.time()))
+
+    def last_checks(self, exercise_id: str) -> list[dict[str, Any]]:
+        """The checks of the last recorded run, as the lab shows them when the exercise reopens."""
+        checks = self.data["exercises"].get(exercise_id, {}).get("checks", [])
+        return [c for c in checks if isinstance(c, dict)] if isinstance(checks, list) else []
 
     def hints_shown(self, exercise_id: str) -> int:
         return int(self.data["exercises"].get(exercise_id, {}).get("hints", 0))
@@ -125,6 +139,12 @@ class Progress:
                 yield
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def ran_anything(outcomes: list[str]) -> bool:
+    """Whether a run judged anything: with no check passed, failed or in error (CUDA only without
+    CUDA, nothing selected) it says nothing about the learner's code, so it is not recorded."""
+    return any(outcome in ("passed", "failed", "error") for outcome in outcomes)
 
 
 def _validate_entry(exercise_id: str, entry: Any) -> None:

@@ -9,14 +9,23 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
+from typing import Any
 
 from grader.sandbox.forked import ForkedProcess, ask_to_fork
 from mllab.paths import CourseDirs, course_dirs
 from mllab.runner import GraderRun, RunRequest, base_args, grader_env
+
+PREPARING = (
+    "Starting the grader for this first run: Python, torch and the checks load once per "
+    "session (seconds on a small machine). Later runs reuse a warm grader: a second or two."
+)
+QUIT_GRACE = 0.05  # seconds the warm grader gets to exit by itself when the lab closes
 
 
 class WarmGrader:
@@ -81,10 +90,16 @@ class WarmGrader:
             return None
         return ask_to_fork(control, {"args": args}, [events_fd, log_fd])
 
+    @property
+    def starting(self) -> bool:
+        """Started, alive, and not ready yet."""
+        process = self.process
+        return process is not None and process.poll() is None and not self._ready.is_set()
+
     def runner(self, request: RunRequest) -> GraderRun:
         """A run for the lab: warm when it can be (a dead warm grader is started again)."""
         self.start()
-        return GraderRun(request, self.dirs, warm=self)
+        return WarmRun(request, self.dirs, warm=self)
 
     def close(self) -> None:
         """End the warm grader (closing its control socket is what ends it) and its zygote."""
@@ -94,9 +109,26 @@ class WarmGrader:
                 self.control.close()
                 self.control = None
             if self.process is not None:
+                # It holds nothing worth a clean exit (torch's teardown takes seconds): a learner
+                # quitting the lab should not wait for it.
                 try:
-                    self.process.wait(timeout=5)
+                    self.process.wait(timeout=QUIT_GRACE)
                 except subprocess.TimeoutExpired:
-                    self.process.kill()
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.killpg(self.process.pid, signal.SIGKILL)
                     self.process.wait()
                 self.process = None
+
+
+class WarmRun(GraderRun):
+    """A lab run that says why it is slow while the warm grader is still starting.
+
+    It does not wait for the warm grader: collecting every check and starting the zygote takes
+    longer than one exercise's cold run (bench/bench.py, "first verdict after launch": about
+    twice as long on two busy cores), so the first run goes cold at once and says so.
+    """
+
+    def events(self) -> Any:
+        if self.warm is not None and not self.warm.ready:
+            yield {"event": "preparing", "text": PREPARING}
+        yield from super().events()

@@ -105,19 +105,34 @@ class FakeRuns:
         hang: bool = False,
         fail: str = "",
         figures: tuple[str, ...] = (),
+        then: list[list[dict]] | None = None,
+        held: int = 0,
+        before: list[dict] | None = None,
     ) -> None:
         self.checks, self.metrics, self.hang, self.fail = checks, metrics, hang, fail
         self.figures = figures
+        # Run n plays then[n - 1] when given (the first run plays `checks`); the first `held`
+        # runs wait after run_started until `release` is set or they are cancelled.
+        self.then = then or []
+        self.held = held
+        self.release = threading.Event()
+        self.before = before or []  # events sent before run_started ("preparing")
         self.requests: list[RunRequest] = []
+        self.runs: list[FakeRun] = []
 
     def __call__(self, request: RunRequest) -> FakeRun:
         self.requests.append(request)
-        return FakeRun(self, request.exercises[0])
+        number = len(self.requests)
+        later = self.then[min(number - 1, len(self.then)) - 1] if self.then else self.checks
+        checks = self.checks if number == 1 else later
+        run = FakeRun(self, request.exercises[0], checks, held=number <= self.held)
+        self.runs.append(run)
+        return run
 
 
 class FakeRun:
-    def __init__(self, runs: FakeRuns, exercise: str) -> None:
-        self.runs, self.exercise = runs, exercise
+    def __init__(self, runs: FakeRuns, exercise: str, checks: list[dict], held: bool) -> None:
+        self.runs, self.exercise, self.checks, self.held = runs, exercise, checks, held
         self.report: Report | None = None
         self.cancelled = False
         self.stop = threading.Event()
@@ -125,15 +140,21 @@ class FakeRun:
     def events(self) -> Any:
         if self.runs.fail:
             raise GraderFailed(self.runs.fail)
-        events = script(self.exercise, self.runs.checks, self.runs.metrics, self.runs.figures)
+        yield from self.runs.before
+        events = script(self.exercise, self.checks, self.runs.metrics, self.runs.figures)
         yield events[0]
         if self.runs.hang:
             self.stop.wait(30)
             return
+        if self.held:
+            while not (self.stop.is_set() or self.runs.release.is_set()):
+                time.sleep(0.01)
+            if self.stop.is_set():
+                return
         for event in events[1:]:
             time.sleep(0.005)
             yield event
-        self.report = report_for(self.exercise, self.runs.checks)
+        self.report = report_for(self.exercise, self.checks)
         yield {"event": "run_finished"}
 
     def cancel(self) -> None:

@@ -35,12 +35,25 @@ def _progress(workspace: Workspace | None, out: Console) -> Progress | None:
 def run_list(catalog: Catalog, out: Console) -> int:
     progress = _progress(_workspace(catalog), out)
     table = Table(title=catalog.title, title_justify="left")
-    for column in ("#", "id", "title", "track", "points", "status"):
-        table.add_column(column, justify="right" if column in ("#", "points") else "left")
+    # A narrow terminal gets the track as a heading row instead of a column, so nothing is cut.
+    track_column = out.width >= 110
+    columns = ("#", "id", "title", *(("track",) if track_column else ()), "points", "status")
+    for column in columns:
+        # Ids are what the other commands take: never cut; titles wrap instead.
+        table.add_column(
+            column,
+            justify="right" if column in ("#", "points") else "left",
+            no_wrap=column != "title",
+        )
+    track = None
     for number, exercise in enumerate(catalog.exercises, start=1):
         status = progress.status(exercise.id) if progress else "-"
+        if not track_column and exercise.track != track:
+            table.add_row("", Text(exercise.track, style="bold"), *[""] * (len(columns) - 2))
+        track = exercise.track
         table.add_row(
-            str(number), exercise.id, exercise.title, exercise.track, f"{exercise.points:g}",
+            str(number), exercise.id, exercise.title,
+            *((exercise.track,) if track_column else ()), f"{exercise.points:g}",
             Text(status, style=STATUS_STYLE.get(status, "")),
         )  # fmt: skip
     out.print(table)

@@ -15,10 +15,12 @@ Implement each exercise in its file; the lab runs its checks every time you save
 
 ## The course
 - **↑/↓, Enter**: pick and open an exercise
-- **/**: filter by words from a title, track or status; **Escape** clears
+- **/**: filter by words from a title, track or status (Enter opens a single match);
+  **Escape** clears
 - **r**: resume where you left off
 
 ## An exercise
+- **←/→** or **Tab**: the next tab (1-4 pick one); **↑/↓, PageUp/PageDown** scroll it
 - **e**: edit your file (in `$VISUAL`/`$EDITOR`, or the built-in editor)
 - **r**: run the checks now; **c**: cancel a run at once
 - **w**: watch mode on/off (checks run on every save)

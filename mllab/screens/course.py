@@ -35,8 +35,10 @@ def matches(exercise: Exercise, status: str, query: str) -> bool:
 class CourseScreen(Screen[None]):
     """Lists the course in order; Enter opens the highlighted exercise."""
 
+    AUTO_FOCUS = "#exercises"  # arrows move through the course at once
     BINDINGS = [
-        Binding("slash", "focus_filter", "Filter"),
+        # Priority: "/" focuses the filter even from inside it, instead of being typed there.
+        Binding("slash", "focus_filter", "Filter", priority=True),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("r", "resume", "Resume"),
     ]
@@ -102,7 +104,13 @@ class CourseScreen(Screen[None]):
 
     @on(Input.Submitted, "#filter")
     def filter_submitted(self) -> None:
-        self.query_one("#exercises", OptionList).focus()
+        options = self.query_one("#exercises", OptionList)
+        shown = [options.get_option_at_index(i).id for i in range(options.option_count)]
+        matched = [i for i in shown if i]
+        if len(matched) == 1:  # one match: Enter opens it
+            self.app.open_exercise(matched[0])  # type: ignore[attr-defined]
+            return
+        options.focus()
 
     @on(OptionList.OptionSelected, "#exercises")
     def open_exercise(self, event: OptionList.OptionSelected) -> None:

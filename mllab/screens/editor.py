@@ -1,10 +1,14 @@
-"""A built-in editor for the learner's file, for when no $EDITOR is set."""
+"""A built-in editor for the learner's file, for when no $EDITOR is set or it fails; and the
+hand-over to the learner's own editor."""
 
 from __future__ import annotations
 
+import shlex
+import shutil
+import subprocess
 from pathlib import Path
 
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, TextArea
@@ -53,3 +57,29 @@ class EditorScreen(Screen[None]):
             self.saved_text = self.query_one(TextArea).text
             return
         self.app.pop_screen()
+
+
+def run_editor(app: App[object], editor: str, path: Path) -> str | None:
+    """Hand the terminal to `editor` on `path`; None if it ran and exited cleanly, else why not.
+
+    Every failure is caught inside the suspended block: an exception escaping it would leave the
+    terminal out of application mode (a blank screen that echoes keys).
+    """
+    try:
+        command = [*shlex.split(editor), str(path)]
+    except ValueError as exc:
+        return f"$EDITOR ({editor!r}) cannot be read as a command: {exc}"
+    if not command[:-1] or shutil.which(command[0]) is None:
+        return f"the editor {editor!r} (from $VISUAL/$EDITOR) is not installed or not on PATH"
+    failure: str | None = None
+    try:
+        with app.suspend():
+            try:
+                code = subprocess.run(command, check=False).returncode
+                if code != 0:
+                    failure = f"the editor {editor!r} exited with code {code}"
+            except OSError as exc:
+                failure = f"could not start the editor {editor!r}: {exc}"
+    except SuspendNotSupported:
+        return f"this terminal cannot hand over to {editor!r}"
+    return failure

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import os
-import shlex
-import subprocess
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult, SuspendNotSupported
+from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import (
@@ -34,10 +33,16 @@ from mllab.widgets.figures import FigurePanel
 from mllab.widgets.metrics import MetricsPlot
 from mllab.widgets.watcher import FileWatcher
 
+TABS = ("lesson", "checks", "output", "hints")
+# What scrolls in each tab: it takes the focus, so arrows and PageDown work at once.
+SCROLLS = {"lesson": "MarkdownViewer", "checks": "#check-list", "output": "#output-log",
+           "hints": "#hint-scroll"}  # fmt: skip
+
 
 class ExerciseScreen(Screen[None]):
     """Runs the exercise's checks on demand and on save, and shows what happens live."""
 
+    AUTO_FOCUS = None  # on_mount focuses what scrolls in the open tab, not the tab bar
     BINDINGS = [
         Binding("r", "run", "Run checks"),
         Binding("c", "cancel", "Cancel", show=False),
@@ -49,6 +54,12 @@ class ExerciseScreen(Screen[None]):
         Binding("n", "next", "Next"),
         Binding("z", "zoom", "Zoom plot", show=False),
         Binding("escape", "back", "Course"),
+        # Tabs switch at once, whatever has focus; arrows and PageDown then scroll the tab.
+        Binding("tab", "tab(1)", "Next tab", show=False, priority=True),
+        Binding("shift+tab", "tab(-1)", "Previous tab", show=False, priority=True),
+        Binding("right", "tab(1)", "Next tab", show=False, priority=True),
+        Binding("left", "tab(-1)", "Previous tab", show=False, priority=True),
+        *[Binding(str(n), f"show_tab('{t}')", t, show=False) for n, t in enumerate(TABS, 1)],
     ]
 
     @dataclass
@@ -73,6 +84,11 @@ class ExerciseScreen(Screen[None]):
         self.watching = True
         self.completed = 0
         self.total = 0
+        # The save a run judges: its file's hash and when it was saved. A newer save during the
+        # run sets `rerun`: the run is cancelled and started again on the newest file.
+        self.judged: str | None = None
+        self.saved_at = ""
+        self.rerun = False
 
     # ----------------------------------------------------------------------------- layout
 
@@ -81,9 +97,11 @@ class ExerciseScreen(Screen[None]):
         yield Static(id="status")
         with TabbedContent(id="tabs", initial="lesson"):
             with TabPane("Lesson", id="lesson"):
-                yield MarkdownViewer(
+                viewer = MarkdownViewer(
                     self.lab.lesson_text(self.exercise), show_table_of_contents=False
                 )
+                viewer.can_focus = True  # so arrows and PageDown scroll the lesson at once
+                yield viewer
             with TabPane("Checks", id="checks"):
                 with Vertical():
                     yield ChecksPanel(id="check-list")
@@ -92,7 +110,7 @@ class ExerciseScreen(Screen[None]):
                         yield FigurePanel(id="figure")
             with TabPane("Output", id="output"):
                 yield Log(id="output-log", highlight=False)
-            with TabPane("Hints", id="hints"):
+            with TabPane("Hints", id="hints"), VerticalScroll(id="hint-scroll"):
                 yield Static(id="hint-text")
         yield FileWatcher(self.lab.learner_file(self.exercise), id="watcher")
         yield Footer()
@@ -103,12 +121,31 @@ class ExerciseScreen(Screen[None]):
         # The plot appears with the first metric and the figure with the first figure, so small
         # terminals keep room for the checks.
         self.hide_live()
-        self.query_one(ChecksPanel).show_message(
-            "Press r to run the checks, or save your file: checks run on every save."
-        )
+        last = self.lab.last_checks(self.exercise.id)
+        if last:
+            self.query_one(ChecksPanel).show_last(last)
+        else:
+            self.query_one(ChecksPanel).show_message(
+                "Press r to run the checks, or save your file: checks run on every save."
+            )
         self.show_hints()
-        self.show_status()
+        note = Text("Last result shown in the Checks tab; r runs again.", "dim") if last else None
+        self.show_status(note)
         self.lab.open(self.exercise.id)
+        self.focus_tab()
+
+    def focus_tab(self) -> None:
+        """Focus what scrolls in the active tab, so arrows and PageDown work without Tab."""
+        active = self.query_one("#tabs", TabbedContent).active or TABS[0]
+        self.query_one(SCROLLS[active]).focus()
+
+    def action_tab(self, step: int) -> None:
+        active = self.query_one("#tabs", TabbedContent).active or TABS[0]
+        self.action_show_tab(TABS[(TABS.index(active) + step) % len(TABS)])
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one("#tabs", TabbedContent).active = tab
+        self.focus_tab()
 
     def on_unmount(self) -> None:
         # Leaving (or quitting) mid-run: the grader lives in its own session, so stop it here.
@@ -119,13 +156,18 @@ class ExerciseScreen(Screen[None]):
 
     def show_status(self, note: Text | None = None) -> None:
         text = Text()
-        status = self.lab.status(self.exercise.id)
-        style = {"passed": "bold green", "failing": "bold red"}.get(status, "dim")
-        text.append(status, style=style)
         if self.runner is not None:
-            text.append(f"  running {self.completed}/{self.total or '?'} checks (c cancels)")
-        text.append(f"  · device {self.lab.device}", style="dim")
-        text.append("  · watching your file" if self.watching else "  · watch off", style="dim")
+            # Not the last verdict: it is about to be replaced.
+            text.append(f"running {self.completed}/{self.total or '?'} checks", "bold yellow")
+            text.append(" (c cancels)", style="dim")
+        else:
+            status = self.lab.status(self.exercise.id)
+            style = {"passed": "bold green", "failing": "bold red"}.get(status, "dim")
+            text.append(status, style=style)
+        if self.saved_at:
+            text.append(f"  · save of {self.saved_at}", style="dim")
+        text.append(f"  · {self.lab.device}", style="dim")
+        text.append("  · watching" if self.watching else "  · watch off", style="dim")
         if note is not None:
             text.append("\n")
             text.append_text(note)
@@ -152,9 +194,16 @@ class ExerciseScreen(Screen[None]):
         if self.runner is not None:
             self.notify("Checks are already running; press c to cancel them.", timeout=3)
             return
-        if not self.lab.learner_file(self.exercise).is_file():
+        path = self.lab.learner_file(self.exercise)
+        if not path.is_file():
             self.show_status(Text(f"{self.exercise.path} is missing from the workspace.", "red"))
             return
+        self.rerun = False
+        self.judged = self.lab.fingerprint(self.exercise)
+        try:
+            self.saved_at = time.strftime("%H:%M:%S", time.localtime(path.stat().st_mtime))
+        except OSError:
+            self.saved_at = ""
         self.runner = self.lab.start_run(self.exercise)
         self.completed, self.total = 0, 0
         self.query_one(ChecksPanel).show_message("Starting the grader…")
@@ -162,7 +211,7 @@ class ExerciseScreen(Screen[None]):
         self.query_one(FigurePanel).clear()
         self.hide_live()
         self.query_one("#output-log", Log).clear()
-        self.query_one("#tabs", TabbedContent).active = "checks"
+        self.action_show_tab("checks")
         self.show_status()
         self.grade(self.runner)
 
@@ -190,7 +239,9 @@ class ExerciseScreen(Screen[None]):
     def on_exercise_screen_grader_event(self, message: GraderEvent) -> None:
         event, kind = message.event, message.event.get("event")
         panel = self.query_one(ChecksPanel)
-        if kind == "run_started":
+        if kind == "preparing":
+            panel.show_message(str(event.get("text", "Starting the grader…")))
+        elif kind == "run_started":
             checks = [c for c in event.get("checks", []) if isinstance(c, dict)]
             self.total = len(checks)
             panel.plan(checks)
@@ -214,7 +265,9 @@ class ExerciseScreen(Screen[None]):
                 plot.add(str(event.get("name")), float(value), step, str(event.get("check")))
         elif kind == "output" and event.get("text"):
             log = self.query_one("#output-log", Log)
-            log.write_line(f"── {str(event.get('check', '')).split('::')[-1]}")
+            # A blank line between one check's output and the next check's heading.
+            log.write_line(f"{chr(10) if log.line_count else ''}── output of "
+                           f"{str(event.get('check', '')).split('::')[-1]} ──")  # fmt: skip
             log.write(str(event["text"]))
             log.write_line("")
 
@@ -236,9 +289,13 @@ class ExerciseScreen(Screen[None]):
 
     def finish(self, report: Report | None, error: str | None, cancelled: bool) -> None:
         self.runner = None
+        if self.rerun or (self.watching and self.lab.fingerprint(self.exercise) != self.judged):
+            # A newer save came in: this verdict is for a file that is gone; judge the new one.
+            self.action_run()
+            return
         if cancelled:
             self.query_one(ChecksPanel).cancelled()
-            self.show_status(Text("Run cancelled.", style="yellow"))
+            self.show_status(Text("Run cancelled; your recorded result is unchanged.", "yellow"))
             return
         if error is not None or report is None:
             reason = error or "the grader sent no report"
@@ -246,27 +303,38 @@ class ExerciseScreen(Screen[None]):
             self.show_status(Text("The grader failed; your progress is unchanged.", "red"))
             self.notify(reason.splitlines()[0], title="Grader failed", severity="error")
             return
+        was_passed = self.lab.status(self.exercise.id) == "passed"
         try:
-            self.lab.record(report)
+            recorded = self.lab.record(report, {self.exercise.id: self.judged})
         except OSError as exc:
+            recorded = []
             self.notify(f"could not save progress: {exc}", severity="error")
         result = next((r for r in report.exercises if r.id == self.exercise.id), None)
-        if result is None:
-            self.show_status(Text("No checks ran for this exercise.", style="yellow"))
+        if result is None or not any(c.outcome != "not_run" for c in result.checks):
+            self.show_status(
+                Text(
+                    "No check could run here (cuda only without a GPU?); d picks the device. "
+                    "Your recorded result is unchanged.",
+                    "yellow",
+                )  # fmt: skip
+            )
+        elif self.exercise.id not in recorded:
+            self.show_status(Text("Your file changed during the run: r judges the new one.", "red"))
         elif result.passed:
-            self.celebrate(result.score, result.max_score)
+            self.celebrate(result.score, result.max_score, first=not was_passed)
         else:
             failed = sum(c.outcome in ("failed", "error") for c in result.checks)
             note = f"{failed} check(s) to fix · {result.score:g}/{result.max_score:g} points"
             self.show_status(Text(note, style="red"))
 
-    def celebrate(self, score: float, max_score: float) -> None:
+    def celebrate(self, score: float, max_score: float, first: bool) -> None:
         following = self.lab.next_id(self.exercise.id)
-        after = "press n for the next exercise" if following else "that was the whole course!"
+        after = "n: next exercise" if following else "that was the whole course!"
         note = Text(f"🎉 All checks pass ({score:g}/{max_score:g} points). ", "bold green")
-        note.append(f"Press s to compare with the reference solution, or {after}.")
+        note.append(f"s: compare with the reference · {after}")
         self.show_status(note)
-        self.notify(f"{self.exercise.title}: all checks pass!", title="Well done")
+        if first:  # once per pass, not on every re-run; the status line keeps saying it
+            self.notify(f"{self.exercise.title}: all checks pass!", title="Well done", timeout=3)
 
     def action_cancel(self) -> None:
         if self.runner is None:
@@ -279,8 +347,15 @@ class ExerciseScreen(Screen[None]):
 
     @on(FileWatcher.Changed)
     def file_changed(self) -> None:
-        if self.watching and self.runner is None:
+        if not self.watching:
+            return
+        if self.runner is None:
             self.action_run()
+        elif self.lab.fingerprint(self.exercise) != self.judged:
+            # Every save counts: stop judging the old file; finish() starts on the new one.
+            self.rerun = True
+            self.runner.cancel()
+            self.query_one(ChecksPanel).show_message("You saved again: restarting the checks…")
 
     def action_toggle_watch(self) -> None:
         self.watching = not self.watching
@@ -289,23 +364,19 @@ class ExerciseScreen(Screen[None]):
     # -------------------------------------------------------------------------- actions
 
     def action_edit(self) -> None:
+        from mllab.screens.editor import EditorScreen, run_editor
+
         path = self.lab.learner_file(self.exercise)
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
         if not editor:
-            from mllab.screens.editor import EditorScreen
-
             self.app.push_screen(EditorScreen(path))
             return
-        try:
-            with self.app.suspend():
-                subprocess.run([*shlex.split(editor), str(path)], check=False)
-        except SuspendNotSupported:
-            self.notify(
-                f"this terminal cannot hand over to {editor!r}; edit the file beside the lab"
-            )
-            return
-        except (OSError, ValueError) as exc:
-            self.notify(f"could not start {editor!r}: {exc}", severity="error")
+        problem = run_editor(self.app, editor, path)
+        if problem is not None:
+            # Never a dead end: say what went wrong and edit in the lab instead.
+            self.notify(f"{problem}; using the built-in editor.", title="Editor", timeout=8,
+                        severity="warning")  # fmt: skip
+            self.app.push_screen(EditorScreen(path))
             return
         if self.watching and self.runner is None:
             self.action_run()
@@ -316,7 +387,7 @@ class ExerciseScreen(Screen[None]):
             self.notify("No plot or figure yet: they appear while a training check runs.")
             return
         self.toggle_class("-zoomed")
-        self.query_one("#tabs", TabbedContent).active = "checks"
+        self.action_show_tab("checks")
 
     def action_hint(self) -> None:
         if not self.exercise.hints:
@@ -324,7 +395,7 @@ class ExerciseScreen(Screen[None]):
         else:
             self.lab.reveal_hint(self.exercise)
             self.show_hints()
-        self.query_one("#tabs", TabbedContent).active = "hints"
+        self.action_show_tab("hints")
 
     def action_device(self) -> None:
         device = self.lab.cycle_device()

@@ -78,6 +78,12 @@ class ChecksPanel(VerticalScroll):
         else:
             self.mount(CheckRow(Text("This exercise has no checks.", style="dim")))
 
+    def show_last(self, checks: list[dict[str, Any]]) -> None:
+        """The checks of the last recorded run, as they ended (the exercise reopened)."""
+        self.plan(checks)
+        for check in checks:
+            self.finished(check)
+
     def started(self, check: dict[str, Any]) -> None:
         row = self.rows.get(str(check.get("nodeid")))
         if row is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from textual_plotext import PlotextPlot
@@ -52,13 +53,57 @@ class MetricsPlot(PlotextPlot):
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        latest = "  ".join(f"{n} {p[-1][1]:.4g}" for n, p in list(self.series.items())[:4] if p)
-        plt.title(latest or "no training metrics yet")
-        plt.xlabel("step")
-        for name, points in self.series.items():
-            stride = max(1, len(points) // DRAWN_POINTS)
-            drawn = points[::stride] + ([points[-1]] if (len(points) - 1) % stride else [])
-            finite = [(x, y) for x, y in drawn if y == y and abs(y) != float("inf")]
-            if finite:
-                plt.plot([x for x, _ in finite], [y for _, y in finite], label=name[:24])
+        panels = panel_groups(self.series)
+        if not panels:
+            plt.title("no training metrics yet")
+            return super().render()
+        # Side by side: a curve needs rows more than columns, and 80x24 has few rows to spare.
+        plt.subplots(1, len(panels))
+        for column, names in enumerate(panels, 1):
+            plt.subplot(1, column)
+            latest = "  ".join(f"{n} {self.series[n][-1][1]:.3g}" for n in names[:3])
+            plt.title(latest)
+            for name in names:
+                x, y = _drawn(self.series[name])
+                if x:
+                    plt.plot(x, y, label=name[:24])
         return super().render()
+
+
+ACCURACY = re.compile(r"acc|f1|precision|recall|auc", re.IGNORECASE)
+SCALE_RATIO = 20.0  # series whose sizes differ more than this get panels of their own
+MAX_PANELS = 3
+
+
+def panel_groups(series: dict[str, list[tuple[float, float]]]) -> list[list[str]]:
+    """Series names grouped into panels: scores in [0, 1] (accuracy, F1) apart from losses, and
+    series of very different size apart, so no curve is squashed flat by another's scale."""
+    sized = []
+    for name, points in series.items():
+        finite = [abs(y) for _, y in points if y == y and abs(y) != float("inf")]
+        if finite:
+            sized.append((max(finite) or 1e-12, name))
+    scores = [n for _, n in sized if ACCURACY.search(n)]
+    others = sorted((size, n) for size, n in sized if n not in scores)
+    groups: list[list[str]] = []
+    low = 0.0
+    for size, name in others:
+        if groups and size <= low * SCALE_RATIO:
+            groups[-1].append(name)
+        else:
+            groups.append([name])
+            low = size
+    groups.reverse()  # the largest (usually the loss) first
+    room = MAX_PANELS - (1 if scores else 0)
+    if len(groups) > room:  # the smallest share the last panel: more would be unreadable
+        groups[room - 1 :] = [[n for group in groups[room - 1 :] for n in group]]
+    if scores:
+        groups.append(scores)
+    return groups
+
+
+def _drawn(points: list[tuple[float, float]]) -> tuple[list[float], list[float]]:
+    stride = max(1, len(points) // DRAWN_POINTS)
+    drawn = points[::stride] + ([points[-1]] if (len(points) - 1) % stride else [])
+    finite = [(x, y) for x, y in drawn if y == y and abs(y) != float("inf")]
+    return [x for x, _ in finite], [y for _, y in finite]
