@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
 import numpy as np
 import pytest
@@ -169,7 +170,9 @@ def test_assert_close_zero_dim_has_no_index() -> None:
 
 def test_assert_close_shows_more_digits_when_four_look_equal() -> None:
     message = failure(assert_close, f64(1.00001), f64(1.00003), name="x", rtol=1e-6)
-    got, expected = re.search(r"got (\S+), expected (\S+) ", message).groups()
+    found = re.search(r"got (\S+), expected (\S+) ", message)
+    assert found is not None, message
+    got, expected = found.groups()
     assert got != expected
     assert float(got) == pytest.approx(1.00001) and float(expected) == pytest.approx(1.00003)
 
@@ -406,7 +409,9 @@ def test_a_python_float_reference_keeps_float64_precision() -> None:
 def test_expect_weights_names_what_is_wrong_and_what_to_do() -> None:
     like = {"w": torch.zeros(2, 3), "b": torch.zeros(3)}
     good = {"w": torch.ones(2, 3), "b": torch.ones(3)}
-    kwargs = {"what": "fit's result", "device": "cpu", "restore": "return model weights"}
+    kwargs: dict[str, Any] = {
+        "what": "fit's result", "device": "cpu", "restore": "return model weights",
+    }  # fmt: skip
     assert expect_weights(good, like, **kwargs) is good
     with pytest.raises(CheckFailure, match="got an OrderedDict, which cannot be sent back.*"
                        "return model weights"):  # fmt: skip

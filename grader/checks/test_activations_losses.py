@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from grader.gradcheck import autograd_gradients
-from grader.kit import Mistake, Shortcuts, expect_close, expect_no_shortcuts
+from grader.kit import Mistake, Shortcuts, call_unchanged, expect_close, expect_no_shortcuts
 
 pytestmark = pytest.mark.exercise("activations_losses")
 
@@ -31,6 +31,11 @@ ORACLES: dict[str, Oracle] = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "rel
 ACTIVATIONS = (("sigmoid", ()), ("tanh", ()), ("relu", ()), ("leaky_relu", ()),
                ("leaky_relu", (0.2,)), ("elu", ()), ("elu", (0.5,)))  # fmt: skip
 PARAMETER = {"leaky_relu": "slope", "elu": "alpha"}
+# The tensor arguments of each loss, named as in the docstrings (activations take x).
+ARGUMENTS = {"mse": ("pred", "target"), "mae": ("pred", "target"),
+             "binary_cross_entropy": ("p", "y"), "binary_cross_entropy_with_logits": ("z", "y"),
+             "softmax_cross_entropy": ("logits", "targets"), "hinge": ("scores", "y"),
+             "kl_divergence": ("p", "q")}  # fmt: skip
 RULES = {
     "sigmoid": "sigmoid(x) = 1 / (1 + exp(-x)), in the docstring's stable form",
     "tanh": "tanh(x) = 2 * sigmoid(2x) - 1",
@@ -142,7 +147,9 @@ def _check(submission: Any, function: str, inputs: Inputs, want: Oracle, device:
     """function(*inputs, *extra) in both dtypes against want(*inputs) run in float64."""
     for dtype in DTYPES:
         rounded = tuple(t.to(dtype) if t.is_floating_point() else t for t in inputs)
-        got = submission.call(function, *(t.to(device) for t in rounded), *extra)
+        sent = tuple(t.to(device) for t in rounded)
+        got = call_unchanged(submission, function, *sent, *extra,
+                             names=ARGUMENTS.get(function, ("x",)))  # fmt: skip
         exact = tuple(t.to(F64) if t.is_floating_point() else t for t in rounded)
         expected = want(*exact)
         loss = expected.dim() == 0  # a loss adds up rounding errors over the whole batch
@@ -286,9 +293,10 @@ READY_MADE = Shortcuts(
     names={"torch.nn", "torch.special", "torch._C", "torch.ops", "scipy.special"}
     | {f"torch.{name}" for name in ("sigmoid", "sigmoid_", "tanh", "tanh_", "relu", "relu_",
        "softmax", "log_softmax", "logsumexp", "selu", "celu", "rrelu", "prelu", "threshold",
-       "binary_cross_entropy_with_logits", "kl_div", "hinge_embedding_loss")},
+       "binary_cross_entropy_with_logits", "kl_div", "hinge_embedding_loss", "logaddexp",
+       "logaddexp2")},
     methods={"sigmoid", "sigmoid_", "tanh", "tanh_", "relu", "relu_", "softmax", "log_softmax",
-             "logsumexp"},
+             "logsumexp", "logaddexp", "logaddexp2"},
 )  # fmt: skip
 AUTOGRAD = Shortcuts(
     "autograd",

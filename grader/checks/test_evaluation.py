@@ -8,7 +8,17 @@ from sklearn import metrics as skm
 
 from grader.compare import assert_array_close, assert_array_equal, assert_number_close, expect_array
 from grader.errors import CheckFailure
-from grader.kit import Mistake, anything, expect_close, likely_mistake, unpack
+from grader.kit import (
+    Mistake,
+    Shortcuts,
+    anything,
+    call_unchanged,
+    expect_close,
+    expect_no_shortcuts,
+    likely_mistake,
+    matches,
+    unpack,
+)
 
 pytestmark = pytest.mark.exercise("evaluation")
 
@@ -29,6 +39,9 @@ SCORE_HINTS = {
     "when no sample is truly positive",
     "f1_score": "F1 is the harmonic mean 2 * P * R / (P + R); 0.0 when P + R == 0",
 }
+# The title of the roc_curve check, as a learner sees it (for "fix ... first").
+ROC_TITLE = "roc_curve gives sklearn's points and thresholds, with tied scores as one point"
+LABEL_ARGS = ("y_true", "y_pred")
 ROC_HINT = (
     "one point per distinct score, from threshold +inf down: tied scores cross the threshold "
     "together, so they make one point, not one per sample"
@@ -71,7 +84,7 @@ def test_confusion_matrix_binary(submission, seed):
         ("60 random labels", gen.integers(0, 2, 60), gen.integers(0, 2, 60)),
     ]
     for case, y_true, y_pred in cases:
-        got = submission.confusion_matrix(y_true, y_pred)
+        got = call_unchanged(submission, "confusion_matrix", y_true, y_pred, names=LABEL_ARGS)
         name = f"confusion_matrix(y_true, y_pred) on {case}"
         _confusion(got, y_true, y_pred, None, name, CONFUSION_HINT)
 
@@ -95,7 +108,9 @@ def test_confusion_matrix_labels(submission, seed):
         "index rows and columns in exactly that order"
     )
     for case, truth, predicted, labels in cases:
-        got = submission.confusion_matrix(truth, predicted, labels)
+        got = call_unchanged(
+            submission, "confusion_matrix", truth, predicted, labels, names=(*LABEL_ARGS, "labels")
+        )
         _confusion(got, truth, predicted, labels, f"confusion_matrix with {case}", hint)
 
 
@@ -114,7 +129,7 @@ def test_accuracy(submission, seed):
     count = "this is the count of correct predictions: divide it by the number of samples"
     for case, truth, predicted in cases:
         expect_close(
-            submission.accuracy(truth, predicted),
+            call_unchanged(submission, "accuracy", truth, predicted, names=LABEL_ARGS),
             skm.accuracy_score(truth, predicted),
             name=f"accuracy ({case})",
             rtol=1e-12,
@@ -145,7 +160,7 @@ def test_precision_recall_f1(submission, seed):
         truth, predicted = np.asarray(truth, np.int64), np.asarray(predicted, np.int64)
         for name, rule in SCORE_HINTS.items():
             expect_close(
-                submission.call(name, truth, predicted, positive),
+                call_unchanged(submission, name, truth, predicted, positive, names=LABEL_ARGS),
                 _sk_score(name, truth, predicted, positive),
                 name=f"{name}(y_true, y_pred, positive={positive}) with {case}",
                 rtol=1e-9,
@@ -172,7 +187,8 @@ def test_roc_curve(submission, seed):
     for case, truth, scores in cases:
         truth, scores = np.asarray(truth, dtype=np.int64), np.asarray(scores, dtype=np.float64)
         parts = {"fpr": anything, "tpr": anything, "thresholds": anything}
-        result = unpack(submission.roc_curve(truth, scores), "roc_curve", **parts)
+        got = call_unchanged(submission, "roc_curve", truth, scores, names=("y_true", "scores"))
+        result = unpack(got, "roc_curve", **parts)
         expected = skm.roc_curve(truth, scores, drop_intermediate=False)
         for label, got, want in zip(("fpr", "tpr", "thresholds"), result, expected, strict=True):
             assert_array_close(
@@ -194,17 +210,32 @@ def test_auroc(submission, seed):
         ("perfect scores", y_true + 0.1 * gen.random(60)),
         ("perfectly reversed scores", -(y_true + 0.1 * gen.random(60))),
     ]
+    rule = (
+        "sum trapezoids (fpr[i+1] - fpr[i]) * (tpr[i+1] + tpr[i]) / 2 over a curve with one "
+        "point per distinct score; a positive and a negative with the same score count one half"
+    )
     for case, scores in cases:
-        assert_number_close(
-            submission.auroc(y_true, scores),
-            skm.roc_auc_score(y_true, scores),
-            name=f"auroc ({case})",
-            rtol=1e-9,
-            atol=1e-12,
-            hint="sum trapezoids (fpr[i+1] - fpr[i]) * (tpr[i+1] + tpr[i]) / 2 over a curve "
-            "with one point per distinct score; a positive and a negative with the same "
-            "score count one half",
+        got = call_unchanged(submission, "auroc", y_true, scores, names=("y_true", "scores"))
+        want = skm.roc_auc_score(y_true, scores)
+        hint = (
+            rule
+            if matches(got, want, rtol=1e-9, atol=1e-12)
+            else _roc_first(submission, y_true, scores, rule)
         )
+        assert_number_close(got, want, name=f"auroc ({case})", rtol=1e-9, atol=1e-12, hint=hint)
+
+
+def _roc_first(submission, y_true: np.ndarray, scores: np.ndarray, rule: str) -> str:
+    """auroc sums the trapezoids of the learner's own curve: a wrong curve is the cause to fix."""
+    try:
+        curve = submission.roc_curve(y_true, scores)
+        want = skm.roc_curve(y_true, scores, drop_intermediate=False)
+        right = type(curve) in (tuple, list) and matches(list(curve), list(want), rtol=1e-12)
+    except Exception:  # the learner's roc_curve crashed: it is not right either
+        right = False
+    if right:
+        return rule
+    return f"your roc_curve gives other points on these scores: fix {ROC_TITLE!r} first"
 
 
 @pytest.mark.points(1)
@@ -229,7 +260,14 @@ def test_log_loss(submission, seed):
     mistakes = [Mistake(unclipped, np.inf), Mistake(unclipped, np.nan)]
     for case, truth, probabilities in cases:
         expect_close(
-            submission.log_loss(truth, probabilities),
+            call_unchanged(
+                submission,
+                "log_loss",
+                truth,
+                probabilities,
+                names=("y_true", "proba"),
+                how="clip a copy (p = np.clip(proba, ...)), not the caller's proba",
+            ),  # fmt: skip
             skm.log_loss(truth, probabilities, labels=[0, 1]),
             name=f"log_loss ({case})",
             rtol=1e-9,
@@ -244,7 +282,9 @@ def test_retained_ninety_percent(submission, reference, seed):
     gen = np.random.default_rng(seed)
     retained = gen.permutation(np.r_[np.ones(90, dtype=np.int64), np.zeros(10, dtype=np.int64)])
     got = expect_array(
-        submission.majority_baseline(retained, 100), name="majority_baseline(y, 100)", shape=(100,)
+        call_unchanged(submission, "majority_baseline", retained, 100, names=("y_train",)),
+        name="majority_baseline(y, 100)",
+        shape=(100,),
     ).numpy()
     accuracy = reference.accuracy(retained, got)
     leavers_found = reference.recall(retained, got, positive=0)
@@ -277,7 +317,8 @@ def test_random_baseline(submission, seed):
     y_train = gen.permutation(np.repeat(LABELS, [60, 30, 10]))
     n = 20_000
     call = "random_baseline(y_train, n, 7)"
-    first = expect_array(submission.random_baseline(y_train, n, 7), name=call, shape=(n,)).numpy()
+    first = call_unchanged(submission, "random_baseline", y_train, n, 7, names=("y_train",))
+    first = expect_array(first, name=call, shape=(n,)).numpy()
     unknown = np.setdiff1d(first, LABELS)
     if unknown.size:
         raise CheckFailure(
@@ -309,9 +350,34 @@ def test_random_baseline(submission, seed):
         ("90 retained, 10 leaving", np.r_[np.ones(90), np.zeros(10)].astype(np.int64), 0.82),
     ):
         assert_number_close(
-            submission.expected_random_accuracy(y),
+            call_unchanged(submission, "expected_random_accuracy", y, names=("y",)),
             want,
             name=f"expected_random_accuracy(y) with {case}",
             rtol=1e-9,
             hint="a guess with frequencies p_c is right with probability sum of p_c ** 2",
         )
+
+
+READY_MADE = Shortcuts(
+    "the library this exercise asks you to write", names={"sklearn", "torchmetrics"}
+)
+
+
+@pytest.mark.needs_passing(
+    "confusion_matrix_binary",
+    "confusion_matrix_labels",
+    "accuracy",
+    "precision_recall_f1",
+    "roc_curve",
+    "auroc",
+    "log_loss",
+)
+def test_written_by_hand(submission, exercise, source_tree):
+    """the metrics are written with NumPy: no sklearn (the checks' oracle) and no torchmetrics"""
+    expect_no_shortcuts(
+        source_tree,
+        exercise.path,
+        READY_MADE,
+        advice="Count with NumPy as the docstrings describe: sklearn.metrics is what the checks "
+        "compare your numbers with, so calling it proves nothing about your own metric",
+    )

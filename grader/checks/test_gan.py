@@ -14,7 +14,7 @@ from torch import nn
 from grader.codec import type_name
 from grader.compare import assert_close, expect_tensor, expect_weights, fmt_number
 from grader.errors import CheckFailure
-from grader.kit import Mistake, expect_close, likely_mistake, py_float
+from grader.kit import Mistake, expect_close, likely_mistake, matches, py_float
 
 pytestmark = pytest.mark.exercise("gan")
 
@@ -27,6 +27,7 @@ STEP_TOL: dict[str, Any] = {"rtol": 1e-7, "atol": 1e-10}
 N_REAL, N_FAKE = 7, 5  # different sizes, so one mean over both batches is not half the sum
 LATENT = 4
 EXTREME = (100.0, -100.0, 1000.0, -1000.0, 0.0, 3.0)
+MODERATE = (-2.5, -0.5, 0.0, 1.5, 3.0, 0.75)  # where every correct form agrees
 POOR_LOGIT = -6.0  # the discriminator's logit for a poor generator's points: D = 0.0025
 GRADIENT_RATIO = 100.0  # the non-saturating gradient is about 400 times the minimax one there
 STEP_LR, STALE = 0.1, 0.5
@@ -163,6 +164,49 @@ def _check_loss(got: Any, want: torch.Tensor, *, name: str, dtype, device, hint,
     )
 
 
+# The titles of the three value checks, as a learner sees them (for "fix ... first").
+TITLES = {
+    "discriminator_loss": "discriminator_loss is the mean BCE of real logits against 1 plus that "
+    "of fakes against 0",
+    "minimax_generator_loss": "minimax_generator_loss is mean log(1 - D(G(z))), never positive",
+    "non_saturating_generator_loss": "non_saturating_generator_loss is mean -log D(G(z)): BCE of "
+    "the fakes against 1",
+}
+CLAMPED_HINT = (
+    "this is the loss through sigmoid and then a log clamped at -100 (as "
+    "F.binary_cross_entropy clamps it): at a logit of -1000 the true term is 1000, the clamp "
+    "makes it 100. Work from the logits (softplus, or binary_cross_entropy_with_logits)"
+)
+
+
+def _bce_on_sigmoid(logits: torch.Tensor, label: float, dtype: torch.dtype) -> torch.Tensor:
+    """The forbidden form: sigmoid in `dtype`, then torch's BCE, whose log is clamped at -100."""
+    p = torch.sigmoid(logits.to(dtype))
+    return F.binary_cross_entropy(p, torch.full_like(p, label)).to(F64)
+
+
+def _clamped(function: str, dtype: torch.dtype, *logits: torch.Tensor) -> torch.Tensor:
+    if function == "discriminator_loss":
+        return _bce_on_sigmoid(logits[0], 1.0, dtype) + _bce_on_sigmoid(logits[1], 0.0, dtype)
+    if function == "minimax_generator_loss":
+        return -_bce_on_sigmoid(logits[0], 0.0, dtype)
+    return _bce_on_sigmoid(logits[0], 1.0, dtype)
+
+
+def _extreme_hint(submission, function: str, trusted, device, dtype) -> str:
+    """Why a loss goes wrong at extreme logits: wrong already at moderate ones, or unstable."""
+    moderate = torch.tensor(MODERATE, dtype=F64)
+    args = (moderate, moderate.flip(0)) if function == "discriminator_loss" else (moderate,)
+    try:
+        got = getattr(submission, function)(*(a.to(device, dtype) for a in args))
+        wrong_already = not matches(got, trusted(*args), **TOLERANCE[dtype])
+    except CheckFailure:  # the learner's code raised on moderate logits: wrong there too
+        wrong_already = True
+    if wrong_already:
+        return f"{function} is wrong at moderate logits too: fix {TITLES[function]!r} first"
+    return "compute from the logits with softplus or binary_cross_entropy_with_logits"
+
+
 # ------------------------------------------------------------------------------------- losses
 
 
@@ -229,22 +273,23 @@ def test_extreme_logits(submission, device):
     for dtype in DTYPES:
         on = logits.to(device, dtype)
         cases = (
-            ("discriminator_loss", (on, on.flip(0)), _trusted_d_loss(logits, logits.flip(0))),
-            ("minimax_generator_loss", (on,), _trusted_minimax(logits)),
-            ("non_saturating_generator_loss", (on,), _trusted_non_saturating(logits)),
+            ("discriminator_loss", (on, on.flip(0)), _trusted_d_loss, (logits, logits.flip(0))),
+            ("minimax_generator_loss", (on,), _trusted_minimax, (logits,)),
+            ("non_saturating_generator_loss", (on,), _trusted_non_saturating, (logits,)),
         )
-        for function, args, want in cases:
+        for function, args, trusted, exact in cases:
             got = getattr(submission, function)(*args)
             call = "(r, f)" if len(args) == 2 else "(f)"
+            want = trusted(*exact)
+            right = matches(got, want, **TOLERANCE[dtype])
             _check_loss(
                 got,
                 want,
                 name=f"{function}{call} with logits {shown} in {_dtype_name(dtype)}",
                 dtype=dtype,
                 device=device,
-                hint="compute from the logits with softplus or binary_cross_entropy_with_logits "
-                f"(if the check of {function}'s values fails, fix that first)",
-                mistakes=(),
+                hint="" if right else _extreme_hint(submission, function, trusted, device, dtype),
+                mistakes=[Mistake(CLAMPED_HINT, _clamped(function, dtype, *exact))],
             )
 
 

@@ -10,7 +10,17 @@ from sklearn.preprocessing import PolynomialFeatures
 from grader.compare import assert_array_close, assert_array_equal, assert_number_close
 from grader.datasets import diabetes
 from grader.errors import CheckFailure
-from grader.kit import array, integer, number, unpack
+from grader.kit import (
+    Mistake,
+    Shortcuts,
+    array,
+    call_unchanged,
+    expect_no_shortcuts,
+    integer,
+    likely_mistake,
+    number,
+    unpack,
+)
 
 pytestmark = pytest.mark.exercise("regularization")
 
@@ -59,14 +69,22 @@ RIDGE_GD_HINT = (
 )
 LASSO_HINT = (
     "rho_j = Xc[:, j] @ (r + Xc[:, j] * w[j]) / N and z_j = Xc[:, j] @ Xc[:, j] / N, then "
-    "w[j] = soft_threshold(rho_j, alpha) / z_j; the objective has 1/(2N) in front of the "
-    "squared error, so alpha is compared with quantities divided by N"
+    "w[j] = soft_threshold(rho_j, alpha) / z_j, one coordinate after another"
+)
+LASSO_UNSCALED = (
+    "your weights are the lasso's for alpha / N: rho_j is compared with alpha without its "
+    "division by N (the objective has 1/(2N) in front of the squared error)"
+)
+LASSO_JACOBI = (
+    "your sweep updates every w[j] from the residual of the sweep's start: after each "
+    "coordinate, update the residual (and so the next rho) before moving to the next one"
 )
 
 
 def _fit(submission, function: str, X: np.ndarray, *args) -> tuple[np.ndarray, float]:
-    """The learner's (w, b) from `function(X, *args)`, checked for type and shape."""
-    return unpack(submission.call(function, X, *args), function, w=array((X.shape[1],)), b=number)
+    """The learner's (w, b) from `function(X, y, ...)`, checked for type, shape, unchanged X, y."""
+    result = call_unchanged(submission, function, X, *args, names=("X", "y"))
+    return unpack(result, function, w=array((X.shape[1],)), b=number)
 
 
 def _expect_fit(got, want, where: str, *, w: dict, b: dict, b_first: bool = True) -> None:
@@ -135,7 +153,7 @@ def test_soft_threshold(submission, reference, seed):
     random = gen.normal(0.0, 2.0, (3, 5))
     for values, threshold in ((z, 1.0), (random, 0.7), (random, 0.0)):
         assert_array_close(
-            submission.soft_threshold(values, threshold),
+            call_unchanged(submission, "soft_threshold", values, threshold, names=("z",)),
             reference.soft_threshold(values, threshold),
             name=f"soft_threshold(z, {threshold:g}) on z of shape {values.shape}",
             rtol=1e-12,
@@ -143,6 +161,38 @@ def test_soft_threshold(submission, reference, seed):
             hint="sign(z) * max(|z| - t, 0): values in [-t, t] become 0, others move t "
             "towards 0 and keep their sign",
         )
+
+
+def _lasso_sweeps(
+    X: np.ndarray, y: np.ndarray, alpha: float, n_sweeps: int, *, jacobi: bool = False
+) -> np.ndarray:
+    """Trusted coordinate descent (cyclic, or Jacobi: every coordinate from the sweep's start)."""
+    n, d = X.shape
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    z = (Xc**2).sum(axis=0) / n
+    w = np.zeros(d)
+    for _ in range(n_sweeps):
+        start = w.copy()
+        for j in range(d):
+            source = start if jacobi else w
+            rho = Xc[:, j] @ (yc - Xc @ source + Xc[:, j] * source[j]) / n
+            w[j] = np.sign(rho) * max(abs(rho) - alpha, 0.0) / z[j]
+    return w
+
+
+def _lasso_mistakes(X: np.ndarray, y: np.ndarray, alpha: float, n_sweeps: int) -> list[Mistake]:
+    """The weights a lasso with a typical mistake reaches on this case (None if not finite)."""
+
+    def finite(w: np.ndarray) -> np.ndarray | None:
+        return w if np.all(np.isfinite(w)) else None
+
+    with np.errstate(all="ignore"):
+        return [
+            Mistake(LASSO_UNSCALED, lambda: finite(_lasso_sweeps(X, y, alpha / len(y), n_sweeps))),
+            Mistake(
+                LASSO_JACOBI, lambda: finite(_lasso_sweeps(X, y, alpha, n_sweeps, jacobi=True))
+            ),
+        ]
 
 
 def _lasso_case(submission, X, y, alpha, n_sweeps, label):
@@ -157,13 +207,30 @@ def test_lasso_matches_sklearn(submission, seed):
     """lasso_fit by coordinate descent matches scikit-learn's Lasso"""
     X, y = diabetes()
     X_syn, y_syn = _linear_data(seed, 50, 6, offset=2.0)
+    # Two sweeps first, against trusted sweeps: the order of the updates shows before they
+    # converge (a Jacobi-style sweep and a cyclic one reach different weights after two).
+    got_w, _ = _fit(submission, "lasso_fit", X_syn, y_syn, 0.3, 2)
+    want_w = _lasso_sweeps(X_syn, y_syn, 0.3, 2)
+    hint = likely_mistake(
+        got_w, _lasso_mistakes(X_syn, y_syn, 0.3, 2), default=LASSO_HINT, expected=want_w
+    )
+    where = "lasso_fit on features with mean 2 with alpha=0.3 after n_sweeps=2"
+    assert_array_close(got_w, want_w, name=f"{where}: w", rtol=1e-9, atol=1e-9, hint=hint)
     cases = [(X, y, alpha, "diabetes") for alpha in (0.05, 0.1, 0.5)]
     cases.append((X_syn, y_syn, 0.3, "features with mean 2"))
     for data, target, alpha, label in cases:
         got, oracle, where = _lasso_case(submission, data, target, alpha, 1000, label)
+        hint = likely_mistake(
+            got[0],
+            _lasso_mistakes(data, target, alpha, 1000),
+            default=LASSO_HINT,
+            expected=oracle.coef_,
+            rtol=1e-5,
+            atol=1e-4,
+        )
         _expect_fit(
             got, (oracle.coef_, oracle.intercept_), where, b_first=False,
-            w={"rtol": 1e-5, "atol": 1e-4, "hint": LASSO_HINT},
+            w={"rtol": 1e-5, "atol": 1e-4, "hint": hint},
             b={"rtol": 1e-6, "atol": 1e-4, "hint": "b = y_mean - x_mean @ w, with no penalty on b"},
         )  # fmt: skip
 
@@ -174,12 +241,15 @@ def test_lasso_exact_zeros(submission):
     alpha_max = float(np.abs((X - X.mean(axis=0)).T @ (y - y.mean())).max()) / len(y)
     for alpha in (1.0, 1.05 * alpha_max):
         (got_w, got_b), oracle, where = _lasso_case(submission, X, y, alpha, 300, "diabetes")
+        want_zeros = (oracle.coef_ == 0.0).astype(np.int64)
+        hint = "soft-thresholding returns exactly 0.0 when |rho_j| <= alpha"
+        if not np.array_equal((got_w == 0.0).astype(np.int64), want_zeros):
+            hint = likely_mistake(got_w, _lasso_mistakes(X, y, alpha, 300), default=hint)
         assert_array_equal(
             (got_w == 0.0).astype(np.int64),
-            (oracle.coef_ == 0.0).astype(np.int64),
+            want_zeros,
             name=f"{where}: which weights are exactly 0 (1 = zero)",
-            hint="soft-thresholding returns exactly 0.0 when |rho_j| <= alpha; compare alpha "
-            "with rho_j divided by N, not with the raw sum",
+            hint=hint,
         )
         if alpha > alpha_max:
             assert_number_close(
@@ -306,9 +376,17 @@ def test_early_stopping(submission, reference, metrics):
     lr, max_iter = STOPPING_LR, STOPPING_MAX_ITER
     path, val = _descent_path(P_train, y_train, P_val, y_val, lr, max_iter)
     overall = int(np.argmin(val)) + 1
-    for patience in (10, 20):
-        best_iter, stop_iter = _stopping_point(val, patience)
-        if not best_iter < stop_iter < overall:
+    best_10, stop_10 = _stopping_point(val, 10)
+    # Third case: max_iter ends the run before patience does, on an iteration that improves
+    # the validation loss, so a loop that runs max_iter - 1 iterations returns another one.
+    cases = [(10, max_iter), (20, max_iter), (10, best_10)]
+    for patience, max_iter in cases:
+        best_iter, stop_iter = _stopping_point(val[:max_iter], patience)
+        reached = max_iter < STOPPING_MAX_ITER
+        shape_ok = (
+            best_iter == stop_iter == max_iter if reached else best_iter < stop_iter < overall
+        )
+        if not shape_ok or stop_10 <= best_10:
             raise RuntimeError("the early-stopping data no longer has the shape this check needs")
         call = f"fit_early_stopping(..., lr={lr}, max_iter={max_iter}, patience={patience})"
         args = (P_train, y_train, P_val, y_val, lr, max_iter, patience)
@@ -340,6 +418,12 @@ def test_early_stopping(submission, reference, metrics):
                 f"{best_iter} the validation loss did not improve for {patience} iterations, so "
                 f"training should have stopped at iteration {stop_iter}"
             )
+        if reached and got_iter != best_iter:
+            raise CheckFailure(
+                f"{call} returned best_iter={got_iter}, expected {best_iter}: the validation "
+                f"loss improves at iteration {max_iter}, the last one max_iter allows; run "
+                f"iterations 1 to max_iter inclusive (for t in range(1, max_iter + 1))"
+            )
         if got_iter != best_iter:
             raise CheckFailure(
                 f"{call} returned best_iter={got_iter}, expected {best_iter}: count iterations "
@@ -348,3 +432,26 @@ def test_early_stopping(submission, reference, metrics):
         want_w, want_b = path[best_iter - 1]
         assert_array_close(got_w, want_w, name=f"{call}: w", rtol=1e-6, atol=1e-9)
         assert_number_close(got_b, want_b, name=f"{call}: b", rtol=1e-6, atol=1e-9)
+
+
+# sklearn is the checks' oracle (Ridge, Lasso, PolynomialFeatures): the exercise writes them.
+READY_MADE = Shortcuts("a ready-made model this exercise asks you to write", names={"sklearn"})
+
+
+@pytest.mark.needs_passing(
+    "ridge_matches_sklearn",
+    "ridge_gradient_descent",
+    "soft_threshold",
+    "lasso_matches_sklearn",
+    "polynomial_features",
+    "validation_curve_matches",
+)
+def test_written_by_hand(submission, exercise, source_tree):
+    """ridge, lasso and the polynomial features are written with NumPy, not taken from sklearn"""
+    expect_no_shortcuts(
+        source_tree,
+        exercise.path,
+        READY_MADE,
+        advice="Solve the systems and sweep the coordinates yourself with NumPy: sklearn's "
+        "Ridge and Lasso are what the checks compare your weights with",
+    )

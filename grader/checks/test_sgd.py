@@ -15,7 +15,15 @@ from sklearn.datasets import load_breast_cancer
 from grader.codec import type_name
 from grader.compare import expect_number, expect_tensor
 from grader.errors import CheckFailure
-from grader.kit import Mistake, call_unchanged, expect_close, tensor, unpack
+from grader.kit import (
+    Mistake,
+    Shortcuts,
+    call_unchanged,
+    expect_close,
+    expect_no_shortcuts,
+    tensor,
+    unpack,
+)
 
 pytestmark = pytest.mark.exercise("sgd")
 
@@ -47,6 +55,11 @@ TRAIN_BATCHES = (1, 32)  # judged on the test set; the full batch is drawn for c
 # 32); the full batch, with 4 steps in all, is at 0.899. Predicting "benign" for all: 0.60.
 TEST_ACCURACY = 0.92
 TRAIN_TIMEOUT = 60.0
+# Check titles, as a learner sees them (for "fix ... first").
+STEP_TITLE = "logistic_step moves w and b against the gradient of the batch's mean loss (autograd)"
+LOOP_TITLE = (
+    "sgd makes one step per batch, with new batches every epoch, for batch sizes 1, b and N"
+)
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -536,6 +549,42 @@ def test_sgd_learns_breast_cancer(submission, device, metrics, seed):
             raise CheckFailure(
                 f"after {TRAIN_EPOCHS} epochs with batch size {batch_size} (lr {TRAIN_LR}) the "
                 f"test accuracy is {accuracy:.3f}; a correct SGD reaches {TEST_ACCURACY} "
-                f"(always predicting 'benign' scores 0.60). Make the logistic_step and "
-                "sgd_follows_its_batches checks pass first"
+                f"(always predicting 'benign' scores 0.60). Make {STEP_TITLE!r} and "
+                f"{LOOP_TITLE!r} pass first"
             )
+
+
+# What the exercise asks learners to write: the batching, the gradient, the schedules, the loop.
+WRITTEN = frozenset({"minibatches", "logistic_step", "step_decay", "cosine", "sgd"})
+READY_MADE = Shortcuts(
+    "a ready-made optimizer, scheduler or batch loader",
+    names={"torch.optim", "torch.utils.data"},
+    functions=WRITTEN,
+)
+AUTOGRAD = Shortcuts(
+    "autograd",
+    names={"torch.autograd", "torch.func", "torch.enable_grad"},
+    methods={"backward", "grad", "requires_grad", "requires_grad_"},
+    functions=WRITTEN,
+)
+
+
+@pytest.mark.needs_passing(
+    "minibatches_cover_each_example",
+    "minibatches_reproducible",
+    "step_is_mean_gradient",
+    "step_decay",
+    "cosine",
+    "sgd_follows_its_batches",
+)
+def test_written_by_hand(submission, exercise, source_tree):
+    """the gradient, batches and schedules are yours: no autograd, torch.optim or DataLoader"""
+    expect_no_shortcuts(
+        source_tree,
+        exercise.path,
+        READY_MADE,
+        AUTOGRAD,
+        advice="Use the gradient formula of logistic_step's docstring, torch.randperm with the "
+        "generator for the batches, and the schedules' formulas; torch.optim and DataLoader "
+        "come in later exercises",
+    )

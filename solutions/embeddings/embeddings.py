@@ -20,8 +20,8 @@ Rules:
   vector of word w; index tensors are int64.
 - Work the gradients out yourself: no autograd (.backward(), torch.autograd) in
   embedding_backward and negative_sampling_grads, and no ready-made embedding or cosine
-  functions (nn.Embedding, F.embedding, F.cosine_similarity): the checks compare your results
-  with those and look for them in this file.
+  functions (nn.Embedding, F.embedding, F.cosine_similarity, F.normalize): the checks compare
+  your results with those and look for them in this file.
 - Never modify an input in place. Results keep the inputs' dtype and device.
 
 Read lesson.md for the ideas, then run `mllab check embeddings`.

@@ -15,7 +15,8 @@ Rules that hold throughout:
   negative.
 - Each function's docstring is its specification; the checks compare your numbers with
   scikit-learn's `sklearn.metrics`, whose conventions the docstrings state (zero_division=0,
-  tied scores, clipping).
+  tied scores, clipping). Write them with NumPy: calling sklearn does not count.
+- No function changes its arguments: clip or sort a copy, never the caller's arrays.
 - Where a docstring says "a Python float", return a built-in float, not a NumPy scalar.
 - None of the functions needs a Python loop over samples (a loop over labels is fine).
 - Random choices use the generator a docstring names, so a seed fixes the result.

@@ -10,7 +10,9 @@ Your task: write the five functions below, in order; `sgd` uses all the others.
 - `sgd` trains logistic regression with them: batch size 1 (one example per step), any b,
   or N (the whole data set per step, plain gradient descent), all with the same code.
 
-Everything is in torch, on whatever device X lives on. At the bottom, two provided functions
+Everything is in torch, on whatever device X lives on, and written by hand: the gradient
+from logistic_step's formulas (no autograd), the batches from torch.randperm (no DataLoader),
+the schedules from their formulas (no torch.optim). At the bottom, two provided functions
 (`bce_loss`, which `sgd` uses, and `epoch_batches`, which the checks call) are complete:
 leave them as they are. Read lesson.md for the ideas, then run `mllab check sgd`.
 """
