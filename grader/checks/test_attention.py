@@ -14,12 +14,48 @@ from torch import nn
 
 from grader.compare import assert_equal, expect_weights, fmt_shape
 from grader.errors import CheckFailure
-from grader.kit import Mistake, anything, expect_close, likely_mistake, tensor, unpack
+from grader.kit import (
+    Mistake,
+    Shortcuts,
+    anything,
+    call_unchanged,
+    expect_close,
+    expect_no_shortcuts,
+    likely_mistake,
+    tensor,
+    unpack,
+)
 
 pytestmark = pytest.mark.exercise("attention")
 
 F64 = torch.float64
 TIGHT: dict[str, Any] = {"rtol": 1e-7, "atol": 1e-9}  # float64 all the way
+SINGLE: dict[str, Any] = {"rtol": 1e-4, "atol": 1e-5}  # float32 against the float64 reference
+LEARNERS = {"attention", "causal_mask", "padding_mask", "split_heads", "merge_heads",
+            "multi_head_attention", "positional_encoding"}  # fmt: skip
+# torch's own attention under every name it goes by; the provided Reverser may hold its
+# weights in an nn.MultiheadAttention, so the rule covers the learner's functions only.
+READY_MADE = Shortcuts(
+    "torch's own attention",
+    names={
+        "torch.nn.functional.scaled_dot_product_attention",
+        "torch.nn.functional.multi_head_attention_forward",
+        "torch.nn.functional._scaled_dot_product_attention",
+        "torch.nn.MultiheadAttention", "torch.nn.modules.MultiheadAttention",
+        "torch.nn.modules.activation.MultiheadAttention",
+        "torch.nn.Transformer", "torch.nn.TransformerEncoderLayer",
+        "torch.nn.TransformerDecoderLayer", "torch.nn.modules.transformer",
+        "torch.nn.attention", "torch._C._nn.scaled_dot_product_attention",
+        "torch._native_multi_head_attention", "torch.ops.aten._native_multi_head_attention",
+        "torch.ops.aten.scaled_dot_product_attention",
+        "torch.ops.aten._scaled_dot_product_attention_math",
+        "torch.ops.aten._scaled_dot_product_flash_attention",
+        "torch.ops.aten._scaled_dot_product_efficient_attention",
+        "torch.ops.aten._scaled_dot_product_cudnn_attention",
+        "torch._C._VariableFunctions._native_multi_head_attention",
+    },
+    functions=LEARNERS,
+)  # fmt: skip
 MASK_RULE = "mask is True where a query may attend (torch's scaled_dot_product_attention rule)"
 NAN_ROWS = (
     "the weights are NaN in the rows where the mask allows no key: softmax of a row of -inf is "
@@ -119,11 +155,13 @@ def _mistakes(table, rebuild: Callable[..., torch.Tensor]) -> list[Mistake]:
     return [Mistake(hint, functools.partial(rebuild, **how)) for hint, how in table]
 
 
-def _weights_hint(got: Any, mistakes: list[Mistake], want: torch.Tensor, default: str) -> str:
+def _weights_hint(
+    got: Any, mistakes: list[Mistake], want: torch.Tensor, default: str, tol: dict[str, Any] = TIGHT
+) -> str:
     """The hint of the mistake the weights reproduce; NaN rows count as the zeros they should be."""
     if type(got) is torch.Tensor and got.is_floating_point():
         got = torch.nan_to_num(got.detach().cpu().to(F64), nan=0.0)
-    return likely_mistake(got, mistakes, default=default, expected=want, **TIGHT)
+    return likely_mistake(got, mistakes, default=default, expected=want, **tol)
 
 
 def _nan_where_empty(got: Any, mask: torch.Tensor | None, want: torch.Tensor) -> bool:
@@ -135,22 +173,31 @@ def _nan_where_empty(got: Any, mask: torch.Tensor | None, want: torch.Tensor) ->
     return bool(nan.any()) and torch.equal(nan, empty)
 
 
-def _check_attention(submission, device, q, k, v, mask, want_output, hint: str) -> None:
-    """Call the learner's attention on `device` and compare weights, then output, in float64."""
+def _check_attention(
+    submission, device, q, k, v, mask, want_output, hint: str, dtype: torch.dtype = F64
+) -> None:
+    """Call the learner's attention on `device` with q, k, v in `dtype` (the float64 values
+    rounded to it) and compare weights, then output, with the float64 reference; the call
+    must leave its inputs unchanged and answer in q's dtype."""
+    q, k, v = (t.to(dtype) for t in (q, k, v))
     case = f"q {fmt_shape(q.shape)}, k {fmt_shape(k.shape)}, v {fmt_shape(v.shape)}"
     case += f", mask {fmt_shape(mask.shape)}" if mask is not None else ", no mask"
+    case += ", float32" if dtype == torch.float32 else ""
     args = [t.to(device) for t in (q, k, v)] + ([mask.to(device)] if mask is not None else [])
-    want = _weights(q, k, mask)
+    q, k, v = (t.to(F64) for t in (q, k, v))  # the reference works on the values sent
+    want, tol = _weights(q, k, mask), TIGHT if dtype == F64 else SINGLE
+    result = call_unchanged(submission, "attention", *args, names=("q", "k", "v", "mask"))
     output, weights = unpack(
-        submission.attention(*args), "attention", context=case,
-        output=tensor(want_output.shape, F64, device), weights=tensor(want.shape, F64, device),
+        result, "attention", context=case,
+        output=tensor(want_output.shape, dtype, device), weights=tensor(want.shape, dtype, device),
     )  # fmt: skip
     mistakes = _mistakes(ATTENTION_MISTAKES, functools.partial(_weights, q, k, mask))
     hint = NAN_ROWS if _nan_where_empty(weights, mask, want) else hint
-    expect_close(weights, want, name=f"attention's weights ({case})",
-                 hint=_weights_hint(weights, mistakes, want, hint), **TIGHT)  # fmt: skip
+    expect_close(weights, want, name=f"attention's weights ({case})", dtype=dtype,
+                 hint=_weights_hint(weights, mistakes, want, hint, tol), **tol)  # fmt: skip
     name = f"attention's output ({case}), compared with torch's scaled_dot_product_attention"
-    expect_close(output, want_output, name=name, hint="the output is weights @ v", **TIGHT)
+    expect_close(output, want_output, name=name, hint="the output is weights @ v", dtype=dtype,
+                 **tol)  # fmt: skip
 
 
 # ------------------------------------------------------------------------- attention checks
@@ -180,6 +227,21 @@ def test_attention_mask(submission, device, rng):
         _check_attention(submission, device, q, k, v, mask, _sdpa(q, k, v, mask),
                          f"{MASK_RULE}: a key the mask forbids gets the score -inf before the "
                          "softmax, so its weight is exactly 0")  # fmt: skip
+
+
+def test_attention_float32(submission, device, rng):
+    """attention works in float32, the dtype models train in, and answers in float32"""
+    for q_shape, S, mask_shape in (((2, 5, 4), 6, None), ((2, 3, 4, 8), 6, (4, 6)),
+                                   ((3, 4, 5), 7, (3, 1, 7))):  # fmt: skip
+        # Rounded to float32 first, so that the float64 reference sees the values sent.
+        q = _randn(rng, *q_shape, scale=2.0).float().double()
+        k = _randn(rng, *q_shape[:-2], S, q_shape[-1]).float().double()
+        v = _randn(rng, *q_shape[:-2], S, 3).float().double()
+        mask = None if mask_shape is None else _random_mask(rng, *mask_shape)
+        _check_attention(submission, device, q, k, v, mask, _sdpa(q, k, v, mask),
+                         "the same maths in the inputs' dtype: build every tensor and constant "
+                         "in q's dtype and on q's device (a -inf score, a zero row), and return "
+                         "float32 for float32 inputs", dtype=torch.float32)  # fmt: skip
 
 
 def test_fully_masked_rows(submission, device, rng):
@@ -291,9 +353,14 @@ def _check_mha(submission, device, module, H: int, tensors, *, case: str, hint: 
     args: list[Any] = [t.to(device) for t in tensors]
     args += [{name: t.to(device) for name, t in params.items()}, H]
     args += [mask.to(device)] if mask is not None else []
-    output, weights = unpack(submission.multi_head_attention(*args), "multi_head_attention",
-                             context=case, output=tensor(query.shape, F64, device),
-                             weights=anything)  # fmt: skip
+    result = call_unchanged(
+        submission,
+        "multi_head_attention",
+        *args,
+        names=("query", "key", "value", "params", None, "mask"),
+    )
+    output, weights = unpack(result, "multi_head_attention", context=case,
+                             output=tensor(query.shape, F64, device), weights=anything)  # fmt: skip
     if type(weights) is torch.Tensor and weights.dim() == 4:
         hint = "these look like one set of weights per head: average them over the heads"
     else:
@@ -349,6 +416,14 @@ def test_multi_head_masks(submission, device, rng):
                torch_masks={"attn_mask": ~_causal(6, 6), "key_padding_mask": padded},
                case=f"causal and padding mask (2, 6, 6) for lengths {lengths.tolist()}",
                hint=hint + "broadcast over the heads")  # fmt: skip
+    # The docstring's 2-D form: causal_mask(L, S) itself, (L, S), shared by the whole batch.
+    tensors = (_randn(rng, 3, 5, 8), _randn(rng, 3, 7, 8), _randn(rng, 3, 7, 8))
+    _check_mha(submission, device, module, 2, tensors, mask=_causal(5, 7),
+               torch_masks={"attn_mask": ~_causal(5, 7)},
+               case="causal mask (5, 7) for the whole batch, query (3, 5, 8), key (3, 7, 8)",
+               hint=hint + "broadcast over the batch and the heads: put the head axis just "
+               "before the last two axes (unsqueeze(-3)), whatever the mask's number of "
+               "axes")  # fmt: skip
 
 
 # ------------------------------------------------------------------------------- positions
@@ -365,6 +440,22 @@ def test_positional_encoding(submission):
             mistakes=[Mistake("sin and cos are swapped: sin goes in the even columns",
                               _sinusoids(length, d_model, swap=True))],
         )  # fmt: skip
+
+
+@pytest.mark.needs_passing(
+    "attention_matches_torch", "attention_mask", "attention_float32", "fully_masked_rows",
+    "causal_mask", "multi_head_attention", "multi_head_masks",
+)  # fmt: skip
+def test_written_by_hand(submission, exercise, source_tree):
+    """attention and multi-head attention are yours: no scaled_dot_product_attention,
+    multi_head_attention_forward or nn.MultiheadAttention in your functions"""
+    expect_no_shortcuts(
+        source_tree,
+        exercise.path,
+        READY_MADE,
+        advice="Write the scores, the mask, the softmax and the heads with tensor operations: "
+        "torch's own attention is what the checks compare your results with",
+    )
 
 
 # -------------------------------------------------------------------------------- training

@@ -18,7 +18,17 @@ from grader.compare import assert_array_equal
 from grader.datasets import iris, penguins_frame
 from grader.errors import CheckFailure
 from grader.gradcheck import autograd_gradients
-from grader.kit import Mistake, anything, array, expect_close, likely_mistake, number, unpack
+from grader.kit import (
+    Mistake,
+    Shortcuts,
+    anything,
+    array,
+    expect_close,
+    expect_no_shortcuts,
+    likely_mistake,
+    number,
+    unpack,
+)
 
 pytestmark = pytest.mark.exercise("logistic_regression")
 
@@ -44,6 +54,24 @@ OVERFLOW = "exp of a number above about 709 overflows to inf, and inf / inf is n
 SIGMOID_RULE = (
     f"1 / (1 + exp(-z)), finite for every z: {OVERFLOW}, so for each sign of z use the "
     "docstring's form whose exponential cannot overflow"
+)
+READY_MADE = Shortcuts(
+    "a ready-made model or function",
+    names={
+        "sklearn", "torch", "scipy.special.expit", "scipy.special.softmax",
+        "scipy.special.log_softmax", "scipy.special.logsumexp", "scipy.special.logit",
+        "scipy.special.log_expit", "scipy.special.xlogy", "scipy.special.xlog1py",
+        "scipy.special.logistic", "scipy.optimize", "scipy.stats",
+    },
+)  # fmt: skip
+LOG0 = (
+    "a probability that rounds to exactly 0 or 1 makes a log -inf, and 0 * -inf is nan: compute "
+    "the loss from the scores in the docstring's stable form"
+)
+EXP_OVERFLOW = (
+    "exp(z) overflowed for large z: log(1 + exp(z)) is inf once z is above about 709; write "
+    "it so that exp only sees numbers <= 0 (np.logaddexp(0, z), or max(z, 0) + "
+    "log1p(exp(-|z|)))"
 )
 FIT_RULE = (
     "start from zeros; record each step's loss before its update, then update both parameters "
@@ -202,12 +230,25 @@ def test_nll(submission, seed):
     ):
         got = number(submission.nll(z, labels, np.ones(1), 0.0), f"nll when {case}")
         if not low <= got <= high:  # nan too
+            hint = likely_mistake(got, _unstable_nll(z[:, 0], labels), default=LOG0)
             raise CheckFailure(
                 f"nll when {case} is {got:.6g}, expected a finite number between {low:g} and "
                 f"{high:g} (the exact value is {_trusted_nll(z, labels, np.ones(1), 0.0):.6g})"
-                "\nHint: a probability that rounds to exactly 0 or 1 makes a log -inf, and "
-                "0 * -inf is nan: compute the loss from the scores in the docstring's stable form"
+                f"\nHint: {hint}"
             )
+
+
+def _unstable_nll(z: np.ndarray, y: np.ndarray) -> list[Mistake]:
+    """What nll's two textbook forms give at scores z; None where the two cannot be told apart."""
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        overflow = float(np.mean(np.log(1.0 + np.exp(z)) - y * z))
+        p = special.expit(z)
+        of_logs = float(-np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p)))
+    told_apart = not np.array_equal(overflow, of_logs, equal_nan=True)
+    return [
+        Mistake(EXP_OVERFLOW, overflow if told_apart else None),
+        Mistake(LOG0, of_logs if told_apart else None),
+    ]
 
 
 @pytest.mark.points(2)
@@ -238,9 +279,14 @@ def test_predict(submission, seed):
         expect_close(submission.predict_proba(*args), special.expit(z), **EXACT,
                      name=f"predict_proba with {case}", hint=f"one probability per row, the "
                      f"sigmoid of its score X @ w + b; {SIGMOID_RULE}")  # fmt: skip
-        assert_array_equal(submission.predict(*args), (z >= 0).astype(np.int64),
-                           name=f"predict with {case}", hint="1 where predict_proba >= 0.5, "
-                           "else 0")  # fmt: skip
+        labels = submission.predict(*args)
+        assert_array_equal(labels, (z >= 0).astype(np.int64), name=f"predict with {case}",
+                           hint="1 where predict_proba >= 0.5, else 0")  # fmt: skip
+        if labels.dtype != np.int64:
+            raise CheckFailure(
+                f"predict with {case} returned the right labels as {labels.dtype}, expected "
+                "int64 labels as the docstring says: convert with .astype(np.int64)"
+            )
     got, ones = submission.predict(X, np.zeros(2), 0.0), np.ones(len(X), dtype=np.int64)
     hint = likely_mistake(got, [
         Mistake("rows whose probability is exactly 0.5 were labelled 0: exactly 0.5 counts as 1",
@@ -382,3 +428,25 @@ def test_softmax_penguins(submission, reference, metrics):
             f"the trained model labels {accuracy:.1%} of the penguins right; "
             f"the best linear model reaches {oracle.score(X, y):.1%}"
         )
+
+
+@pytest.mark.needs_passing(
+    "sigmoid",
+    "bernoulli_likelihood",
+    "nll",
+    "gradients",
+    "predict",
+    "matches_sklearn",
+    "softmax",
+    "softmax_gradients",
+)
+def test_written_by_hand(submission, exercise, source_tree):
+    """the model, its loss and its training are yours: NumPy only, no sklearn, scipy or torch"""
+    expect_no_shortcuts(
+        source_tree,
+        exercise.path,
+        READY_MADE,
+        advice="Write sigmoid, softmax and the losses from their docstrings' stable forms with "
+        "NumPy (np.exp, np.log1p, np.logaddexp, a max shift): scikit-learn, scipy.special and "
+        "torch are what the checks compare your results with",
+    )

@@ -18,7 +18,17 @@ from grader.compare import assert_array_equal
 from grader.datasets import iris, penguins_frame
 from grader.errors import CheckFailure
 from grader.events import FIGURE_INTERVAL
-from grader.kit import Mistake, array, expect_close, integer, likely_mistake, number, unpack
+from grader.kit import (
+    Mistake,
+    Shortcuts,
+    array,
+    expect_close,
+    expect_no_shortcuts,
+    integer,
+    likely_mistake,
+    number,
+    unpack,
+)
 
 pytestmark = pytest.mark.exercise("neighbours_trees_clusters")
 
@@ -31,6 +41,12 @@ SPLIT_RULE = (
     "the lowest size-weighted impurity (n_left * gini_left + n_right * gini_right) / n over "
     "every feature and every midpoint between consecutive distinct sorted values"
 )
+CLIP = (
+    "nan where two rows are (nearly) equal: expanding the square leaves a tiny negative number "
+    "where the distance is about 0; clip it at 0 before the square root"
+)
+# The exercise is NumPy only: the models it has learners write, and SciPy, are off limits.
+READY_MADE = Shortcuts("a ready-made model or function", names={"sklearn", "scipy", "torch"})
 EMPTY_RULE = (
     "a cluster with no points has no mean: its centre jumps onto the point with the largest "
     "squared distance to its own centre, and the iterations go on until no label changes"
@@ -71,19 +87,45 @@ def _clear_queries(X_train: np.ndarray, X_query: np.ndarray, k: int) -> np.ndarr
 # ---------------------------------------------------------------------------- nearest neighbours
 
 
+def _near_duplicates(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A (40, 3) and B (44, 3) in which B[4 + i] is A[i] moved by about 1e-10: the expanded
+    square ||a||^2 + ||b||^2 - 2 a.b is rounding noise there, negative for several pairs in
+    any order of operations. Redrawn until the textbook order gives a negative, so every seed
+    shows a missing clip."""
+    gen = np.random.default_rng([seed, 74])
+    while True:
+        A = gen.normal(0.0, 3.0, (40, 3))
+        B = np.concatenate([gen.normal(0.0, 3.0, (4, 3)), A + gen.normal(0.0, 1e-10, A.shape)])
+        expanded = (A**2).sum(axis=1)[:, None] + (B**2).sum(axis=1)[None, :] - 2.0 * A @ B.T
+        if (expanded < 0.0).any():
+            return A, B
+
+
+def _nan_near_zero(got: object, want: np.ndarray) -> bool:
+    """Whether got is nan somewhere, and only where the distance is about 0."""
+    if type(got) is not np.ndarray or got.shape != want.shape or got.dtype.kind != "f":
+        return False
+    nan = np.isnan(got)
+    return bool(nan.any()) and bool((want[nan] < 1e-6).all())
+
+
 def test_pairwise_distances(submission, seed):
-    """pairwise_distances gives every Euclidean distance between two sets of rows"""
+    """pairwise_distances gives every Euclidean distance between two sets of rows, never nan"""
     gen = np.random.default_rng(seed)
     A = gen.normal(0.0, 3.0, (7, 3))
     B = np.concatenate([gen.normal(0.0, 3.0, (4, 3)), A[2:3]])  # one pair at distance 0
-    want = cdist(A, B)
-    expect_close(submission.pairwise_distances(A, B), want, rtol=1e-7, atol=1e-6, mistakes=[
-        Mistake("these are the squared distances: take the square root", want**2),
-        Mistake("nan where two rows are equal: expanding the square can leave a tiny negative "
-                "number where the distance is 0; clip it at 0 before the square root",
-                np.where(want == 0.0, np.nan, want)),
-    ], name="pairwise_distances(A, B) for A (7, 3) and B (5, 3)",
-       hint="D[i, j] = ||A[i] - B[j]||, the root of the summed squared differences")  # fmt: skip
+    cases = [
+        ("A (7, 3) and B (5, 3)", A, B),
+        ("A (40, 3) and B (44, 3), B[4 + i] within 1e-9 of A[i]", *_near_duplicates(seed)),
+    ]
+    for case, A, B in cases:
+        want = cdist(A, B)
+        got = submission.pairwise_distances(A, B)
+        hint = "D[i, j] = ||A[i] - B[j]||, the root of the summed squared differences"
+        expect_close(got, want, rtol=1e-7, atol=1e-6, mistakes=[
+            Mistake("these are the squared distances: take the square root", want**2),
+        ], name=f"pairwise_distances(A, B) for {case}",
+           hint=CLIP if _nan_near_zero(got, want) else hint)  # fmt: skip
 
 
 @pytest.mark.points(2)
@@ -256,6 +298,36 @@ def test_best_split_matches_sklearn(submission, seed):
         expect_close(impurity, want_impurity, name=name, rtol=1e-9, hint=SPLIT_RULE)
 
 
+def test_best_split_ties(submission, seed):
+    """best_split keeps the first of exactly tied candidates (features in order, then thresholds)"""
+    gen = np.random.default_rng([seed, 235])
+    values = np.sort(gen.uniform(-5.0, 5.0, 6))
+    # Cutting after the 2nd or after the 4th value scores the same: (2 * 0 + 4 * 0.5) / 6.
+    # Column 1 repeats column 0, so each of its candidates ties with one of column 0's.
+    X, y = np.stack([values, values], axis=1), np.array([0, 0, 1, 1, 0, 0])
+    order = gen.permutation(6)
+    X, y = X[order], y[order]
+    want = (0, float((values[1] + values[2]) / 2.0), 1.0 / 3.0)
+    got = unpack(submission.best_split(X, y), "best_split", context="exact ties",
+                 feature=integer, threshold=number, impurity=number)  # fmt: skip
+    if got[0] != want[0] or abs(got[1] - want[1]) > 1e-12:
+        kept_last = got[0] == 1 or abs(got[1] - float((values[3] + values[4]) / 2.0)) < 1e-12
+        cause = (
+            "a later candidate with the same score replaced the kept one: replace only on a "
+            "strictly lower score (<, not <=)"
+            if kept_last
+            else SPLIT_RULE
+        )
+        raise CheckFailure(
+            f"best_split on 6 rows whose two columns are equal, where cutting feature 0 after "
+            f"its 2nd or after its 4th value scores the same, chose feature {got[0]} at "
+            f"{got[1]:.6g}; the first of the tied candidates is feature 0 at {want[1]:.6g}"
+            f"\nHint: {cause}"
+        )
+    expect_close(got[2], want[2], name="best_split on exact ties: weighted impurity",
+                 rtol=1e-12, hint=SPLIT_RULE)  # fmt: skip
+
+
 # ---------------------------------------------------------------------------- k-means
 
 
@@ -406,3 +478,25 @@ def test_kmeans_empty_cluster(submission, reference, seed):
     if np.isnan(got[0]).any():
         hint = "a centre became nan: the mean of no points is nan. " + EMPTY_RULE
     _expect_clustering(got, reference.kmeans(X, start), call, hint)
+
+
+@pytest.mark.needs_passing(
+    "pairwise_distances",
+    "knn_classify_matches_sklearn",
+    "knn_regress_matches_sklearn",
+    "naive_bayes_fit_matches_sklearn",
+    "naive_bayes_proba_matches_sklearn",
+    "gini",
+    "best_split_matches_sklearn",
+    "kmeans_plus_plus_matches_reference",
+    "kmeans_matches_sklearn",
+)
+def test_written_by_hand(submission, exercise, source_tree):
+    """the four learners are yours, in NumPy: no scikit-learn, SciPy or torch"""
+    expect_no_shortcuts(
+        source_tree,
+        exercise.path,
+        READY_MADE,
+        advice="Write each learner with NumPy from its docstring (broadcasting, np.argsort, "
+        "np.bincount, ...): scikit-learn and SciPy are what the checks compare your results with",
+    )

@@ -22,6 +22,8 @@ Rules that hold throughout:
   number overflows to inf, so each docstring says which form stays finite.
 - Losses are means over the N rows, not sums, and gradients follow suit.
 - Never modify an input in place: build new arrays.
+- Write the maths yourself with NumPy: scikit-learn's models and losses, scipy.special's
+  expit, softmax and logsumexp, and torch are what the checks compare with, not tools here.
 
 Read lesson.md, then run `mllab check logistic_regression`; `mllab hint logistic_regression`
 gives hints one at a time.

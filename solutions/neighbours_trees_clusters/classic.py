@@ -8,11 +8,12 @@ start with any; within a group, go in order (later functions may call earlier on
 - `gini`, `best_split`: the root split of a decision tree;
 - `kmeans_plus_plus`, `kmeans`: clustering with k-means++ starts and Lloyd's iterations.
 
-Rules. Use NumPy only: arrays in, arrays (and Python numbers) out. Never modify an input in
-place. Ties are broken the way scikit-learn breaks them, as each docstring says; the checks
-compare with scikit-learn. Small helper functions of your own are welcome. lesson.md derives
-the rules and works each group by hand; `mllab hint neighbours_trees_clusters` gives one hint
-at a time. Then run `mllab check neighbours_trees_clusters`.
+Rules. Use NumPy only, no scikit-learn or SciPy: arrays in, arrays (and Python numbers)
+out. Never modify an input in place. Ties are broken the way scikit-learn breaks them, as
+each docstring says; the checks compare with scikit-learn. Small helper functions of your
+own are welcome. lesson.md derives the rules and works each group by hand;
+`mllab hint neighbours_trees_clusters` gives one hint at a time. Then run
+`mllab check neighbours_trees_clusters`.
 """
 
 from __future__ import annotations
