@@ -1,8 +1,11 @@
 """Build hook: ships the course inside the wheel as mllab/_course/, stubs generated.
 
 The checkout keeps one source per exercise, its marked reference solution; the wheel gets the
-catalog and lessons, the stub generated from each solution, and the solutions themselves. An
-editable install reads the checkout instead and generates stubs when asked.
+catalog and lessons, the stub generated from each solution, and the solutions themselves: this is
+the self-study edition (`mllab-edu X.Y.Z`), whose lab shows the reference after a pass. The
+student edition, without solutions and with recorded reference results instead, is built by
+`mllab release` (mllab/release/wheel.py), never by this hook. An editable install reads the
+checkout instead and generates stubs when asked.
 """
 
 from __future__ import annotations

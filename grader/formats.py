@@ -6,6 +6,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from grader.report import ERROR, FAILED, NOT_RUN, PASSED, CheckResult, ExerciseResult, Report
@@ -115,17 +116,43 @@ def to_junit_xml(report: Report) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
 
 
-def _gradescope_test(number: str, exercise: ExerciseResult, check: CheckResult) -> dict[str, Any]:
+VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
+HIDDEN_EXPECTED = (
+    "Failed on the hidden inputs of grading. The expected values are not shown: run the "
+    "checks on your machine (`mllab check`), whose public inputs show every detail."
+)
+
+
+@dataclass(frozen=True)
+class GradescopeOptions:
+    """What students see in Gradescope: when (`visibility`, for the results and every test),
+    and whether a failure on secret inputs shows the expected values in its message."""
+
+    visibility: str = "visible"
+    show_expected: bool = True
+
+    def __post_init__(self) -> None:
+        if self.visibility not in VISIBILITIES:
+            raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)}")
+
+
+def _gradescope_test(
+    number: str, exercise: ExerciseResult, check: CheckResult, report: Report,
+    options: GradescopeOptions,
+) -> dict[str, Any]:  # fmt: skip
     test: dict[str, Any] = {
         "name": f"{exercise.id}: {check.display_name}",
         "number": number,
-        "visibility": "visible",
+        "visibility": options.visibility,
     }
     if check.outcome == NOT_RUN:
         # Gradescope has no "skipped": zero out of zero, without a status, says the same thing.
         test.update(score=0.0, max_score=0.0, output=clean_text(f"Not run: {check.message}"))
         return test
     output = check.message
+    if check.outcome != PASSED and report.seed_kind == "secret" and not options.show_expected:
+        # A check's message names the values it expected; on secret inputs they stay secret.
+        output = HIDDEN_EXPECTED
     if check.output:
         output += "\n\nYour output:\n" + check.output
     test.update(
@@ -138,23 +165,25 @@ def _gradescope_test(number: str, exercise: ExerciseResult, check: CheckResult) 
     return test
 
 
-def to_gradescope(report: Report) -> str:
-    """Gradescope autograder results.json."""
+def to_gradescope(report: Report, options: GradescopeOptions | None = None) -> str:
+    """Gradescope autograder results.json, with what students see set by `options`."""
+    options = options or GradescopeOptions()
     output = _summary(report)
     if report.errors:
         output += "\n\nGrader errors:\n" + "\n\n".join(clean_text(e) for e in report.errors)
     tests = [
-        _gradescope_test(f"{i}.{j}", exercise, check)
+        _gradescope_test(f"{i}.{j}", exercise, check, report, options)
         for i, exercise in enumerate(report.exercises, 1)
         for j, check in enumerate(exercise.checks, 1)
     ]
     results = {
         "score": report.score,
+        "execution_time": round(sum(check.duration for check in report.checks), 3),
         "output": output,
         # Learner output is shown verbatim, not run through Gradescope's HTML/markdown rendering.
         "output_format": "text",
         "test_output_format": "text",
-        "visibility": "visible",
+        "visibility": options.visibility,
         "stdout_visibility": "hidden",
         "tests": tests,
     }
@@ -187,9 +216,10 @@ def to_text(report: Report) -> str:
             detail = clean_text(_first_line(check.message))
             verdict = f"{labels[check.outcome]}: {detail}" if detail else labels[check.outcome]
             lines.append(f"  {check.display_name:<{name_width}}  {verdict}")
-            # The likely cause, where a check names one, is worth its own line.
-            hints = [line.strip() for line in check.message.splitlines()[1:]]
-            lines += [f"    {clean_text(h)}" for h in hints if h.startswith("Hint:")]
+            # The likely cause, where a check names one, is worth its own line. Only the
+            # grader writes "Hint:" at the start of a line: quoted learner text is indented.
+            hints = [line for line in check.message.splitlines()[1:] if line.startswith("Hint:")]
+            lines += [f"    {clean_text(hint.strip())}" for hint in hints]
     if not report.exercises:
         lines.append("No exercises graded.")
     if report.errors:

@@ -1,5 +1,6 @@
 """`mllab grade` end to end on the perceptron: a class with honest, wrong and broken submissions,
-the files it writes, and an interrupted shard resumed and merged into the same gradebook."""
+the files it writes, an interrupted shard resumed and merged into the same gradebook, merges that
+must be refused, and students' files removed however grading stops."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import xml.etree.ElementTree as ET
 import zipfile
@@ -70,6 +72,7 @@ def test_every_student_gets_a_row_and_bad_input_an_error_row(graded) -> None:
     out, _, stderr = graded
     book = rows(out)
     assert book.pop("student") == ["status", "perceptron", "total", "max_total", "message"]
+    assert book.pop("Points Possible")[:4] == ["max", "10", "10", "10"]  # what each column gives
     assert book.pop("ada") == ["graded", "10", "10", "10", ""]
     assert book.pop("ben") == ["graded", "0", "0", "10", ""]
     cleo = book.pop("cleo")
@@ -101,7 +104,7 @@ def test_every_student_gets_a_row_and_bad_input_an_error_row(graded) -> None:
 def test_each_student_gets_gradescope_results_and_feedback(graded) -> None:
     out, _, _ = graded
     for student in rows(out):
-        if student == "student":
+        if student in ("student", "Points Possible"):
             continue
         results = json.loads((out / "students" / student / "results.json").read_text())
         feedback = (out / "students" / student / "feedback.txt").read_text()
@@ -149,6 +152,18 @@ def kill_tree(pid: int) -> None:
             pass
 
 
+def staged(pid: int) -> list[Path]:
+    """The staging folders of the batch process `pid` (students' files while it grades)."""
+    return sorted(Path(tempfile.gettempdir()).glob(f"mllab-grade-{pid}-*"))
+
+
+def wait_for(path: Path, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 240
+    while not path.exists():
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.2)
+
+
 def test_killed_shard_resumes_and_merges_into_the_same_gradebook(graded, tmp_path) -> None:
     baseline, submissions, _ = graded
     shard = [sys.executable, "-m", "mllab", "grade", *submissions, *GRADE, "--jobs", "1"]
@@ -157,27 +172,80 @@ def test_killed_shard_resumes_and_merges_into_the_same_gradebook(graded, tmp_pat
         [*shard, "--shard", "2/2", "--out", str(tmp_path / "two")],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
     )  # fmt: skip
-    deadline = time.monotonic() + 240
-    while not (tmp_path / "two" / "students" / "ben" / "record.json").exists():
-        assert time.monotonic() < deadline and started.poll() is None
-        time.sleep(0.2)
+    wait_for(tmp_path / "two" / "students" / "ben" / "record.json", started)
     kill_tree(started.pid)
     started.wait()
     assert not (tmp_path / "two" / "students" / "cleo" / "record.json").exists()
     assert not (tmp_path / "two" / "gradebook.csv").exists()
+    assert staged(started.pid), "a SIGKILL leaves the staged files behind"
     refused = mllab(*shard[3:], "--shard", "2/2", "--out", str(tmp_path / "two"))
     assert refused.returncode == 2 and "add --resume to continue it" in refused.stderr
+    one = mllab(*shard[3:], "--shard", "1/2", "--out", str(tmp_path / "one"))
+    assert one.returncode == 1, one.stderr
+    assert not staged(started.pid), "the next batch removes what a killed one left"
+    shards = [str(tmp_path / "one"), str(tmp_path / "two")]
+    early = mllab("grade-merge", *shards, "--out", str(tmp_path / "all"))
+    assert early.returncode == 2 and not (tmp_path / "all").exists()
+    assert "has not graded 4 of its students: cleo, dup, gone, zlink" in early.stderr
     again = mllab(*shard[3:], "--shard", "2/2", "--out", str(tmp_path / "two"), "--resume")
     assert "resuming: 1 of 5 submissions were already graded" in again.stderr
     assert again.returncode == 1, again.stderr
-    one = mllab(*shard[3:], "--shard", "1/2", "--out", str(tmp_path / "one"))
-    assert one.returncode == 1, one.stderr
-    merged = mllab("grade-merge", str(tmp_path / "one"), str(tmp_path / "two"),
-                   "--out", str(tmp_path / "all"))  # fmt: skip
+    merged = mllab("grade-merge", *shards, "--out", str(tmp_path / "all"))
     assert merged.returncode == 1, merged.stderr
     assert (tmp_path / "all" / "gradebook.csv").read_text() == (
         baseline / "gradebook.csv"
     ).read_text()
+    # Merging again rebuilds the same class; merging into a graded batch never mixes them.
+    assert mllab("grade-merge", *shards, "--out", str(tmp_path / "all")).returncode == 1
+    into_batch = mllab("grade-merge", shards[0], "--out", str(baseline))
+    assert into_batch.returncode == 2 and "holds a graded batch" in into_batch.stderr
+    # Half a class is refused, unless asked for, and then said.
+    half = mllab("grade-merge", shards[0], "--out", str(tmp_path / "half"))
+    assert half.returncode == 2 and "shard 2 of 2 missing" in half.stderr
+    partial = mllab("grade-merge", shards[0], "--out", str(tmp_path / "half"), "--partial")
+    assert partial.returncode == 1 and "note: --partial: shard 2 of 2 missing" in partial.stderr
+    assert set(rows(tmp_path / "half")) == {"student", "Points Possible", "ada", "caf\\xe9",
+                                            "dora", "empty", "slip"}  # fmt: skip
+
+
+def test_merge_and_resume_refuse_other_settings(graded, tmp_path) -> None:
+    """A shard or a resumed batch graded with another isolation (or seed) never joins a class."""
+    baseline, submissions, _ = graded
+    other = tmp_path / "other"
+    shutil.copytree(baseline, other)
+    settings = json.loads((other / "batch.json").read_text())
+    isolation = "process" if settings["isolation"] == "bwrap" else "bwrap"
+    (other / "batch.json").write_text(json.dumps(dict(settings, isolation=isolation, shard=[2, 2])))
+    one = tmp_path / "one"
+    shutil.copytree(baseline, one)
+    (one / "batch.json").write_text(json.dumps(dict(settings, shard=[1, 2])))
+    mixed = mllab("grade-merge", str(one), str(other), "--out", str(tmp_path / "all"))
+    assert mixed.returncode == 2 and "graded with another isolation" in mixed.stderr
+    (other / "batch.json").write_text(json.dumps(dict(settings, seed="public", shard=[2, 2])))
+    mixed = mllab("grade-merge", str(one), str(other), "--out", str(tmp_path / "all"))
+    assert mixed.returncode == 2 and "graded with another seed" in mixed.stderr
+    other_isolation = "process" if settings["isolation"] == "bwrap" else "bwrap"
+    resumed = mllab("grade", *submissions, *GRADE, "--out", str(baseline), "--resume",
+                    "--isolation", other_isolation)  # fmt: skip
+    assert resumed.returncode == 2, resumed.stderr
+    assert "another isolation" in resumed.stderr or "--isolation bwrap:" in resumed.stderr
+
+
+def test_sigterm_stops_grading_and_removes_the_staged_files(graded, tmp_path) -> None:
+    _, submissions, _ = graded
+    started = subprocess.Popen(
+        [sys.executable, "-m", "mllab", "grade", *submissions, *GRADE, "--jobs", "1",
+         "--out", str(tmp_path / "out")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    wait_for(tmp_path / "out" / "students" / "ada" / "record.json", started)
+    assert staged(started.pid)
+    started.send_signal(signal.SIGTERM)
+    _, stderr = started.communicate(timeout=60)
+    assert started.returncode == 130, stderr
+    assert "interrupted" in stderr
+    assert not staged(started.pid)
+    assert not (tmp_path / "out" / "gradebook.csv").exists()
 
 
 def test_usage_mistakes_exit_2_with_a_message(tmp_path: Path) -> None:

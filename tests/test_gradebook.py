@@ -38,6 +38,7 @@ CLASS = [
 def test_gradebook_has_a_row_per_student_and_blank_scores_for_errors() -> None:
     rows = list(csv.reader(io.StringIO(gradebook_csv(CLASS, ["perceptron"]))))
     assert rows[0] == ["student", "status", "perceptron", "total", "max_total", "message"]
+    assert rows.pop(1)[:5] == ["Points Possible", "max", "4", "4", "4"]  # each column's maximum
     assert rows[1] == ["alice", "graded", "4", "4", "4", ""]
     assert rows[2][:5] == ["bob", "graded", "2", "2", "4"]
     assert "does not parse" in rows[2][5]

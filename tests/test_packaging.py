@@ -1,4 +1,5 @@
-"""The wheel carries the course, so a non-editable install works like a checkout."""
+"""The self-study wheel carries the course, so a non-editable install works like a checkout; its
+name is mllab-edu (PyPI's "mllab" is someone else's), and the command stays `mllab`."""
 
 from __future__ import annotations
 
@@ -13,6 +14,12 @@ import pytest
 from grading import REPO, stub_source
 
 from mllab.catalog import load_catalog
+from mllab.release import wheel as editions
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10 only
+    import tomli as tomllib
 
 pytest.importorskip("hatchling")
 
@@ -25,7 +32,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
          "-w", str(out), str(REPO)],
         check=True, capture_output=True, timeout=300,
     )  # fmt: skip
-    return next(out.glob("mllab-*.whl"))
+    return next(out.glob("mllab_edu-*.whl"))
 
 
 def test_wheel_ships_the_course_and_checks(wheel: Path) -> None:
@@ -42,7 +49,9 @@ def test_wheel_ships_the_course_and_checks(wheel: Path) -> None:
     stub = zipfile.ZipFile(wheel).read("mllab/_course/exercises/perceptron/perceptron.py").decode()
     assert stub == stub_source("perceptron/perceptron.py")
     assert "BEGIN SOLUTION" not in stub and "NotImplementedError" in stub
-    entry_points = zipfile.ZipFile(wheel).read("mllab-0.1.0.dist-info/entry_points.txt").decode()
+    entry_points = (
+        zipfile.ZipFile(wheel).read("mllab_edu-0.1.0.dist-info/entry_points.txt").decode()
+    )
     assert "mllab = mllab.cli:main" in entry_points and "mllab = grader.plugin" in entry_points
 
 
@@ -67,3 +76,24 @@ def test_installed_wheel_grades_its_bundled_solutions(wheel: Path, tmp_path: Pat
     assert graded.returncode == 0, graded.stderr
     report = json.loads(graded.stdout)
     assert report["score"] == report["max_score"] > 0
+
+
+def test_both_editions_share_the_free_name_and_the_command() -> None:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert project["name"] == editions.DISTRIBUTION == "mllab-edu"
+    assert project["scripts"] == {"mllab": "mllab.cli:main"}
+    assert "mllab = mllab.cli:main" in editions.ENTRY_POINTS
+    # The student edition installs what the self-study one does.
+    assert editions.dependencies() == project["dependencies"]
+
+
+def test_the_student_edition_leaves_out_the_self_study_course(tmp_path: Path) -> None:
+    course = tmp_path / "course"
+    (course / "exercises").mkdir(parents=True)
+    (course / "exercises" / "catalog.toml").write_text("[course]\n")
+    built = editions.build_student_wheel(course, tmp_path / "wheels")
+    assert built.name.startswith("mllab_edu-0.1.0+student.")
+    names = zipfile.ZipFile(built).namelist()
+    assert "mllab/_course/exercises/catalog.toml" in names and "mllab/cli.py" in names
+    assert not [n for n in names if "solutions" in n or n.startswith("grader/checks/test_")]
+    assert not [n for n in names if n.endswith(".pyc")]

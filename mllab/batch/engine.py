@@ -2,13 +2,20 @@
 
 Threads only wait here: every submission runs in a grader subprocess (and its sandboxed worker),
 so one submission's crash, hang or attack cannot reach the others or this process.
+
+Students' files are staged under one folder per batch process, `<tmp>/mllab-grade-<pid>-*`,
+holding a lock file the process keeps locked while it lives. `close()` removes it (an interrupt
+or SIGTERM reaches it); after a SIGKILL the kernel drops the lock, and the next batch to start
+removes every such folder whose lock it can take.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import fcntl
 import hashlib
+import os
 import shutil
 import tempfile
 import threading
@@ -24,6 +31,52 @@ from mllab.runner import GraderFailed, GraderRun, RunRequest
 from mllab.warm import WarmGrader
 
 SETTINGS_SCHEMA = "mllab-batch/1"
+STAGING_PREFIX = "mllab-grade-"
+LOCK_NAME = ".lock"
+INTERRUPT_WAIT = 20.0  # seconds an interrupted batch waits for its runs to stop
+
+
+def sweep_staging(parent: Path | None = None) -> list[Path]:
+    """Remove the staging folders of batch processes that are gone; returns what was removed."""
+    parent = parent or Path(tempfile.gettempdir())
+    removed = []
+    for folder in sorted(parent.glob(f"{STAGING_PREFIX}*")):
+        lock = folder / LOCK_NAME
+        if not folder.is_dir() or folder.is_symlink() or not lock.is_file():
+            continue
+        try:
+            fd = os.open(lock, os.O_RDWR)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # its process still runs
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+        finally:
+            os.close(fd)
+    return removed
+
+
+class Staging:
+    """This process's staging folder, locked while it lives; `close()` removes it."""
+
+    def __init__(self, parent: Path | None = None) -> None:
+        prefix = f"{STAGING_PREFIX}{os.getpid()}-"
+        self.folder = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+        self._fd: int | None = os.open(self.folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def new(self) -> Path:
+        return Path(tempfile.mkdtemp(dir=self.folder))
+
+    def close(self) -> None:
+        if self._fd is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            os.close(self._fd)
+            self._fd = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +90,10 @@ class Settings:
     timeout: float | None = None
     isolation: str = "process"
     max_time: float = 1800.0
+    # Not part of `describe`: what workers must not see, and the course every run must match
+    # (JSON, grader/sandbox/trusted.py's course_manifest).
+    hide: tuple[str, ...] = ()
+    course_manifest: str = ""
 
     def describe(self) -> dict[str, Any]:
         """What must match for two runs to share a gradebook (the seed only as a digest)."""
@@ -78,9 +135,18 @@ class Batch:
         self.active: set[GraderRun] = set()
         self.lock = threading.Lock()
         self.stopped = False
+        sweep_staging()
+        self.staging = Staging()
+
+    def close(self) -> None:
+        """Remove every staged submission (after `run`, or once it was interrupted)."""
+        self.staging.close()
 
     def grade_one(self, entry: Entry) -> Record:
-        staging = Path(tempfile.mkdtemp(prefix="mllab-grade-"))
+        try:
+            staging = self.staging.new()
+        except OSError as exc:
+            return Record(entry.student, ERROR, f"mllab could not stage it: {exc}")
         try:
             try:
                 notes, ignored = stage(entry, list(self.settings.paths), staging)
@@ -105,7 +171,11 @@ class Batch:
             device=s.device,
             seed=s.seed,
             timeout=s.timeout,
-            extra_args=(f"--mllab-isolation={s.isolation}",),
+            isolation=s.isolation,
+            hide=s.hide,
+            extra_args=(f"--mllab-course-manifest={s.course_manifest}",)
+            if s.course_manifest
+            else (),
         )
         run = GraderRun(request, self.dirs, warm=self.warm)
         timer = threading.Timer(s.max_time, run.cancel)
@@ -131,11 +201,19 @@ class Batch:
             timer.cancel()
             with self.lock:
                 self.active.discard(run)
+        if report.errors:
+            # The grader's own trouble (a worker that could not start in its sandbox, checks
+            # that would not load): an error row, never a 0 for an honest student.
+            reason = report.errors[0].strip().splitlines()[0] if report.errors[0].strip() else ""
+            return dataclasses.replace(
+                staged, status=ERROR, message=f"could not be graded: {reason or 'grader error'}"
+            )
         return dataclasses.replace(staged, report=report)
 
     def run(self, entries: Sequence[Entry], jobs: int, done: Callable[[Record], None]) -> None:
         """Grade every entry; `done` gets each record, in this thread, as soon as it is ready."""
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs))
+        futures = []
         try:
             futures = [pool.submit(self.grade_one, entry) for entry in entries]
             for future in concurrent.futures.as_completed(futures):
@@ -143,6 +221,9 @@ class Batch:
         except BaseException:
             self.cancel()
             pool.shutdown(wait=False, cancel_futures=True)
+            # The cancelled runs end at once; wait for them so that nothing is staged after
+            # close() removes the staging folder.
+            concurrent.futures.wait(futures, timeout=INTERRUPT_WAIT)
             raise
         pool.shutdown(wait=True)
 

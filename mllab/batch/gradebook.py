@@ -24,28 +24,54 @@ def points(value: float) -> str:
     return format(round(value, 4), "g")
 
 
+MAX_ROW = "Points Possible"  # as LMS gradebooks (Canvas's among them) name this row
+
+
+def max_points(records: Sequence[Record], exercises: Sequence[str]) -> dict[str, float]:
+    """What each exercise is worth, as the graded reports say (the most any of them gives)."""
+    worth: dict[str, float] = {}
+    for record in records:
+        for exercise in record.report.exercises if record.report else ():
+            worth[exercise.id] = max(worth.get(exercise.id, 0.0), exercise.max_score)
+    return {i: worth[i] for i in exercises if i in worth}
+
+
+def cell(text: str) -> str:
+    """A text cell a spreadsheet will not run: one that starts like a formula (=, +, -, @, a
+    tab or a carriage return) gets a leading apostrophe, which the spreadsheet shows as text."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def gradebook_csv(records: Sequence[Record], exercises: Sequence[str]) -> str:
-    """One row per student: status, a score per exercise, total, maximum, and what went wrong."""
+    """One row per student: status, a score per exercise, total, maximum, and what went wrong.
+
+    The first row after the header states each exercise's maximum points, and the total's.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["student", "status", *exercises, "total", "max_total", "message"])
+    worth = max_points(records, exercises)
+    total = points(sum(worth.values())) if worth else ""
+    maxima = [points(worth[i]) if i in worth else "" for i in exercises]
+    writer.writerow([MAX_ROW, "max", *maxima, total, total, "the most points each column gives"])
     for record in records:
         if record.report is None:
             writer.writerow(
-                [record.student, record.status, *[""] * len(exercises), "", "", record.message]
-            )
+                [cell(record.student), record.status, *[""] * len(exercises), "", "",
+                 cell(record.message)]
+            )  # fmt: skip
             continue
         by_id = {exercise.id: exercise for exercise in record.report.exercises}
         scores = [points(by_id[i].score) if i in by_id else "" for i in exercises]
         message = "; ".join([*record.report.errors[:1], *record.notes])
         writer.writerow(
             [
-                record.student,
+                cell(record.student),
                 record.status,
                 *scores,
                 points(record.report.score),
                 points(record.report.max_score),
-                message.replace("\n", " "),
+                cell(message.replace("\n", " ")),
             ]
         )
     return buffer.getvalue()

@@ -85,23 +85,25 @@ def feedback(record: Record) -> str:
     return "\n".join(lines) + formats.to_text(record.report)
 
 
-def gradescope(record: Record) -> str:
+def gradescope(record: Record, options: formats.GradescopeOptions | None = None) -> str:
+    """The student's Gradescope results.json; `options` say what the student sees, and when."""
     if record.report is not None:
-        return formats.to_gradescope(record.report)
+        return formats.to_gradescope(record.report, options)
     results = {
         "score": 0.0,
+        "execution_time": 0.0,
         "output": f"This submission could not be graded: {record.message}",
         "output_format": "text",
-        "visibility": "visible",
+        "visibility": (options or formats.GradescopeOptions()).visibility,
         "tests": [],
     }
     return json.dumps(results, indent=2) + "\n"
 
 
-def save(out: Path, record: Record) -> None:
+def save(out: Path, record: Record, options: formats.GradescopeOptions | None = None) -> None:
     """Write a student's results.json, feedback.txt, then record.json last."""
     folder = student_folder(out, record.student)
-    write_atomic(folder / "results.json", gradescope(record))
+    write_atomic(folder / "results.json", gradescope(record, options))
     write_atomic(folder / "feedback.txt", feedback(record))
     write_atomic(folder / "record.json", json.dumps(record.to_dict(), indent=1) + "\n")
 

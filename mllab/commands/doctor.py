@@ -10,11 +10,13 @@ import sys
 from rich.console import Console
 from rich.text import Text
 
-from mllab.catalog import CatalogError, Exercise, load_catalog
+from mllab.catalog import Catalog, CatalogError, Exercise, load_catalog
 from mllab.course import StubError, stub_text
 from mllab.paths import CourseDirs, course_dirs
 from mllab.workspace import WorkspaceError, find_workspace
 
+# grader.replay's schema, spelled out: doctor never imports the grader (it imports torch).
+REPLAY_SCHEMA = "mllab-replay/2"
 PACKAGES = [
     "textual",
     "rich",
@@ -57,15 +59,7 @@ def run_doctor(out: Console) -> int:
     dirs = course_dirs()
     try:
         catalog = load_catalog(dirs.catalog, dirs.checks)
-        missing = [
-            e.id for e in catalog.exercises
-            if not _stub_ready(dirs, e) or not (dirs.solutions / e.path).is_file()
-        ]  # fmt: skip
-        detail = f"{len(catalog.exercises)} exercises in {dirs.catalog}"
-        if missing:
-            detail += f"; files missing for {', '.join(missing)}: reinstall mllab"
-        _line(out, not missing, "course", detail)
-        problems += bool(missing)
+        problems += _course(out, dirs, catalog)
     except CatalogError as exc:
         _line(out, False, "course", f"{exc}; reinstall mllab")
         catalog = None
@@ -117,6 +111,43 @@ def _torch(out: Console) -> int:
     else:
         _line(out, None, "cuda", "no CUDA device visible; cuda checks are reported as not run")
     return 0
+
+
+def _course(out: Console, dirs: CourseDirs, catalog: Catalog) -> int:
+    """The course's files: a course with solutions, or a student release with its recordings."""
+    release = not dirs.solutions.is_dir() and dirs.replay.is_dir()
+    missing: dict[str, list[str]] = {}
+    for exercise in catalog.exercises:
+        wanted = {
+            "stub": _stub_ready(dirs, exercise),
+            "lesson": (dirs.exercises / exercise.lesson).is_file(),
+            "checks": (dirs.checks / f"test_{exercise.id}.py").is_file(),
+        }
+        if release:
+            wanted["recorded reference results"] = _recorded(dirs, exercise)
+        else:
+            wanted["solution"] = (dirs.solutions / exercise.path).is_file()
+        for what, present in wanted.items():
+            if not present:
+                missing.setdefault(what, []).append(exercise.id)
+    kind = "a student release, no solutions" if release else "with the reference solutions"
+    detail = f"{len(catalog.exercises)} exercises in {dirs.catalog} ({kind})"
+    if missing:
+        fix = "ask your instructor for a new release" if release else "reinstall mllab"
+        gaps = "; ".join(f"{what} missing for {', '.join(ids)}" for what, ids in missing.items())
+        detail += f"; {gaps}: {fix}"
+    _line(out, not missing, "course", detail)
+    if release and not missing:
+        _line(out, True, "checks", "judged with the reference results recorded for the public seed")
+    return int(bool(missing))
+
+
+def _recorded(dirs: CourseDirs, exercise: Exercise) -> bool:
+    try:
+        data = json.loads((dirs.replay / f"{exercise.id}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("schema") == REPLAY_SCHEMA and "calls" in data
 
 
 def _stub_ready(dirs: CourseDirs, exercise: Exercise) -> bool:

@@ -14,7 +14,7 @@ A submission is a folder or a .zip file per student; its name is the student id.
 Exit status: 0 when every submission was graded, 1 when some could not be (error rows).
 
 Examples:
-  mllab grade submissions/*.zip --seed 8812 --isolation bwrap --out graded
+  mllab grade submissions/*.zip --seed 8812 --out graded
   mllab grade submissions/* --seed 8812 --out graded --resume     after an interruption
   mllab grade submissions/* --seed 8812 --shard 3/10 --out part3  one task of a job array
   mllab grade-merge part* --out graded
@@ -22,8 +22,15 @@ Examples:
 
 RELEASE_EPILOG = """\
 Writes a student repository: the stubs and lessons, a course/ folder with the checks and the
-reference results recorded for the public seed (never the solutions), a GitHub Actions workflow
-that runs `mllab check --all`, a requirements.txt and a README. See docs/instructors.md.
+reference results recorded for the public seed (never the solutions), the student edition of
+mllab (wheels/, no solutions), a GitHub Actions workflow that runs `mllab check --all`, a
+requirements.txt that installs the student edition, and a README. Before it finishes it proves
+that no file, the wheel included, holds a solution or an answer's code.
+
+With --gradescope it writes a Gradescope autograder zip instead, which grades with the solutions
+and a secret seed:
+  mllab release autograder.zip --gradescope --seed 8812 --visibility after_due_date --hide-expected
+See docs/instructors.md.
 """
 
 
@@ -89,15 +96,27 @@ def add_instructor_commands(commands: Any) -> None:
     grade.add_argument(
         "--isolation",
         choices=["process", "bwrap"],
-        default="process",
-        help="process: the sandboxed worker alone; bwrap (Linux): also no network, own PID "
-        "namespace, read-only files but a scratch folder. Never falls back silently",
+        help="bwrap (the default, Linux): each submission in a sandbox of its own (own user, "
+        "PID, mount and network namespaces; sees no solutions, no other submission, no "
+        "results). process: no sandbox, for a class you trust or where bwrap cannot run. "
+        "Never falls back silently",
     )
     grade.add_argument(
         "--resume", action="store_true", help="continue an interrupted batch in the same OUT"
     )
     grade.add_argument(
         "--shard", metavar="K/N", help="grade only the K-th of N parts (for job arrays)"
+    )
+    grade.add_argument(
+        "--visibility",
+        choices=["visible", "after_due_date", "after_published", "hidden"],
+        default="visible",
+        help="when students see their Gradescope results.json (default: visible)",
+    )
+    grade.add_argument(
+        "--hide-expected",
+        action="store_true",
+        help="in results.json, a failure on secret inputs does not show the expected values",
     )
 
     merge = _formatted(
@@ -107,6 +126,11 @@ def add_instructor_commands(commands: Any) -> None:
         "shards", nargs="+", metavar="SHARD_DIR", help="an --out folder of one shard"
     )
     merge.add_argument("--out", required=True, metavar="DIR", help="folder for the whole class")
+    merge.add_argument(
+        "--partial",
+        action="store_true",
+        help="merge even when shards or students are missing (they are named; default: refuse)",
+    )
 
     release = _formatted(
         commands, "release", "write a student repository without the solutions", RELEASE_EPILOG
@@ -120,5 +144,40 @@ def add_instructor_commands(commands: Any) -> None:
         help="release only this exercise (repeatable; default: the whole course)",
     )
     release.add_argument(
-        "--requirement", metavar="SPEC", help="how students install mllab (default: mllab==VERSION)"
+        "--requirement",
+        metavar="SPEC",
+        help="how students install mllab (default: the student edition the release carries, "
+        "wheels/mllab_edu-VERSION+student...whl)",
+    )
+    gradescope = release.add_argument_group(
+        "Gradescope", "with --gradescope, OUT is the autograder zip to write instead"
+    )
+    gradescope.add_argument(
+        "--gradescope",
+        action="store_true",
+        help="write a Gradescope autograder zip (setup.sh, run_autograder, the course, the seed)",
+    )
+    gradescope.add_argument("--seed", type=int, help="the secret seed it grades with (required)")
+    gradescope.add_argument(
+        "--visibility",
+        choices=["visible", "after_due_date", "after_published", "hidden"],
+        default="visible",
+        help="when students see their results (default: visible)",
+    )
+    gradescope.add_argument(
+        "--hide-expected",
+        action="store_true",
+        help="a failure on the secret inputs does not show the expected values",
+    )
+    gradescope.add_argument(
+        "--isolation",
+        choices=["process", "bwrap"],
+        default="process",
+        help="as for `mllab grade`; bwrap needs an image that allows user namespaces",
+    )
+    gradescope.add_argument(
+        "--timeout",
+        type=_positive,
+        metavar="SECONDS",
+        help="seconds one call into a submission may take (10)",
     )

@@ -3,12 +3,16 @@
 Layout of OUT:
   <exercise paths>, lessons    the learner's files (OUT is the workspace; `.mllab/` marks it)
   course/exercises/            catalog.toml, pristine stubs (generated) and lessons
-  course/checks/               the check modules of the released exercises
+  course/checks/               the check modules of the released exercises, and their helpers
+                               (oracles.py: what answers the reference about learners' results)
   course/replay/<id>.json      reference results recorded for the public seed
   course/release.json          what was released, and with which mllab
+  wheels/mllab_edu-...whl      the student edition: mllab with this course, no solutions
   .github/workflows/mllab.yml  CI: `mllab check --all`
-  requirements.txt, README.md
-The installed mllab finds `course/` from any folder inside OUT (see mllab/paths.py).
+  requirements.txt, README.md  requirements.txt installs the student edition by default
+The installed mllab finds `course/` from any folder inside OUT (see mllab/paths.py). Before it
+finishes, the release proves that neither OUT nor the wheel holds a reference solution, whole or
+as a function body (mllab/release/leaks.py); otherwise it removes OUT and refuses.
 """
 
 from __future__ import annotations
@@ -19,14 +23,18 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from grader.replay import SCHEMA as REPLAY_SCHEMA
 from grader.report import ERROR, FAILED, Report
 from mllab import __version__
 from mllab.catalog import Catalog
 from mllab.course import StubError, write_stubs
 from mllab.paths import RELEASE_FOLDER, CourseDirs, grader_dir
-from mllab.release import templates
+from mllab.release import leaks, templates
 from mllab.release.catalog_toml import write_catalog
+from mllab.release.wheel import WheelError, build_student_wheel
 from mllab.runner import GraderRun, RunRequest
+
+WHEELS_FOLDER = "wheels"
 
 
 class ReleaseError(RuntimeError):
@@ -55,6 +63,14 @@ def record(dirs: CourseDirs, ids: list[str], folder: Path) -> Report:
             "the reference solutions do not pass their own checks, so nothing can be recorded "
             "(run `mllab dev check`):\n  " + "\n  ".join(details)
         )
+    for exercise_id in ids:
+        # An exercise whose checks never ask the reference has nothing to record; its empty
+        # recording still says the release is complete (`mllab doctor` looks for it).
+        path = folder / f"{exercise_id}.json"
+        if not path.exists():
+            empty = {"schema": REPLAY_SCHEMA, "exercise": exercise_id, "seed": 0, "calls": {}}
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(empty, indent=1) + "\n", encoding="utf-8")
     return report
 
 
@@ -74,7 +90,8 @@ def _checks(dirs: CourseDirs, ids: list[str], target: Path) -> None:
 
 
 def write_release(out: Path, catalog: Catalog, dirs: CourseDirs, ids: list[str],
-                  replay: Path, requirement: str) -> None:  # fmt: skip
+                  replay: Path, requirement: str | None) -> str:  # fmt: skip
+    """Write the release; returns the requirement students install with."""
     course = out / RELEASE_FOLDER
     exercises = [catalog.get(i) for i in ids]
     try:
@@ -95,12 +112,20 @@ def write_release(out: Path, catalog: Catalog, dirs: CourseDirs, ids: list[str],
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
     (course / "release.json").write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
+    try:
+        wheel = build_student_wheel(course, out / WHEELS_FOLDER)
+    except WheelError as exc:
+        raise ReleaseError(str(exc)) from None
+    # pip reads a path in a requirements file from the folder it runs in: the README says to run
+    # it at the top of the repository, and so does the workflow.
+    requirement = requirement or f"./{WHEELS_FOLDER}/{wheel.name}"
     _copy_text(out / ".github" / "workflows" / "mllab.yml", templates.WORKFLOW)
     _copy_text(out / "requirements.txt", requirement + "\n")
     listing = "\n".join(f"- `{e.path}`: {e.title} ({e.lesson})" for e in exercises)
     _copy_text(out / "README.md", templates.README.format(title=catalog.title, exercises=listing))
     _copy_text(out / ".gitignore", templates.GITIGNORE)
     _copy_text(out / ".mllab" / ".gitignore", templates.STATE_GITIGNORE)
+    return requirement
 
 
 def _copy_text(path: Path, text: str) -> None:
@@ -108,28 +133,37 @@ def _copy_text(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def leaked_solutions(out: Path, dirs: CourseDirs) -> list[str]:
-    """Files of the release that are byte for byte a reference solution (there must be none)."""
-    solutions = {p.read_bytes() for p in dirs.solutions.rglob("*.py") if p.is_file()} - {b""}
-    return [
-        str(path.relative_to(out))
-        for path in sorted(out.rglob("*"))
-        if path.is_file() and path.read_bytes() in solutions
-    ]
+def leaked_solutions(roots: list[Path], catalog: Catalog, dirs: CourseDirs) -> list[leaks.Leak]:
+    """Reference solutions under `roots` (wheels opened): whole files, or the body of an answer
+    of any exercise of the course, released or not. There must be none."""
+    fingerprints, files = leaks.course_answers(
+        dirs.solutions, {e.path: e.id for e in catalog.exercises}
+    )
+    return leaks.scan(roots, fingerprints, files)
 
 
 def build(
-    out: Path, catalog: Catalog, dirs: CourseDirs, ids: list[str], requirement: str
-) -> Report:
-    """Record, then write the release into `out` (which must not exist, or be empty)."""
+    out: Path, catalog: Catalog, dirs: CourseDirs, ids: list[str], requirement: str | None
+) -> tuple[Report, str]:
+    """Record, then write the release into `out` (which must not exist, or be empty), then prove
+    it holds no solution. Returns the recording run's report and the students' requirement."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ReleaseError(f"{out} already exists and is not an empty folder; choose a new one")
     with tempfile.TemporaryDirectory(prefix="mllab-release-") as scratch:
         replay = Path(scratch, "replay")
         report = record(dirs, ids, replay)
-        write_release(out, catalog, dirs, ids, replay, requirement)
-    leaked = leaked_solutions(out, dirs)
-    if leaked:
+        try:
+            requirement = write_release(out, catalog, dirs, ids, replay, requirement)
+        except BaseException:
+            shutil.rmtree(out, ignore_errors=True)
+            raise
+    found = leaked_solutions([out], catalog, dirs)
+    if found:
         shutil.rmtree(out)
-        raise ReleaseError(f"the release would hold reference solutions: {', '.join(leaked)}")
-    return report
+        shown = "\n  ".join(str(leak) for leak in found[:20])
+        more = f"\n  ... and {len(found) - 20} more" if len(found) > 20 else ""
+        raise ReleaseError(
+            "the release would hold reference solutions, so it was not written (make each of "
+            f"these differ from the answer, or leave it out):\n  {shown}{more}"
+        )
+    return report, requirement

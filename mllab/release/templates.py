@@ -4,8 +4,8 @@ from __future__ import annotations
 
 WORKFLOW = """\
 # Runs every exercise's checks on each push: the same as `mllab check --all` on your machine.
-# The job fails until every check passes; checks that need the reference solution are reported
-# as "not run" (your instructor grades those), never as failures.
+# The job fails until every check passes. requirements.txt installs the student edition of
+# mllab that this repository carries (wheels/); only CUDA checks are reported as "not run" here.
 name: mllab checks
 on:
   push:
@@ -41,14 +41,21 @@ Your exercises: each one is a Python file with `# TODO`s to fill in, beside its 
 
 ## Start
 
-In a virtual environment (Python 3.10 or newer), in this folder:
+In a virtual environment (Python 3.10 or newer), at the top of this folder:
 
 ```bash
+python -m venv .venv && . .venv/bin/activate     # or any environment you like
 pip install -r requirements.txt
 mllab            # the lab: lessons, checks on every save, hints, live training plots
 mllab check      # or check from the shell: the exercise you are on
 mllab check --all
+mllab doctor     # if something does not work: what is missing, and how to fix it
 ```
+
+`requirements.txt` installs mllab from `wheels/` in this folder (the student edition: the
+course, its checks and recorded reference results, no solutions), with torch and the rest from
+PyPI. Without a GPU, `pip install --extra-index-url https://download.pytorch.org/whl/cpu -r
+requirements.txt` fetches the much smaller CPU-only torch.
 
 ## Exercises
 
@@ -58,13 +65,13 @@ mllab check --all
 
 Every push runs `mllab check --all` on GitHub Actions (`.github/workflows/mllab.yml`); the job
 passes once every check passes. The checks compare your code with reference results recorded
-for the public inputs. A few checks need the reference solution itself (for example when they
-feed your own results back to it): those are reported as *not run: needs the reference solution:
-graded by your instructor*, never as failures.
+for the public inputs, so you get the same verdicts here as your instructor's grader gives on
+those inputs: a check passes or fails, with the reason. Only checks for a GPU are *not run* on
+a machine without one.
 
 Your instructor grades with hidden inputs and the real reference solutions, so code that only
-reproduces the public answers will not pass. Do not edit `course/` or the workflow: grading uses
-the instructor's own copy.
+reproduces the public answers will not pass. Do not edit `course/`, `wheels/` or the workflow:
+grading uses the instructor's own copy.
 """
 
 GITIGNORE = """\

@@ -18,6 +18,8 @@ Rules that hold throughout:
   np.random.default_rng(seed), never from the global np.random functions, so the same seed
   always gives the same result and another seed a different one.
 - A model is never fitted on the rows it is scored on.
+- No function changes its arguments (shuffle a copy of the indices, never y), and the
+  splitters and searches are yours: calling sklearn's does not count.
 
 Read lesson.md, then run `mllab check model_selection`; `mllab hint model_selection` gives hints
 one at a time.
@@ -35,19 +37,21 @@ Fold = tuple[np.ndarray, np.ndarray]
 def ridge_fit(X: np.ndarray, y: np.ndarray, alpha: float) -> tuple[np.ndarray, float]:
     """Fit ridge regression with an intercept: minimise |y - X @ w - b|^2 + alpha * |w|^2.
 
-    Centre X and y, solve (Xc.T @ Xc + alpha * I) w = Xc.T @ yc, then b = mean(y) - mean(X) @ w
-    (what sklearn.linear_model.Ridge(alpha) does).
+    The model sklearn.linear_model.Ridge(alpha) fits. Found here as an ordinary least-squares
+    problem: the centred rows stacked on sqrt(alpha) * I, with zeros as their targets, so that
+    the squared error of the extra rows is the penalty. Then b = mean(y) - mean(X) @ w.
     Shapes: X (N, D) float64, y (N,) float64. Returns (w (D,), b float).
     """
-    x_mean, y_mean = X.mean(axis=0), y.mean()
-    Xc, yc = X - x_mean, y - y_mean
-    w = np.linalg.solve(Xc.T @ Xc + alpha * np.eye(X.shape[1]), Xc.T @ yc)
-    return w, float(y_mean - x_mean @ w)
+    centre = X.mean(axis=0)
+    stacked = np.vstack([X - centre, np.sqrt(alpha) * np.eye(X.shape[1])])
+    targets = np.concatenate([y - y.mean(), np.zeros(X.shape[1])])
+    w = np.linalg.lstsq(stacked, targets, rcond=None)[0]
+    return w, float(y.mean() - centre @ w)
 
 
 def ridge_predict(w: np.ndarray, b: float, X: np.ndarray) -> np.ndarray:
     """Predictions X @ w + b. Shapes: w (D,), X (N, D). Returns (N,)."""
-    return X @ w + b
+    return X.dot(w) + b
 
 
 def r2_score(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -62,7 +66,7 @@ def r2_score(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     """The fraction of samples predicted correctly. Shapes: (N,) and (N,). Returns a float."""
-    return float(np.mean(y_true == y_pred))
+    return np.count_nonzero(y_true == y_pred) / len(y_true)
 
 
 # ------------------------------------------------------------------ you write: splits and folds

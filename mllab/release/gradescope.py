@@ -1,0 +1,199 @@
+"""A Gradescope autograder: the zip Gradescope's "programming assignment" takes, ready to upload.
+
+Gradescope unpacks the zip into /autograder/source, runs `setup.sh` once (as root) to build the
+image, then `run_autograder` for each submission, which must leave /autograder/results/results.json.
+The zip holds:
+
+  setup.sh, run_autograder          the two scripts; the secret seed and the settings are in the
+                                     second one (so the zip is as secret as the seed)
+  wheels/mllab_edu-...whl           mllab to install (no course inside it)
+  course/exercises/catalog.toml     the course that grades: catalog and lessons,
+  course/solutions/, course/checks/  the reference solutions and the checks
+  paths.txt                          the learner files, one catalog path a line
+  README.md                          what this is, for the next instructor
+
+Each submission is graded by `mllab grade` exactly as a class is graded on your machine (staged:
+only the learner files are used), and its results.json becomes Gradescope's. Students may submit
+their repository (GitHub, Bitbucket, or a zip of it) or upload the exercise files alone: a file
+missing at its catalog path is taken from the top of the submission when its name is unique.
+"""
+
+from __future__ import annotations
+
+import io
+import shlex
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from mllab.catalog import Catalog
+from mllab.paths import CourseDirs, grader_dir
+from mllab.release.catalog_toml import write_catalog
+from mllab.release.wheel import WheelError, build_wheel
+
+TAG = "gradescope"
+
+
+class BundleError(RuntimeError):
+    """The bundle cannot be written; the message says why."""
+
+
+@dataclass(frozen=True)
+class BundleSettings:
+    """How Gradescope grades: the secret seed, what students see, the isolation, the limits."""
+
+    seed: int
+    visibility: str = "visible"
+    hide_expected: bool = False
+    isolation: str = "process"
+    timeout: float | None = None
+
+
+SETUP = """\
+#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder image (choose an Ubuntu
+# 22.04 or newer base image: mllab needs Python 3.10 or newer).
+set -euo pipefail
+cd /autograder/source
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends python3 python3-pip python3-venv {packages}
+python3 -m venv /autograder/mllab-venv
+# CPU-only torch: Gradescope has no GPU, and the CPU build is a fraction of the download.
+/autograder/mllab-venv/bin/pip install --extra-index-url https://download.pytorch.org/whl/cpu \\
+    ./wheels/*.whl
+/autograder/mllab-venv/bin/mllab --course /autograder/source/course list > /dev/null
+"""
+
+RUN = """\
+#!/usr/bin/env bash
+# Gradescope runs this for each submission: /autograder/submission in, results.json out.
+# Written by `mllab release --gradescope`; it holds the secret seed: keep this zip private.
+set -u
+export PATH=/autograder/mllab-venv/bin:$PATH
+work=$(mktemp -d)
+mkdir -p "$work/submission" /autograder/results
+# Each learner file from its catalog path, or else from the top of the submission.
+while IFS= read -r path; do
+    [ -n "$path" ] || continue
+    source="/autograder/submission/$path"
+    if [ ! -f "$source" ] && [ -f "/autograder/submission/$(basename "$path")" ] \\
+        && [ "$(grep -c "/$(basename "$path")\\$" /autograder/source/paths.txt)" = 1 ]; then
+        source="/autograder/submission/$(basename "$path")"
+    fi
+    if [ -f "$source" ] && [ ! -L "$source" ]; then
+        mkdir -p "$work/submission/$(dirname "$path")"
+        cp "$source" "$work/submission/$path"
+    fi
+done < /autograder/source/paths.txt
+mllab --course /autograder/source/course grade "$work/submission" --out "$work/graded" \\
+    --jobs 1 --device cpu {options}
+results="$work/graded/students/submission/results.json"
+if [ -f "$results" ]; then
+    cp "$results" /autograder/results/results.json
+else
+    cat > /autograder/results/results.json <<'EOF'
+{{"score": 0.0, "execution_time": 0.0, "visibility": "{visibility}", "output_format": "text",
+ "output": "The autograder failed before grading this submission; please tell your instructor.",
+ "tests": []}}
+EOF
+fi
+"""
+
+README = """\
+# Gradescope autograder for {title}
+
+Upload this zip as the autograder of a Gradescope programming assignment (base image: Ubuntu
+22.04 or newer). It grades with the reference solutions and a secret seed, which is written in
+`run_autograder`: keep the zip private.
+
+Settings: seed {seed}, visibility {visibility}, expected values on failures
+{expected}, isolation {isolation}. Exercises: {exercises}.
+
+Students submit their repository, or upload their exercise files (at their catalog paths or
+alone): {paths}. Written by `mllab release --gradescope` (mllab {version}).
+"""
+
+
+def _course(dirs: CourseDirs, catalog: Catalog, ids: list[str], target: Path) -> None:
+    """The grading course: catalog and lessons, solutions and checks of the chosen exercises."""
+    write_catalog(catalog, ids, target / "exercises" / "catalog.toml")
+    for exercise_id in ids:
+        exercise = catalog.get(exercise_id)
+        for folder, relative in (("exercises", exercise.lesson), ("solutions", exercise.path)):
+            source = getattr(dirs, folder) / relative
+            if not source.is_file():
+                raise BundleError(f"{exercise_id}: {source} is missing")
+            (target / folder / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target / folder / relative)
+    checks = target / "checks"
+    checks.mkdir(parents=True)
+    for path in sorted(dirs.checks.iterdir()):
+        wanted = not path.name.startswith("test_") or path.name in {f"test_{i}.py" for i in ids}
+        if path.is_file() and wanted:
+            shutil.copyfile(path, checks / path.name)
+    if not (checks / "pytest.ini").is_file():
+        shutil.copyfile(grader_dir() / "checks" / "pytest.ini", checks / "pytest.ini")
+
+
+def grade_options(settings: BundleSettings) -> str:
+    """The `mllab grade` options run_autograder passes."""
+    options = ["--seed", str(settings.seed), "--isolation", settings.isolation]
+    options += ["--visibility", settings.visibility]
+    if settings.hide_expected:
+        options.append("--hide-expected")
+    if settings.timeout is not None:
+        options += ["--timeout", f"{settings.timeout:g}"]
+    return " ".join(shlex.quote(option) for option in options)
+
+
+def write_bundle(
+    out: Path, catalog: Catalog, dirs: CourseDirs, ids: list[str], settings: BundleSettings
+) -> Path:
+    """Write the autograder zip at `out` (a new file); returns its path."""
+    from mllab import __version__
+
+    if out.exists():
+        raise BundleError(f"{out} already exists; choose a new file name")
+    with tempfile.TemporaryDirectory(prefix="mllab-gradescope-") as scratch:
+        root = Path(scratch)
+        _course(dirs, catalog, ids, root / "course")
+        try:
+            build_wheel(root / "wheels", None, TAG)
+        except WheelError as exc:
+            raise BundleError(str(exc)) from None
+        paths = [catalog.get(i).path for i in ids]
+        packages = "bubblewrap" if settings.isolation == "bwrap" else ""
+        texts = {
+            "setup.sh": SETUP.format(packages=packages),
+            "run_autograder": RUN.format(
+                options=grade_options(settings), visibility=settings.visibility
+            ),
+            "paths.txt": "".join(f"{path}\n" for path in paths),
+            "README.md": README.format(
+                title=catalog.title,
+                seed=settings.seed,
+                visibility=settings.visibility,
+                expected="hidden on secret inputs" if settings.hide_expected else "shown",
+                isolation=settings.isolation,
+                exercises=", ".join(ids),
+                paths=", ".join(f"`{path}`" for path in paths),
+                version=__version__,
+            ),
+        }
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, text in texts.items():
+                entry = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+                executable = name in ("setup.sh", "run_autograder")
+                entry.external_attr = (0o755 if executable else 0o644) << 16
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(entry, text)
+            for path in sorted(root.rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    archive.write(path, path.relative_to(root).as_posix())
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(buffer.getvalue())
+    return out
