@@ -203,7 +203,9 @@ class Discriminator(nn.Module):
 
 
 def _weights(model: nn.Module) -> dict[str, torch.Tensor]:
-    return {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
+    """A plain dict of copies of the model's parameters and buffers, for the checks."""
+    named = [*model.named_parameters(), *model.named_buffers()]
+    return dict((name, torch.clone(value.detach())) for name, value in named)
 
 
 def train_gan(
