@@ -13,6 +13,8 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
+from grader.sandbox.output import clean_line
+
 MAGIC = b"MLC1"
 MAX_DEPTH = 32
 MAX_HEADER = 16 * 2**20
@@ -155,15 +157,21 @@ def _encode_numpy(value: Any, buffers: list[bytes]) -> Any:
 # ---------------------------------------------------------------------------------------- decode
 
 
-def decode(data: bytes) -> Any:
-    """Decode a message. Tensors are rebuilt on the device they came from, which must exist here."""
-    if len(data) < 8 or data[:4] != MAGIC:
+def decode(data: bytes | bytearray | memoryview) -> Any:
+    """Decode a message. Tensors are rebuilt on the device they came from, which must exist here.
+
+    Each tensor or array costs one copy of its bytes: it is built from a view of `data` (no copy
+    of its own when `data` is a writable bytearray) and then cloned, so that nothing decoded keeps
+    the message alive and the caller may drop it at once.
+    """
+    view = memoryview(data).cast("B")
+    if len(view) < 8 or view[:4] != MAGIC:
         raise CodecError("not a message (bad magic)")
-    (header_len,) = struct.unpack(">I", data[4:8])
-    if header_len > MAX_HEADER or 8 + header_len > len(data):
+    (header_len,) = struct.unpack(">I", view[4:8])
+    if header_len > MAX_HEADER or 8 + header_len > len(view):
         raise CodecError("header length out of range")
     try:
-        header = json.loads(data[8 : 8 + header_len])
+        header = json.loads(bytes(view[8 : 8 + header_len]))
     except (ValueError, RecursionError) as exc:
         raise CodecError(f"header is not JSON: {exc}") from None
     if not isinstance(header, dict) or not isinstance(header.get("sizes"), list):
@@ -171,7 +179,7 @@ def decode(data: bytes) -> Any:
     sizes = header["sizes"]
     if not all(type(s) is int and s >= 0 for s in sizes) or sum(sizes) > MAX_TOTAL:
         raise CodecError("bad buffer table")
-    body = memoryview(data)[8 + header_len :]
+    body = view[8 + header_len :]
     if sum(sizes) != len(body):
         raise CodecError("buffer sizes do not match the message length")
     buffers, offset = [], 0
@@ -231,7 +239,9 @@ class _Decoder:
             name, reason = node.get("type"), node.get("reason", "unsupported type")
             if type(name) is not str or type(reason) is not str:
                 raise CodecError("malformed opaque value")
-            return Opaque(name[:100], reason[:200])
+            # A type's name is the learner's choice: one clean line, so that it cannot carry a
+            # forged message line or a terminal escape into a check's message.
+            return Opaque(clean_line(name, 100) or "object", clean_line(reason, 200))
         raise CodecError(f"unknown node type {tag[:20]!r}")
 
     def buffer(self, node: dict[str, Any], dtype_names: tuple[str, ...], itemsize: Any) -> Any:
@@ -259,8 +269,11 @@ class _Decoder:
         dtype, shape, raw = self.buffer(node, TORCH_DTYPES, itemsize)
         torch_dtype = getattr(torch, dtype)
         if len(raw):
-            flat = torch.frombuffer(bytearray(raw), dtype=torch.uint8).view(torch_dtype)
+            # A view of the message (a read-only one is copied first), then one copy: the clone.
+            source = raw if not raw.readonly else bytearray(raw)
+            flat = torch.frombuffer(source, dtype=torch.uint8).view(torch_dtype)
             tensor = flat.reshape(shape).clone()
+            del flat, source
         else:
             tensor = torch.empty(shape, dtype=torch_dtype)
         return tensor.to(_device(node.get("device")))
@@ -269,7 +282,7 @@ class _Decoder:
         import numpy as np
 
         dtype, shape, raw = self.buffer(node, NUMPY_DTYPES, lambda n: np.dtype(n).itemsize)
-        return np.frombuffer(bytes(raw), dtype=np.dtype(dtype)).reshape(shape).copy()
+        return np.frombuffer(raw, dtype=np.dtype(dtype)).reshape(shape).copy()
 
 
 def _device(name: Any) -> Any:

@@ -39,7 +39,11 @@ _OPTIONS = [
         "auto",
     ),
     ("hide", "a file or folder workers must not see (repeatable; outputs, submissions)", None),
-    ("course-digest", "refuse to grade if the checks and solutions differ from this digest", None),
+    (
+        "course-manifest",
+        "JSON {file: digest} of the checks and solutions; grade nothing if the ones used differ",
+        None,
+    ),
     ("grader-memory-mb", "memory limit (data) of this grader process, in MiB", "8192"),
     ("record", "record each reference call and its result in this folder (for releases)", None),
 ]
@@ -165,8 +169,9 @@ class _CollectErrors:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     run = session.config.stash[RUN]
-    if run.active and not run.verify_course():
-        # Nothing is graded with checks or references that a submission may have rewritten.
+    if run.active and not (run.verify_isolation() and run.verify_course()):
+        # Nothing is graded without the isolation asked for, nor with checks or references
+        # that a submission may have rewritten.
         session.items[:] = [item for item in session.items if item not in run.checks]
         run.checks = []
     if run.active:

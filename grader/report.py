@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from grader.sandbox.output import clean
+
 SCHEMA = "mllab-report/1"
 
 PASSED = "passed"
@@ -124,6 +126,12 @@ class CheckResult:
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
             raise ReportError(f"outcome: {_EXPECTED_OUTCOME}, got {self.outcome!r}")
+        # Messages and output quote the learner's text: whatever made this result, and whatever
+        # file it was loaded from, none of it can reach a terminal or a page uncleaned.
+        for key in ("name", "title", "message", "output"):
+            value = getattr(self, key)
+            if isinstance(value, str):
+                object.__setattr__(self, key, clean(value))
         for key in ("points", "max_points", "duration"):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -250,7 +258,7 @@ class Report:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "exercises", tuple(self.exercises))
-        object.__setattr__(self, "errors", tuple(self.errors))
+        object.__setattr__(self, "errors", tuple(clean(str(error)) for error in self.errors))
 
     @property
     def checks(self) -> tuple[CheckResult, ...]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import datetime
 import importlib.util
+import json
+import resource
 import sys
 import time
 import types
@@ -19,8 +21,9 @@ from grader.errors import CheckFailure
 from grader.events import SCHEMA as EVENTS_SCHEMA
 from grader.events import EventWriter, finite
 from grader.report import CheckResult, ExerciseResult, Report
+from grader.sandbox import isolation, trusted
 from grader.sandbox.host import Limits
-from grader.sandbox.isolation import ISOLATIONS
+from grader.sandbox.output import clean
 from grader.submission import Submission, WorkerPool
 from mllab.catalog import Catalog, Exercise, load_catalog
 from mllab.paths import course_dirs
@@ -48,9 +51,16 @@ class GradingRun:
         except ValueError:
             raise pytest.UsageError("--mllab-seed must be a whole number") from None
         self.seed_kind = "public" if self.seed == PUBLIC_SEED else "secret"
-        self.isolation = str(option(config, "isolation"))
-        if self.isolation not in ISOLATIONS:
-            raise pytest.UsageError(f"--mllab-isolation must be one of {', '.join(ISOLATIONS)}")
+        asked = str(option(config, "isolation"))
+        if asked not in isolation.CHOICES:
+            raise pytest.UsageError(
+                f"--mllab-isolation must be one of {', '.join(isolation.CHOICES)}"
+            )
+        # Decided when grading starts (so that a run of the project's own tests never probes).
+        self.isolation_asked = asked
+        self._isolation: str | None = None
+        self.memory_limited = False
+        self._snapshot: trusted.Snapshot | None = None
         record = option(config, "record")
         self.record_to = Path(record).resolve() if record else None
         if self.record_to is not None and self.seed != PUBLIC_SEED:
@@ -65,6 +75,7 @@ class GradingRun:
         self.checks: list[pytest.Item] = []
         self.partial: dict[str, dict[str, Any]] = {}
         self.results: dict[str, CheckResult] = {}
+        self.result_exercise: dict[str, str] = {}
         self.outputs: dict[str, str] = {}
         self.errors: list[str] = []
         self.started_at = time.monotonic()
@@ -93,25 +104,88 @@ class GradingRun:
             ) from None
 
     @property
+    def isolation(self) -> str:
+        """The isolation this run grades with: `auto` is bwrap for a secret seed."""
+        if self._isolation is None:
+            try:
+                self._isolation = isolation.resolve(self.isolation_asked, self.seed != PUBLIC_SEED)
+            except isolation.IsolationUnavailable as exc:
+                asked = f"--mllab-isolation={self.isolation_asked}"
+                raise pytest.UsageError(f"{asked}: {exc}") from None
+        return self._isolation
+
+    @property
+    def workspace(self) -> Path:
+        return Path(self.option(self.config, "workspace") or ".").resolve()
+
+    @property
+    def snapshot(self) -> trusted.Snapshot:
+        """The learner's files and the references, read once before any learner code of this
+        run: what a worker runs, what source_tree parses and what `reference` executes are these
+        bytes, whatever a worker writes to disk afterwards."""
+        if self._snapshot is None:
+            entries = [e for e in self.catalog.exercises if self.selected(e.id)]
+            self._snapshot = trusted.Snapshot.take(
+                self.workspace, [e.path for e in entries], self.dirs.solutions
+            )
+        return self._snapshot
+
+    def hidden(self) -> tuple[list[str], list[str]]:
+        """What a worker must not see (the course, the packages, the workspace, the outputs),
+        and the files whose absence each sandboxed worker proves at boot."""
+        dirs = self.dirs
+        paths = [dirs.root, dirs.solutions, dirs.checks, dirs.replay, dirs.exercises]
+        paths += [Path(isolation.grader_package()), self.workspace]
+        paths += [p for p in (trusted.mllab_package(),) if p is not None]
+        paths += [Path(p) for p in (self.option(self.config, "report"),) if p]
+        paths += [Path(p) for p in trusted.option_list(self.option(self.config, "hide"))]
+        # Other copies on the import path: a checkout's root, installed mllab or grader packages.
+        paths += trusted.course_copies(sys.path)
+        hidden = sorted({str(Path(p).absolute()) for p in paths})
+        probe = trusted.probe_files([dirs.solutions, dirs.checks], limit=400)
+        probe += [str(self.workspace / e.path) for e in self.catalog.exercises]
+        return hidden, probe
+
+    @property
     def pool(self) -> WorkerPool:
         if self._pool is None:
-            workspace = self.option(self.config, "workspace") or "."
+            self.protect()
+            hidden, probe = self.hidden()
             limits = Limits(
                 call_timeout=float(self.option(self.config, "timeout")),
                 memory_mb=int(self.option(self.config, "memory-mb")),
-                blocked_folders=(str(self.dirs.solutions),),
+                hidden=tuple(hidden),
+                probe=tuple(probe),
+                blocked=(str(self.dirs.solutions), str(self.dirs.checks), str(self.dirs.replay)),
                 isolation=self.isolation,
             )
-            self._pool = WorkerPool(Path(workspace).resolve(), limits)
+            self._pool = WorkerPool(self.workspace, limits, self.snapshot.learner)
         return self._pool
 
+    def protect(self) -> None:
+        """Before the first worker: this process under a memory limit of its own, and closed
+        to inspection by processes of the same user (ptrace, /proc/PID/fd, mem, environ)."""
+        if self.memory_limited:
+            return
+        self.memory_limited = True
+        isolation.protect_process()
+        limit = int(self.option(self.config, "grader-memory-mb")) * 2**20
+        soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        if limit > 0 and (soft == resource.RLIM_INFINITY or soft > limit):
+            # The soft limit only: the worker sets limits of its own, which may be higher.
+            resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+
     def source_tree(self, exercise: Exercise) -> ast.Module:
-        """The learner's file parsed (never run here), for checks about how it is written."""
-        path = self.pool.workspace / exercise.path
+        """The learner's file parsed (never run here), for checks about how it is written: the
+        same bytes the worker runs."""
+        data = self.snapshot.learner.get(exercise.path)
+        if data is None:
+            raise CheckFailure(f"could not read {exercise.path}: it is missing from the workspace")
         try:
-            return ast.parse(path.read_text(encoding="utf-8"), filename=exercise.path)
-        except (OSError, UnicodeDecodeError, SyntaxError, ValueError) as exc:
-            raise CheckFailure(f"could not read {exercise.path}: {exc}") from None
+            return ast.parse(data.decode("utf-8"), filename=exercise.path)
+        except (UnicodeDecodeError, SyntaxError, ValueError) as exc:
+            # The same words as the worker's import failure: one clean message, no traceback.
+            raise CheckFailure(f"{exercise.path} could not be imported: {exc}") from None
 
     def submission(self, exercise: Exercise) -> Submission:
         return Submission(self.pool, exercise.id, exercise.path)
@@ -129,14 +203,17 @@ class GradingRun:
     def _reference_module(self, exercise: Exercise) -> types.ModuleType:
         if exercise.id not in self._references:
             path = self.dirs.solutions / exercise.path
-            if not path.is_file():
+            source = self.snapshot.references.get(exercise.path)
+            if source is None:
                 raise RuntimeError(f"the reference solution {path} is missing")
             name = f"_mllab_reference_{exercise.id}"
-            spec = importlib.util.spec_from_file_location(name, path)
-            assert spec is not None and spec.loader is not None
+            spec = importlib.util.spec_from_loader(name, loader=None, origin=str(path))
+            assert spec is not None
             module = importlib.util.module_from_spec(spec)
+            module.__file__ = str(path)
             sys.modules[name] = module
-            spec.loader.exec_module(module)
+            # The bytes read (and, in a batch, verified) before any learner code ran.
+            exec(compile(source, str(path), "exec", dont_inherit=True), module.__dict__)
             self._references[exercise.id] = module
         return self._references[exercise.id]
 
@@ -163,6 +240,48 @@ class GradingRun:
         # Ordinary test suites run with this plugin loaded; they get no events and no report.
         asked = self.option(self.config, "report") or self.option(self.config, "events")
         self.active = bool(items) or bool(asked) or bool(self.errors)
+
+    def verify_isolation(self) -> bool:
+        """The isolation is decided before the first check: where it cannot be had, the run
+        grades nothing and says why (an error), rather than failing check after check."""
+        if not self.checks:
+            return True
+        try:
+            chosen = self.isolation
+        except pytest.UsageError as exc:
+            self.errors.append(str(exc))
+            return False
+        return chosen in isolation.ISOLATIONS
+
+    def verify_course(self) -> bool:
+        """With --mllab-course-manifest (batch grading), the check modules just imported and
+        the references read must be the ones the batch started with: a submission graded
+        earlier with process isolation could have rewritten them. False (and an error) if not."""
+        text = self.option(self.config, "course-manifest")
+        if not text or not self.checks:
+            return True
+        try:
+            manifest = json.loads(text)
+        except ValueError:
+            manifest = None
+        checks = self.dirs.checks.resolve()
+        used = {Path(item.path) for item in self.checks}
+        files = [getattr(module, "__file__", None) for module in list(sys.modules.values())]
+        used |= {Path(f) for f in files if isinstance(f, str) and Path(f).is_relative_to(checks)}
+        chosen = [(e.id, e.path) for e in self.catalog.exercises if self.selected(e.id)]
+        changed = (
+            trusted.changed_since(manifest, checks, used, self.snapshot.references, chosen)
+            if isinstance(manifest, dict)
+            else ["the manifest itself"]
+        )
+        if not changed:
+            return True
+        self.errors.append(
+            f"the course changed on disk since this batch began ({', '.join(changed[:3])}), so "
+            "nothing was graded: a submission graded with --isolation process may have written "
+            "to it. Restore the course and grade again with the default (bwrap) isolation"
+        )
+        return False
 
     def started(self) -> None:
         self.events.emit(
@@ -205,6 +324,9 @@ class GradingRun:
     def _finish_check(self, item: pytest.Item, state: dict[str, Any]) -> None:
         info = self.describe(item)
         outcome = state["outcome"] or "error"
+        message = state["message"]
+        if outcome == "passed":
+            outcome, message = self.needs_passing(item, info)
         output = self.outputs.pop(item.nodeid, "")
         result = CheckResult(
             name=info["name"],
@@ -213,15 +335,51 @@ class GradingRun:
             points=info["max_points"] if outcome == "passed" else 0.0,
             max_points=info["max_points"],
             device=info["device"],
-            message=state["message"],
+            # Every message may quote the learner's text: cleaned here, before any event.
+            message=clean(message),
             nodeid=item.nodeid,
             duration=round(state["duration"], 4),
             output=output,
         )
         self.results[item.nodeid] = result
+        self.result_exercise[item.nodeid] = info["exercise"]
         if output:
             self.events.emit("output", check=item.nodeid, exercise=info["exercise"], text=output)
         self.events.emit("check_finished", exercise=info["exercise"], check=result.to_dict())
+
+    def needs_passing(self, item: pytest.Item, info: dict[str, Any]) -> tuple[str, str]:
+        """A check marked `needs_passing(names...)` (a rule about how code is written, or about
+        inputs left unchanged) earns its points only once the checks it names have passed:
+        functions that merely return would pass it on their own."""
+        marker = item.get_closest_marker("needs_passing")
+        if marker is None:
+            return "passed", ""
+        wanted = [str(name).removeprefix("test_") for name in marker.args]
+        exercise = info["exercise"]
+        failing, unknown = [], []
+        for name in wanted:
+            results = [
+                r for nodeid, r in self.results.items()
+                if r.name == name and self.result_exercise.get(nodeid) == exercise
+                and (info["device"] is None or r.device in (None, info["device"]))
+            ]  # fmt: skip
+            if not results:
+                unknown.append(name)
+            elif any(r.outcome in ("failed", "error") for r in results):
+                failing.append(name)
+        if unknown:
+            return "error", (
+                f"needs_passing names {', '.join(unknown)}, which did not run before this check "
+                "in this exercise (a check's name without test_, of the same module)"
+            )
+        if failing:
+            shown = ", ".join(failing)
+            return "failed", (
+                f"not counted yet: this rule is scored once {shown} "
+                f"{'passes' if len(failing) == 1 else 'pass'}; fix "
+                f"{'that check' if len(failing) == 1 else 'those checks'} first"
+            )
+        return "passed", ""
 
     def finish(self) -> None:
         if self._pool is not None:
@@ -253,10 +411,13 @@ class GradingRun:
             if entry.id in by_exercise
         )
         created = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        # A worker that could not start (or not in its sandbox) makes the whole run an error:
+        # never a score of 0 for an honest submission.
+        failures = list(self._pool.start_failures.values()) if self._pool is not None else []
         return Report(
             exercises=exercises,
             seed_kind=self.seed_kind,
-            errors=tuple(self.errors),
+            errors=tuple(clean(e) for e in [*self.errors, *dict.fromkeys(failures)]),
             created=created,
         )
 
@@ -301,6 +462,9 @@ def _failure(call: pytest.CallInfo[None], report: pytest.TestReport) -> tuple[st
     if excinfo is None:
         return "error", report.longreprtext[-2000:]
     exc = excinfo.value
+    if isinstance(exc, CheckFailure):
+        # The learner's file, met in a fixture (source_tree) as much as in the check itself.
+        return "failed", str(exc)
     if report.when == "call" and isinstance(exc, AssertionError):
         return "failed", str(exc)
     if report.when == "call" and isinstance(exc, pytest.fail.Exception):

@@ -24,7 +24,7 @@ import socket
 import subprocess
 import sys
 
-from grader.sandbox import forked, zygote
+from grader.sandbox import forked, isolation, zygote
 from grader.sandbox.children import Children, answer
 
 MAX_MESSAGE = 1 << 20
@@ -71,7 +71,7 @@ class WarmGrader:
         if "CUDA_VISIBLE_DEVICES" in os.environ:
             env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
         self.zygote = subprocess.Popen(
-            [sys.executable, "-I", "-m", "grader.sandbox.zygote", str(theirs.fileno())],
+            isolation.python_command("grader.sandbox.zygote", str(theirs.fileno())),
             stdin=subprocess.DEVNULL,
             pass_fds=(theirs.fileno(),),
             cwd="/",
@@ -201,6 +201,7 @@ def main() -> None:
     # The lab's end of the control socket closing is what ends the warm grader.
     control = socket.socket(fileno=int(sys.argv[1]))
     warmup = sys.argv[2:]
+    isolation.protect_process()  # no worker of the same user may ptrace it or open its fds
     server = WarmGrader(control, warmup)
     try:
         server.prepare()

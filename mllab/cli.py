@@ -64,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--timeout", type=float, help="seconds one call into your code may take (10)"
     )
+    check.add_argument(
+        "--isolation",
+        choices=["process", "bwrap"],
+        help="how the code is isolated (default: bwrap with a secret --seed, else process); "
+        "see docs/instructors.md",
+    )
     check.add_argument("--format", choices=["text", "json", "junit", "gradescope"], default="text")
     check.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
 

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from grader.report import Report, ReportError
 from grader.sandbox.forked import ForkedProcess
+from grader.sandbox.isolation import protect_process
+from grader.sandbox.output import clean
 from mllab.paths import COURSE_ENV, CourseDirs, course_dirs, grader_dir
 
 if TYPE_CHECKING:
@@ -34,7 +36,11 @@ class RunRequest:
     seed: int | None = None
     timeout: float | None = None
     memory_mb: int | None = None
-    # More grader options (--mllab-isolation, --mllab-record) for batch grading and releases.
+    # process, bwrap, or None: the grader's default, `auto` (bwrap for a secret seed).
+    isolation: str | None = None
+    # Files and folders the learner's code must not see (output files, other submissions).
+    hide: tuple[str, ...] = ()
+    # More grader options (--mllab-record, --mllab-course-manifest) for batches and releases.
     extra_args: tuple[str, ...] = ()
 
 
@@ -96,6 +102,9 @@ class GraderRun:
             args.append(f"--mllab-timeout={request.timeout}")
         if request.memory_mb is not None:
             args.append(f"--mllab-memory-mb={request.memory_mb}")
+        if request.isolation is not None:
+            args.append(f"--mllab-isolation={request.isolation}")
+        args += [f"--mllab-hide={Path(path).absolute()}" for path in request.hide]
         args += [f"--mllab-exercise={exercise}" for exercise in request.exercises]
         return args + list(request.extra_args)
 
@@ -112,6 +121,8 @@ class GraderRun:
         yield from self._stream(warm=False)
 
     def _stream(self, warm: bool) -> Any:
+        # This process reads the event stream: no worker of this user may open its pipe.
+        protect_process()
         read_fd, write_fd = os.pipe()
         log = tempfile.TemporaryFile()
         try:
@@ -153,7 +164,7 @@ class GraderRun:
         if warm:
             return FALL_BACK
         log.seek(0)
-        tail = log.read()[-3000:].decode("utf-8", "replace")
+        tail = clean(log.read()[-3000:].decode("utf-8", "replace"))
         raise GraderFailed(f"the grader stopped without a report (exit code {code})\n{tail}")
 
     def _start_cold(self, events_fd: int, log: Any) -> subprocess.Popen[bytes]:

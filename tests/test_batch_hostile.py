@@ -1,8 +1,8 @@
 """Hostile submissions graded in one batch beside an honest one, which still gets full marks.
 
-Two batches for the perceptron, two submissions at a time: one with the default process isolation,
-one under bubblewrap (skipped, with the reason, where bwrap cannot run). Each hostile submission's
-expected verdict and message are in HOSTILE_PROCESS and HOSTILE_BWRAP.
+Two batches for the perceptron, two submissions at a time: one with `--isolation process`, one
+with the default, the bwrap sandbox (skipped, with the reason, where bwrap cannot run). Each
+hostile submission's expected verdict and message are in HOSTILE_PROCESS and HOSTILE_BWRAP.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from grading import SOLUTION, mllab, solution_with, stub_source
+from grading import REPO, SOLUTION, mllab, solution_with, stub_source
 
 from grader.sandbox.isolation import bwrap_problem
 
@@ -111,7 +111,8 @@ def grade_class(
     )
     assert result.returncode in (0, 1), result.stderr
     with open(out / "gradebook.csv", newline="", encoding="utf-8") as handle:
-        assert {row["student"] for row in csv.DictReader(handle)} == set(students)
+        rows = {row["student"] for row in csv.DictReader(handle)}
+    assert rows - {"Points Possible"} == set(students)  # and the row of maximum points
     return {
         student: json.loads((out / "students" / student / "record.json").read_text())
         for student in students
@@ -124,8 +125,10 @@ def assert_verdict(record: dict, total: float | None, message: str) -> None:
         return
     report = record["report"]
     assert record["status"] == "graded" and report["score"] == total, record
-    for check in report["exercises"][0]["checks"]:
-        assert message in check["message"], check["message"]
+    for number, check in enumerate(report["exercises"][0]["checks"]):
+        # An import failure's traceback is shown once, under the first check it fails.
+        above = number > 0 and "the traceback is under the first check" in check["message"]
+        assert message in check["message"] or above, check["message"]
         assert check["outcome"] == ("passed" if total == 10 else "failed")
 
 
@@ -157,9 +160,14 @@ def test_hostile_batch_with_process_isolation(tmp_path: Path) -> None:
 READER = on_stub(
     "import os, sys\n"
     "candidates = ['{solution}', '../../solutions/perceptron/perceptron.py']\n"
-    "for entry in sys.path:\n"
-    "    for inner in ('solutions', 'mllab/_course/solutions'):\n"
+    "for entry in sys.path + ['/proc/1/cwd', f'/proc/{os.getppid()}/cwd']:\n"
+    "    for inner in ('solutions', 'mllab/_course/solutions', '..', '../solutions'):\n"
     "        candidates.append(os.path.join(entry, inner, 'perceptron/perceptron.py'))\n"
+    "for top, dirs, files in os.walk('/'):\n"  # a bounded walk of everything but the system
+    "    skip = ('proc', 'sys', 'dev', 'usr', 'etc', 'site-packages', 'lib')\n"
+    "    dirs[:] = [d for d in dirs if d not in skip and top.count('/') < 5]\n"
+    "    if 'perceptron.py' in files and top.endswith('solutions/perceptron'):\n"
+    "        candidates.append(os.path.join(top, 'perceptron.py'))\n"
     "for path in candidates:\n"
     "    if os.path.exists(path):\n"
     "        exec(open(path).read())\n"
@@ -211,6 +219,59 @@ WATCHER = solution_with(
     predict_prefix="if SEEN:\n    return torch.zeros(len(X))",
 )
 
+# Outlives the call as a daemon (new session, no parent-death signal) and, for as long as it
+# can, writes a forged final event (full marks) into every descriptor of every process it can
+# open, and fake results over the batch's output; it also lists what it can of its classmates.
+FORGER = on_stub(
+    "import ctypes, json, os, time\n"
+    "fake = json.dumps({'event': 'run_finished', 'report': {'schema': 'mllab-report/1', "
+    "'score': 10.0, 'max_score': 10.0, 'errors': [], 'exercises': []}}) + '\\n'\n"
+    "seen = sorted(os.listdir('/tmp')) + sorted(os.listdir('..'))\n"
+    "print('listing:', seen)\n"
+    "if os.fork() == 0:\n"
+    "    os.setsid()\n"
+    "    if os.fork() == 0:\n"
+    "        ctypes.CDLL(None).prctl(1, 0)\n"
+    "        for _ in range(40):\n"
+    "            for pid in filter(str.isdigit, os.listdir('/proc')):\n"
+    "                for fd in range(64):\n"
+    "                    try:\n"
+    "                        with open(f'/proc/{pid}/fd/{fd}', 'w') as f:\n"
+    "                            f.write(fake)\n"
+    "                    except OSError:\n"
+    "                        pass\n"
+    "            for name in ('gradebook.csv', 'students/honest/record.json'):\n"
+    "                try:\n"
+    "                    open(os.path.join('{out}', name), 'w').write(fake)\n"
+    "                except OSError:\n"
+    "                    pass\n"
+    "            time.sleep(0.1)\n"
+    "        os._exit(0)\n"
+    "    os._exit(0)\n"
+)
+# Tries to write where a later grader would read: the reference, the checks, torch itself.
+POISONER = solution_with(
+    module_prefix="import os, torch\n"
+    "targets = ['{solution}', '{checks}', torch.__file__]\n"
+    "print('writable:', [t for t in targets if os.access(t, os.W_OK)])\n"
+)
+# Attaches to its parent and to pid 1 with ptrace, and reads their memory and environment.
+PTRACER = solution_with(
+    module_prefix="import ctypes, os\n"
+    "libc = ctypes.CDLL(None, use_errno=True)\n"
+    "found = []\n"
+    "for pid in {{1, os.getppid()}}:\n"
+    "    if libc.ptrace(16, pid, 0, 0) == 0:\n"
+    "        found.append(f'attached {{pid}}')\n"
+    "    for name in ('environ', 'mem'):\n"
+    "        try:\n"
+    "            open(f'/proc/{{pid}}/{{name}}', 'rb').read(64)\n"
+    "            found.append(f'read {{pid}}/{{name}}')\n"
+    "        except OSError:\n"
+    "            pass\n"
+    "print('ptrace:', found)\n".format()
+)
+
 HOSTILE_BWRAP = {
     "reader": (READER, 0, "FileNotFoundError"),
     "bomb": (FORK_BOMB, 0, "BlockingIOError: [Errno 11] Resource temporarily unavailable"),
@@ -219,6 +280,9 @@ HOSTILE_BWRAP = {
     "filler": (FILLER, 0, "OSError: [Errno 28] No space left on device"),
     "signaller": (SIGNALLER, 10, ""),
     "watcher": (WATCHER, 10, ""),
+    "forger": (FORGER, 0, ""),  # its own reply pipe gets its forged lines too
+    "poisoner": (POISONER, 10, ""),
+    "ptracer": (PTRACER, 10, ""),
 }
 
 
@@ -234,13 +298,18 @@ def daemons() -> list[str]:
 
 
 @pytest.mark.skipif(bool(bwrap_problem()), reason=f"bwrap isolation: {bwrap_problem()}")
-def test_hostile_batch_with_bwrap_isolation(tmp_path: Path) -> None:
+def test_hostile_batch_in_the_default_bwrap_sandbox(tmp_path: Path) -> None:
     late = tmp_path / "late-write"
     sources = {student: source for student, (source, _, _) in HOSTILE_BWRAP.items()}
     sources["reader"] = READER.replace("{solution}", str(SOLUTION))
     sources["escaper"] = ESCAPER.replace("{late}", str(late))
+    sources["forger"] = FORGER.replace("{out}", str(tmp_path / "out"))
+    checks = REPO / "grader" / "checks" / "test_perceptron.py"
+    sources["poisoner"] = POISONER.replace("{solution}", str(SOLUTION)).replace(
+        "{checks}", str(checks)
+    )
     started = time.monotonic()
-    records = grade_class(tmp_path, sources, {}, "--isolation", "bwrap")
+    records = grade_class(tmp_path, sources, {})  # no --isolation: the default is the sandbox
     assert_verdict(records["honest"], 10, "")
     for student, (_, total, message) in HOSTILE_BWRAP.items():
         assert_verdict(records[student], total, message)
@@ -248,8 +317,19 @@ def test_hostile_batch_with_bwrap_isolation(tmp_path: Path) -> None:
         "could not be imported"
         in records["reader"]["report"]["exercises"][0]["checks"][0]["message"]
     )
-    assert "seen: [] parent: 0" in outputs(records["watcher"])
+    # Its parent is the sandbox's init: no grader, no seed, no classmate in sight.
+    assert "seen: [] parent: 1" in outputs(records["watcher"])
     assert "kill -1 [Errno 3] No such process" in outputs(records["signaller"])
+    assert "writable: []" in outputs(records["poisoner"])
+    assert "ptrace: []" in outputs(records["ptracer"])
+    listing = outputs(records["forger"])
+    assert "listing:" in listing and "honest" not in listing and "mllab-grade" not in listing
     assert time.monotonic() - started < 300
-    time.sleep(3)  # past the daemon's late write
+    time.sleep(3)  # past the daemons' late writes
     assert not late.exists() and daemons() == []
+    # The forger's final events and files reached nothing: every record is the grader's own.
+    honest = json.loads((tmp_path / "out" / "students" / "honest" / "record.json").read_text())
+    assert honest["report"]["score"] == 10.0 and records["forger"]["report"]["score"] == 0.0
+    with open(tmp_path / "out" / "gradebook.csv", newline="", encoding="utf-8") as handle:
+        book = {row["student"]: row for row in csv.DictReader(handle)}
+    assert book["forger"]["total"] == "0" and book["honest"]["total"] == "10"

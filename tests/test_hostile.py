@@ -54,7 +54,44 @@ CALL_CASES = {
         "raise Nasty()",
         "Nasty",
     ),
+    # A reply over the grader's cap (256 MiB): refused by the worker before it is sent...
+    "huge_result": ("return torch.zeros(80 * 2**20)", "sent back too much data"),
+    # ...and by the grader itself from the length a forged frame announces, before reading it.
+    "forged_huge_frame": (
+        "import fcntl, os, struct, time\n"
+        "for fd in range(3, 64):\n"
+        "    try:\n"
+        "        if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY:\n"
+        "            os.write(fd, struct.pack('>I', 2**30 - 1) + b'MLC1')\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "time.sleep(30)",
+        "sent back too much data",
+    ),
 }
+
+
+# A function that timed out once is not called again in the run (one timeout per run, not one
+# per check): the checks that would call it fail at once, saying so.
+NOT_CALLED_AGAIN = "timed out, so this one was not made"
+# An import failure's traceback is shown once, under the first check it fails.
+TRACEBACK_ABOVE = "the traceback is under the first check that failed this way"
+
+
+def only_its_check_failed(checks: dict[str, dict]) -> float:
+    """The points the other checks lost, which only a call not made again may cost."""
+    others = {name: c for name, c in checks.items() if name != "predict_step"}
+    for name, check in others.items():
+        assert check["outcome"] == "passed" or NOT_CALLED_AGAIN in check["message"], (name, check)
+    return sum(c["max_points"] for c in others.values() if c["outcome"] != "passed")
+
+
+def says(checks: list[dict], expected: str) -> None:
+    """Every check failed, the first with `expected`, the others with it or a pointer to it."""
+    for number, check in enumerate(checks):
+        assert check["outcome"] == "failed"
+        shown = expected in check["message"] or (number and TRACEBACK_ABOVE in check["message"])
+        assert shown, check["message"]
 
 
 @pytest.mark.parametrize("case", sorted(CALL_CASES))
@@ -66,9 +103,8 @@ def test_bad_call_fails_only_its_check(tmp_path: Path, case: str) -> None:
     checks = graded.checks()
     assert checks["predict_step"]["outcome"] == "failed"
     assert expected in checks["predict_step"]["message"]
-    others = {name: c["outcome"] for name, c in checks.items() if name != "predict_step"}
-    assert set(others.values()) == {"passed"}, others
-    assert graded.report["score"] == 8.0 and graded.report["max_score"] == 10.0
+    lost = only_its_check_failed(checks)
+    assert graded.report["score"] == 8.0 - lost and graded.report["max_score"] == 10.0
     assert graded.code == 1
     assert not Path("/tmp/mllab-pwned").exists()
 
@@ -95,9 +131,7 @@ def test_bad_import_fails_every_check_clearly(tmp_path: Path, case: str) -> None
     graded = grade(workspace_with(tmp_path, solution_with(module_prefix=prefix)))
     checks = graded.checks()
     assert len(checks) == 7
-    for check in checks.values():
-        assert check["outcome"] == "failed"
-        assert expected in check["message"], check["message"]
+    says(list(checks.values()), expected)
     assert graded.report["score"] == 0.0
     assert graded.code == 1
 
@@ -182,3 +216,34 @@ def test_huge_and_hostile_output_is_capped_and_cleaned(tmp_path: Path) -> None:
     assert output.rstrip().endswith("end of output")
     assert len(output) < 100_000
     assert graded.report["score"] == 10.0
+
+
+# Terminal escapes (OSC 52 clipboard, title, clear screen, full reset, 8-bit CSI), bidi overrides,
+# and a forged hint line, in the exception's message and in its type's name.
+HOSTILE_TEXT = (
+    "class Hint(Exception):\n"
+    "    pass\n"
+    "raise Hint('\\x1b]52;c;aGVsbG8=\\x07\\x1b]0;title\\x07\\x1b[2J\\x1bc\\x9b2J "
+    "\\u202etxt.exe\\nHint: the answer is in solutions/')"
+)
+CONTROLS = ("\x1b", "\x07", "\x9b", "\u202e")
+
+
+def test_learner_text_is_cleaned_in_every_report_format(tmp_path: Path) -> None:
+    from grader import formats
+    from grader.report import Report
+
+    inner = "".join(f"    {line}\n" for line in HOSTILE_TEXT.splitlines())
+    source = solution_with(predict_prefix=ONLY_IN_PREDICT_STEP + inner)
+    graded = grade(workspace_with(tmp_path, source))
+    message = graded.checks()["predict_step"]["message"]
+    assert "txt.exe" in message and "the answer is in solutions/" in message
+    assert not any(c in message for c in CONTROLS), repr(message)
+    report = Report.from_dict(graded.report)
+    for name, render in formats.FORMATS.items():
+        text = render(report)
+        assert not any(c in text for c in CONTROLS), name
+        assert "\\u001b" not in text and "\\u009b" not in text, name  # nor as JSON escapes
+    # The learner's "Hint:" lines are quoted (indented): never shown as the grader's hint.
+    assert "Hint: the answer" not in formats.to_text(report)
+    assert not any(line.startswith("Hint:") for line in message.splitlines())

@@ -1,4 +1,9 @@
-"""Captured learner output: capped (head and tail kept) and stripped of terminal control codes."""
+"""Captured learner output: capped (head and tail kept) and stripped of terminal control codes.
+
+`clean` is the one cleaning for every piece of learner text that is shown anywhere (output,
+exception messages, names): escape sequences, C0 and C1 controls (8-bit CSI and OSC too), and the
+invisible bidirectional and line-separator characters that make text read differently than it is.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,12 @@ _ESCAPES = re.compile(
     r"|\x1b[0-~]"  # other two-character escapes (ESC 7, ESC c, ...)
     r"|\x1b"
 )
-_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x9f]")
+# C0 but tab and newline, DEL, C1 (8-bit CSI, OSC, ...), and the bidirectional embeddings,
+# overrides and isolates, marks, and line/paragraph separators (U+2028, U+2029).
+_CONTROLS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x9f"
+    "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]"
+)
 
 
 def clean(text: str) -> str:
@@ -20,6 +30,11 @@ def clean(text: str) -> str:
     text = _ESCAPES.sub("", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return _CONTROLS.sub("", text)
+
+
+def clean_line(text: str, cap: int = 200) -> str:
+    """A learner-chosen name (a type, a metric) as one short line of clean text."""
+    return " ".join(clean(text).split())[:cap]
 
 
 class CappedOutput:

@@ -22,16 +22,19 @@ from grader import codec
 from grader.sandbox import protocol
 
 MESSAGE_CAP = 4000
+REPLY_CAP = protocol.MAX_FRAME  # set from the host's cap in `serve`
+WORKER_PID = -1  # set in `serve`
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(sandboxed: bool = False) -> None:
     # If the grader dies (or is cancelled), a worker stuck in learner code must not live on.
+    # In the sandbox the parent is the namespace's init (pid 1), whose death ends everything.
     try:
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        if os.getppid() == 1:
+        if os.getppid() == 1 and not sandboxed:
             os._exit(1)
     except (OSError, AttributeError):
         pass
@@ -43,34 +46,16 @@ def _set_limits(config: dict[str, Any]) -> None:
     resource.setrlimit(resource.RLIMIT_DATA, (config["memory_mb"] * mb, config["memory_mb"] * mb))
     resource.setrlimit(resource.RLIMIT_FSIZE, (config["file_mb"] * mb, config["file_mb"] * mb))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    _limit_processes(config["processes"])
+    # The host counted this user's threads (RLIMIT_NPROC counts them all, in every namespace);
+    # root ignores the limit, which is why the sandbox runs workers as a user of their own.
+    nproc = config.get("nproc")
+    if isinstance(nproc, int) and os.getuid() != 0:
+        _, hard = resource.getrlimit(resource.RLIMIT_NPROC)
+        if hard != resource.RLIM_INFINITY:
+            nproc = min(nproc, hard)
+        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
     # A write past the file-size limit should raise "File too large", not kill the worker.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-
-
-def _user_tasks(uid: int) -> int:
-    """Threads the user runs now: RLIMIT_NPROC counts every one of them, not just ours."""
-    count = 0
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                if os.stat(f"/proc/{name}").st_uid == uid:
-                    count += len(os.listdir(f"/proc/{name}/task"))
-            except OSError:
-                continue
-    return count
-
-
-def _limit_processes(headroom: int) -> None:
-    # Root ignores RLIMIT_NPROC; the isolated grading mode bounds processes for everyone.
-    uid = os.getuid()
-    if uid == 0 or not os.path.isdir("/proc"):
-        return
-    _, hard = resource.getrlimit(resource.RLIMIT_NPROC)
-    cap = _user_tasks(uid) + headroom
-    if hard != resource.RLIM_INFINITY:
-        cap = min(cap, hard)
-    resource.setrlimit(resource.RLIMIT_NPROC, (cap, cap))
 
 
 class _Blocker(importlib.abc.MetaPathFinder):
@@ -157,7 +142,15 @@ def _flush() -> None:
             pass
 
 
+def _only_the_worker() -> None:
+    """A process the learner's code forked returns here too: it must never speak for the worker
+    (its frames would interleave with the worker's), nor take the worker's next request."""
+    if os.getpid() != WORKER_PID:
+        os._exit(0)
+
+
 def _send(fd: int, message: dict[str, Any]) -> None:
+    _only_the_worker()
     _flush()
     try:
         payload = codec.encode(message)
@@ -174,17 +167,12 @@ def _send(fd: int, message: dict[str, Any]) -> None:
                 },
             }
         )
-    if len(payload) > protocol.MAX_FRAME:
+    if len(payload) > REPLY_CAP:
         payload = codec.encode(
             {
                 "op": "raised",
                 "id": message.get("id"),
-                "error": {
-                    "kind": "unsendable",
-                    "type": "ValueError",
-                    "message": f"the result is too large to send back ({len(payload)} bytes)",
-                    "traceback": "",
-                },
+                "error": {"kind": "too_large", "size": len(payload), "traceback": ""},
             }
         )
     protocol.write_frame(fd, payload)
@@ -241,28 +229,46 @@ def _load(config: dict[str, Any]) -> types.ModuleType:
 
 
 def main() -> None:
-    serve(json.loads(sys.argv[1]))
+    # Started as `python -I -c BOOT PATH grader.sandbox.worker CONFIG` (isolation.python_command).
+    serve(json.loads(sys.argv[-1]))
+
+
+def _boot_report(config: dict[str, Any]) -> dict[str, Any]:
+    """Where this worker finds itself, measured before any learner code runs: the host checks
+    it (under bwrap: its own PID namespace, its own user, none of the hidden paths visible)."""
+    seen = [path for path in config.get("probe", []) if os.path.lexists(path)]
+    return {"op": "booted", "pid": os.getpid(), "ppid": os.getppid(), "uid": os.getuid(),
+            "seen": seen[:20]}  # fmt: skip
 
 
 def serve(config: dict[str, Any]) -> None:
     """Set the limits, import the learner's file and answer calls until the host hangs up.
 
     Started fresh by `main`, or in a child forked from the zygote (grader/sandbox/zygote.py).
+    The learner's file is imported only once the host has checked the boot report and said so.
     """
+    global REPLY_CAP, WORKER_PID
+    WORKER_PID = os.getpid()
     fd_in, fd_out = config["fd_in"], config["fd_out"]
-    _die_with_parent()
+    REPLY_CAP = int(config.get("reply_bytes", protocol.MAX_FRAME))
+    _die_with_parent(sandboxed=config.get("isolation") == "bwrap")
     _set_limits(config)
     import numpy  # noqa: F401 - trusted preload, before any learner code
     import torch
 
     torch.set_num_threads(max(1, config["threads"]))
     sys.meta_path.insert(0, _Blocker(config["blocked_names"], config["blocked_folders"]))
-    _send(fd_out, {"op": "booted"})
+    _send(fd_out, _boot_report(config))
+    frame = protocol.read_frame(fd_in)
+    if frame is None or codec.decode(frame).get("op") != "import":
+        return
     try:
         module = _load(config)
     except BaseException as exc:  # noqa: BLE001 - SystemExit at import is a learner error too
+        _only_the_worker()
         _send(fd_out, {"op": "import_error", "error": describe(exc, config["file"])})
         return
+    _only_the_worker()
     _send(fd_out, {"op": "ready"})
     while True:
         frame = protocol.read_frame(fd_in)
@@ -272,13 +278,7 @@ def serve(config: dict[str, Any]) -> None:
         call_id = request["id"]
         function = getattr(module, request["fn"], None)
         if not callable(function):
-            error = {
-                "kind": "missing",
-                "type": "AttributeError",
-                "message": f"{config['file']} has no function {request['fn']!r}",
-                "traceback": "",
-            }
-            _send(fd_out, {"op": "raised", "id": call_id, "error": error})
+            _send(fd_out, {"op": "raised", "id": call_id, "error": {"kind": "missing"}})
             continue
         args, kwargs = request["args"], request["kwargs"]
         if isinstance(request.get("reporter"), str):
@@ -286,8 +286,10 @@ def serve(config: dict[str, Any]) -> None:
         try:
             value = function(*args, **kwargs)
         except BaseException as exc:  # noqa: BLE001 - sys.exit inside a call fails that call only
+            _only_the_worker()
             _send(fd_out, {"op": "raised", "id": call_id, "error": describe(exc, config["file"])})
             continue
+        _only_the_worker()
         reply = {"op": "result", "id": call_id, "value": value}
         if request.get("return_args"):
             # Lets a check see whether the learner's code modified its inputs in place.

@@ -207,10 +207,13 @@ def preload() -> None:
 
 
 def main() -> None:
-    control = socket.socket(fileno=int(sys.argv[1]))
+    # Started as `python -I -c BOOT PATH grader.sandbox.zygote FD` (isolation.python_command).
+    control = socket.socket(fileno=int(sys.argv[-1]))
+    from grader.sandbox.isolation import protect_process
     from grader.sandbox.worker import _die_with_parent
 
     _die_with_parent()
+    protect_process()  # its children's workers may not ptrace it, nor open its sockets
     import numpy  # noqa: F401 - what every worker imports, once
     import torch  # noqa: F401
 

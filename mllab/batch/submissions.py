@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
+import unicodedata
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,15 +40,42 @@ def readable(name: str) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
+MAX_ID = 120  # characters; a student id is a folder name under OUT/students
+
+
+def _escaped(name: str) -> str:
+    """`name` with every control, format (bidi) or separator character shown as an escape."""
+    return "".join(
+        c.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")
+        else c
+        for c in name
+    )
+
+
 def _student(path: Path) -> tuple[str, str]:
+    """The student id a submission's path gives, and why it cannot be graded ("" if it can).
+
+    The id is always a plain file name (it names the student's results folder): a name that is
+    not one becomes an error row under a shown form of it, such as "(..)" for "...zip".
+    """
     name = path.name if path.name not in ("", ".", "..") else path.resolve().name
     if name.lower().endswith(".zip") and len(name) > 4:
         name = name[:-4]
     shown = readable(name)
     if shown != name:
-        return shown, "the submission's name is not valid UTF-8; rename it"
-    if not name or any(ord(c) < 32 or c == "\x7f" for c in name):
-        return shown or "(unnamed)", "the submission's name is empty or holds control characters"
+        return _escaped(shown), "the submission's name is not valid UTF-8; rename it"
+    if name in ("", ".", ".."):
+        return f"({name or 'unnamed'})", (
+            f"the submission's name {readable(path.name)!r} gives the student id {name!r}, which "
+            "is not a plain file name; rename it"
+        )
+    if _escaped(name) != name or "/" in name or "\\" in name:
+        return _escaped(name.replace("\\", "%5C").replace("/", "%2F")), (
+            "the submission's name holds control, invisible or separator characters; rename it"
+        )
+    if len(name) > MAX_ID:
+        return f"{name[:MAX_ID]}...", f"the submission's name is longer than {MAX_ID} characters"
     return name, ""
 
 

@@ -12,7 +12,7 @@ from grader import formats
 from grader.report import CheckResult, ExerciseResult, Report
 from mllab.catalog import Catalog
 from mllab.cli import UsageError
-from mllab.progress import Progress
+from mllab.progress import Progress, ran_anything
 from mllab.runner import GraderFailed, GraderRun, RunRequest
 from mllab.summary import LiveLines, render_summary
 from mllab.workspace import WorkspaceError, find_workspace
@@ -29,8 +29,23 @@ def select(args: argparse.Namespace, catalog: Catalog, progress: Progress | None
         return catalog.ids
     if args.ids:
         return list(dict.fromkeys(args.ids))
+    # The exercise you are on: the one last opened in the lab, else the first not passed.
+    current = progress.current if progress else None
+    if current in catalog.ids:
+        return [current]
     pending = progress.next_pending(catalog.ids) if progress else None
     return [pending or catalog.ids[0]]
+
+
+def choose_isolation(args: argparse.Namespace) -> str:
+    """bwrap for a secret seed unless --isolation says otherwise; refused where it cannot run."""
+    from grader.sandbox.isolation import IsolationUnavailable, resolve
+
+    asked = getattr(args, "isolation", None) or "auto"
+    try:
+        return resolve(asked, args.seed not in (None, 0))
+    except IsolationUnavailable as exc:
+        raise UsageError(str(exc)) from None
 
 
 def run_check(args: argparse.Namespace, catalog: Catalog, out: Console, err: Console) -> int:
@@ -51,7 +66,8 @@ def run_check(args: argparse.Namespace, catalog: Catalog, out: Console, err: Con
         )
     request = RunRequest(
         workspace=workspace.root, exercises=ids, device=args.device, seed=args.seed,
-        timeout=args.timeout,
+        timeout=args.timeout, isolation=choose_isolation(args),
+        hide=(args.output,) if args.output else (),
     )  # fmt: skip
     live = LiveLines(live_console) if live_console.is_terminal else None
     status = 0
@@ -61,9 +77,11 @@ def run_check(args: argparse.Namespace, catalog: Catalog, out: Console, err: Con
         err.print(Text(f"mllab: {exc}", style="red"), soft_wrap=True)
         report = failed_report(ids, catalog, str(exc))
         status = 2
-    if progress is not None:
+    if progress is not None and not status:
+        # A run that judged nothing (no CUDA here, a grader that failed) leaves progress alone.
         for exercise in report.exercises:
-            progress.record(exercise.id, exercise.passed, exercise.score, exercise.max_score)
+            if ran_anything([c.outcome for c in exercise.checks]):
+                progress.record(exercise.id, exercise.passed, exercise.score, exercise.max_score)
         progress.save()
     emit(report, args, out)
     if status:

@@ -68,14 +68,7 @@ def settings_for(args: argparse.Namespace, catalog: Catalog) -> Settings:
         isolation=isolation,
         max_time=args.max_time,
         hide=hidden_for(args),
-        course_manifest=json.dumps(
-            course_manifest(
-                course_dirs().checks,
-                course_dirs().solutions,
-                [(i, catalog.get(i).path) for i in ids],
-            ),
-            separators=(",", ":"),
-        ),
+        course_manifest=manifest_of(catalog, ids),
     )
 
 
