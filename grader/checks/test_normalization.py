@@ -417,6 +417,13 @@ def test_batchnorm_backward(submission, exercise, source_tree, device, rng):
     _expect_own_code(source_tree, exercise, "batchnorm_backward", autograd=True)
 
 
+@pytest.mark.needs_passing(
+    "batchnorm_train_forward",
+    "batchnorm_eval",
+    "batchnorm_backward",
+    "layernorm_forward",
+    "dropout_masks",
+)
 def test_inputs_unchanged(submission, device, rng):
     """batch norm, its backward pass, layer norm and dropout leave their inputs as they were"""
     n, d = 8, 5
@@ -560,6 +567,7 @@ def _positive(rng: torch.Generator, *shape: int) -> torch.Tensor:
     return 0.5 + torch.rand(shape, generator=rng, dtype=F64)
 
 
+@pytest.mark.needs_passing("dropout_masks")
 def test_dropout_identity(submission, device, rng):
     """dropout returns x as it is in evaluation mode and with p = 0"""
     x = _positive(rng, 50, 40).to(device)
@@ -641,6 +649,7 @@ def test_dropout_masks(submission, exercise, source_tree, device, rng):
     _expect_own_code(source_tree, exercise, "dropout")
 
 
+@pytest.mark.needs_passing("dropout_masks")
 def test_dropout_expected_value(submission, device, rng):
     """dropout keeps the expected value: the mean over 25 draws of 20,000 entries equals x's"""
     x = _positive(rng, 200, 100).to(device)

@@ -234,6 +234,7 @@ def test_adam_small_gradients(submission, device, rng):
     _follow(submission, "adam_step", {"lr": 0.05}, start, grad_fn, note=note)
 
 
+@pytest.mark.needs_passing("sgd_step", "momentum_steps", "adam_steps", "clip_grad_norm")
 def test_inputs_unchanged(submission, device, rng):
     """the step functions and clip_grad_norm leave their arguments as they were"""
     start, grad_fn = _quadratic(rng, device)
@@ -311,6 +312,14 @@ def test_keeps_float32(submission, device, rng):
     _tensors(new, "clip_grad_norm's new_grads (float32)", start, verb="be")
 
 
+@pytest.mark.needs_passing(
+    "weight_decay",
+    "sgd_step",
+    "momentum_steps",
+    "nesterov_steps",
+    "adam_steps",
+    "clip_grad_norm",
+)
 def test_no_ready_made_optimizers(submission, exercise, source_tree):
     """the steps and the clipping are written by hand: no torch.optim, no torch's clipping"""
     submission.apply_weight_decay({"w": torch.ones(2)}, {"w": torch.ones(2)}, 0.1)
