@@ -13,7 +13,8 @@ torch.where, torch.clamp, abs, arithmetic, indexing and reductions (.sum, .mean,
 allowed here: torch.nn (torch.nn.functional included), the ready-made torch.sigmoid,
 torch.tanh, torch.relu, torch.softmax, torch.logsumexp, torch.logaddexp and friends, and
 autograd. Results keep the input's dtype and device, and no function changes its inputs
-(build new tensors: no x[...] = ..., no in-place clamp_). Every loss returns a 0-d tensor: the mean over the batch.
+(build new tensors: no x[...] = ..., no in-place clamp_). Every loss returns a 0-d tensor:
+the mean over the batch.
 Inputs of +-1000 must give finite, correct values. At a kink (x == 0) a derivative takes the
 value torch takes. lesson.md derives the formulas and the stable forms; `mllab hint
 activations_losses` gives one hint at a time. Then run `mllab check activations_losses`.

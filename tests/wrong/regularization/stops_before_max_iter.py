@@ -8,9 +8,7 @@ Everything else comes from solutions/regularization/regularization.py.
 import numpy as np
 
 
-def fit_early_stopping(
-    X_train, y_train, X_val, y_val, lr, max_iter, patience, log=None
-):
+def fit_early_stopping(X_train, y_train, X_val, y_val, lr, max_iter, patience, log=None):
     """Gradient descent stopped early on the validation loss (one iteration short)."""
     n = X_train.shape[0]
     w, b = np.zeros(X_train.shape[1]), 0.0

@@ -5,7 +5,6 @@ of the docstring's formula. The step is right, so only the rule catches it.
 Everything else comes from solutions/sgd/sgd.py.
 """
 
-import torch
 import torch.nn.functional as F
 
 
