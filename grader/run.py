@@ -226,9 +226,6 @@ class GradingRun:
             )
         return "no CUDA device is available on this machine"
 
-    def metrics_for(self, item: pytest.Item) -> Metrics:
-        return Metrics(self, item)
-
     def record_output(self, nodeid: str, text: str) -> None:
         if text:
             self.outputs[nodeid] = self.outputs.get(nodeid, "") + text

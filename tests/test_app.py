@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from lab_fakes import FakeRuns, check
+from pilot import open_first, panel_text, status_text, until
 
 from mllab.app import MllabApp
 from mllab.catalog import load_catalog
@@ -19,7 +19,6 @@ from mllab.screens.course import CourseScreen
 from mllab.screens.editor import EditorScreen
 from mllab.screens.exercise import ExerciseScreen
 from mllab.screens.solution import SolutionScreen
-from mllab.widgets.checks import ChecksPanel
 from mllab.widgets.metrics import MetricsPlot
 from mllab.workspace import init_workspace
 
@@ -37,29 +36,6 @@ def workspace(tmp_path: Path) -> Path:
 
 def lab_app(start: Path, runs: FakeRuns | None = None) -> MllabApp:
     return MllabApp(CATALOG, start, runner=runs or FakeRuns(PASSING))
-
-
-async def until(pilot, condition: Callable[[], bool], seconds: float = 15) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the app did not get there in time")
-
-
-def status_text(app: MllabApp) -> str:
-    return str(app.screen.query_one("#status").render())
-
-
-def panel_text(app: MllabApp) -> str:
-    return "\n".join(str(row.render()) for row in app.screen.query_one(ChecksPanel).children)
-
-
-async def open_first(pilot, app: MllabApp) -> ExerciseScreen:
-    await until(pilot, lambda: isinstance(app.screen, CourseScreen))
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, ExerciseScreen))
-    return app.screen  # type: ignore[return-value]
 
 
 async def test_outside_a_workspace_it_offers_to_create_one(tmp_path: Path) -> None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import io
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from lab_fakes import FakeRuns, check
+from pilot import open_first as open_exercise
+from pilot import panel_text, status_text
+from pilot import until as wait_until
 from rich.console import Console
 
 from mllab.app import MllabApp
@@ -25,7 +28,6 @@ from mllab.screens.course import CourseScreen
 from mllab.screens.editor import EditorScreen
 from mllab.screens.exercise import ExerciseScreen
 from mllab.warm import WarmRun
-from mllab.widgets.checks import ChecksPanel
 from mllab.widgets.metrics import MetricsPlot, panel_groups
 from mllab.workspace import init_workspace
 
@@ -33,6 +35,8 @@ CATALOG = load_catalog(course_dirs().catalog)
 FIRST = CATALOG.exercises[0]
 PASSING = [check("one"), check("two")]
 FAILING = [check("one"), check("two", "failed", message="w differs at [3]: got 1, expected 2")]
+# These flows wait at most 10 s for the app unless a test says otherwise.
+until = functools.partial(wait_until, seconds=10)
 NO_CUDA = [check("one", "not_run", "cuda", message="no CUDA device"),
            check("two", "not_run", "cuda", message="no CUDA device")]  # fmt: skip
 
@@ -43,28 +47,8 @@ def workspace(tmp_path: Path) -> Path:
     return tmp_path / "course"
 
 
-async def until(pilot, condition: Callable[[], bool], seconds: float = 10) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the app did not get there in time")
-
-
-def status_text(app: MllabApp) -> str:
-    return str(app.screen.query_one("#status").render())
-
-
-def panel_text(app: MllabApp) -> str:
-    return "\n".join(str(row.render()) for row in app.screen.query_one(ChecksPanel).children)
-
-
 async def open_first(pilot, app: MllabApp) -> ExerciseScreen:
-    await until(pilot, lambda: isinstance(app.screen, CourseScreen))
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, ExerciseScreen))
-    await pilot.pause(0.3)  # the watcher starts
-    return app.screen  # type: ignore[return-value]
+    return await open_exercise(pilot, app, settle=0.3)  # the watcher starts
 
 
 def edit(workspace: Path, text: str) -> None:
