@@ -237,8 +237,13 @@ def test_unpack_names_the_part_that_is_wrong() -> None:
         unpack((np.zeros(2), 1.0), "gradients", context="case 2", dw=array((3,)), db=number)
     with pytest.raises(CheckFailure, match="^f's best_iter should be a Python int, got int64$"):
         unpack((np.int64(3),), "f", best_iter=integer)
-    with pytest.raises(CheckFailure, match="^f's low should be a float, got ndarray$"):
+    with pytest.raises(CheckFailure, match="^f's low should be a Python float, got ndarray;"):
         unpack((np.ones(1),), "f", low=py_float)
+    with pytest.raises(
+        CheckFailure, match=r"got float32; convert the result with float\(\.\.\.\)$"
+    ):
+        unpack((np.float32(0.5),), "f", low=py_float)
+    assert unpack((np.float64(0.5), 2), "f", low=py_float, high=py_float) == (0.5, 2.0)
     with pytest.raises(
         CheckFailure, match=r"^fold 0 should be a tuple \(train, test\) of 2 values"
     ):

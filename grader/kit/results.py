@@ -107,9 +107,13 @@ def number(value: Any, name: str) -> float:
 
 
 def py_float(value: Any, name: str) -> float:
-    """A plain Python float (an int is accepted; bool, arrays and tensors are not)."""
-    if type(value) not in (int, float):
-        raise CheckFailure(f"{name} should be a float, got {type_name(value)}")
+    """A Python float: a float (NumPy's float64 is one) or an int, not a bool, a float32, an
+    array or a tensor, which a docstring's "a Python float" rules out."""
+    if type(value) is bool or not isinstance(value, (int, float)):
+        raise CheckFailure(
+            f"{name} should be a Python float, got {type_name(value)}; convert the result "
+            "with float(...)" + (" (a tensor: .item())" if isinstance(value, torch.Tensor) else "")
+        )
     return float(value)
 
 
