@@ -427,6 +427,12 @@ class Metrics:
         self.nodeid = item.nodeid
         self.exercise = run.exercise_for(item).id
 
+    @property
+    def watched(self) -> bool:
+        """Whether anyone sees this run live (the lab); batch grading and plain pytest do not,
+        so a check can skip learner runs that only feed a figure."""
+        return self.run.events.stream is not None
+
     def labelled(self, label: str) -> Callable[[str, float, int | None], None]:
         """A `log` for a learner's run whose series show as "<name> (<label>)"."""
 

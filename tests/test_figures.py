@@ -194,6 +194,34 @@ def test_training_checks_animate_their_figure_on_the_solution(
         assert events.index(figures[-1]) < finished
 
 
+WATCH = '''
+import pytest
+
+pytestmark = pytest.mark.exercise("perceptron")
+
+
+def test_watch(metrics):
+    """says whether anyone watches"""
+    print("watched:", metrics.watched)
+'''
+
+
+@pytest.mark.parametrize("streamed", [True, False])
+def test_checks_know_whether_anyone_watches(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, streamed: bool
+) -> None:
+    # Batch grading streams no events: checks then skip the runs that only feed a figure.
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    pytester.makepyfile(test_checks=WATCH)
+    events = [f"--mllab-events={pytester.path / 'events.jsonl'}"] if streamed else []
+    result = pytester.runpytest_subprocess(
+        "-s", "-p", "no:cacheprovider", "-p", "grader.plugin", f"--mllab-workspace={SOLUTIONS}",
+        *events, timeout=180,
+    )  # fmt: skip
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([f"*watched: {streamed}*"])
+
+
 def test_the_command_line_ignores_figures() -> None:
     console = Console(record=True, width=80)
     LiveLines(console)({"event": "figure", "name": "line", "kind": "scatter", "data": {}})
