@@ -9,24 +9,34 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.gradcheck import autograd_gradients
-from grader.kit import Mistake, Shortcuts, call_unchanged, expect_close, expect_no_shortcuts
+from grader import kit
+from grader.kit import Mistake
 
 pytestmark = pytest.mark.exercise("activations_losses")
 
 F32, F64 = torch.float32, torch.float64
-DTYPES = (F32, F64)
 # float32 results are compared with a float64 oracle run on the same float32-rounded inputs.
 TOLERANCE = {F32: {"rtol": 1e-5, "atol": 1e-6}, F64: {"rtol": 1e-9, "atol": 1e-12}}
 LOSS_TOLERANCE = {F32: {"rtol": 1e-4, "atol": 1e-5}, F64: {"rtol": 1e-9, "atol": 1e-12}}
 EXTREMES = (-1000.0, -100.0, -30.0, -1.0, 0.0, 1.0, 30.0, 100.0, 1000.0)
 KINKS = (0.0, -0.0, 1e-3, -1e-3)
 
-Inputs = tuple[torch.Tensor, ...]
-Oracle = Callable[..., torch.Tensor]
-# torch's version of each activation, called as oracle(x, *extra) like the learner's.
-ORACLES: dict[str, Oracle] = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": F.relu,
-                              "leaky_relu": F.leaky_relu, "elu": F.elu}  # fmt: skip
+
+def _hinge(scores: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    # Two-class multi-margin loss with scores (0, s) is the binary hinge loss halved.
+    pairs = torch.stack([torch.zeros_like(scores), scores], dim=1)
+    return F.multi_margin_loss(pairs, ((y + 1) / 2).long(), margin=1.0) * 2
+
+
+# torch's version of each function, called like the learner's: activations as oracle(x, *extra).
+ORACLES: dict[str, Callable[..., torch.Tensor]] = {
+    "sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": F.relu, "leaky_relu": F.leaky_relu,
+    "elu": F.elu, "mse": F.mse_loss, "mae": F.l1_loss,
+    "binary_cross_entropy": F.binary_cross_entropy,
+    "binary_cross_entropy_with_logits": F.binary_cross_entropy_with_logits,
+    "softmax_cross_entropy": F.cross_entropy, "hinge": _hinge,
+    "kl_divergence": lambda p, q: F.kl_div(q.log(), p, reduction="batchmean"),
+}  # fmt: skip
 # (function, extra arguments after x): the defaults (slope 0.01, alpha 1.0), then others.
 ACTIVATIONS = (("sigmoid", ()), ("tanh", ()), ("relu", ()), ("leaky_relu", ()),
                ("leaky_relu", (0.2,)), ("elu", ()), ("elu", (0.5,)))  # fmt: skip
@@ -77,25 +87,15 @@ AT_KINK = "at the kink x == 0 the derivative takes torch's value: only x > 0 is 
 ONE_NUMBER = "a loss is one number: a 0-d tensor, the mean over the batch"
 
 
-def _trusted(function: str, x: torch.Tensor, extra: tuple = ()) -> torch.Tensor:
-    """torch's activation (or, for *_grad, its derivative by autograd), in float64."""
+def _trusted(function: str, *inputs: torch.Tensor, extra: tuple = ()) -> torch.Tensor:
+    """torch's value on float64 inputs (for an activation's *_grad, its autograd derivative)."""
     oracle = ORACLES[function.removesuffix("_grad")]
     if not function.endswith("_grad"):
-        return oracle(x, *extra)
-    return autograd_gradients(lambda t: oracle(t, *extra), [x])[0]
+        return oracle(*inputs, *extra)
+    return kit.autograd_gradients(lambda t: oracle(t, *extra), list(inputs))[0]
 
 
-def _hinge(scores: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    # Two-class multi-margin loss with scores (0, s) is the binary hinge loss halved.
-    pairs = torch.stack([torch.zeros_like(scores), scores], dim=1)
-    return F.multi_margin_loss(pairs, ((y + 1) / 2).long(), margin=1.0) * 2
-
-
-def _kl(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
-    return F.kl_div(q.log(), p, reduction="batchmean")
-
-
-def _mistakes(function: str, inputs: Inputs, want: torch.Tensor, extra: tuple) -> list[Mistake]:
+def _mistakes(function: str, inputs: tuple, want: torch.Tensor, extra: tuple) -> list[Mistake]:
     """What the usual mistakes in `function` give on these float64 inputs (computed lazily)."""
     x, second = inputs[0], inputs[-1]
     ones, rows = torch.ones_like(x), x.shape[0]
@@ -127,7 +127,8 @@ def _mistakes(function: str, inputs: Inputs, want: torch.Tensor, extra: tuple) -
             lambda: torch.clamp(1 - (2 * second - 1) * x, min=0).mean())],
         "kl_divergence": [
             Mistake("this is KL(q || p): the arguments are swapped. KL is not symmetric: weight "
-                    "by p, the first argument, p * log(p / q)", lambda: _kl(second, x)),
+                    "by p, the first argument, p * log(p / q)",
+                    lambda: ORACLES["kl_divergence"](second, x)),
             Mistake(f"this is {rows} times the expected value: sum within each row, then take "
                     f"the mean over the {rows} rows, not the sum", lambda: rows * want),
             Mistake(f"this is 1/{x.shape[-1]} of the expected value: sum over the entries of "
@@ -135,41 +136,34 @@ def _mistakes(function: str, inputs: Inputs, want: torch.Tensor, extra: tuple) -
         ],
     }  # fmt: skip
     mistakes = table.get(function, [summed] if want.dim() == 0 else [])
-    parameter = PARAMETER.get(function.removesuffix("_grad"))
-    if extra and parameter:
+    if extra:  # leaky_relu's slope or elu's alpha
+        parameter = PARAMETER[function.removesuffix("_grad")]
         hint = f"this ignores the {parameter} argument ({extra[0]:g}) and uses the default"
         mistakes.append(Mistake(hint, lambda: _trusted(function, x)))
     return mistakes
 
 
-def _check(submission: Any, function: str, inputs: Inputs, want: Oracle, device: torch.device,
-           *, label: str, extra: tuple = ()) -> None:  # fmt: skip
-    """function(*inputs, *extra) in both dtypes against want(*inputs) run in float64."""
-    for dtype in DTYPES:
+def _check(submission: Any, function: str, inputs: tuple, device: torch.device,
+           label: str = "x", extra: tuple = ()) -> None:  # fmt: skip
+    """function(*inputs, *extra) in both dtypes against torch's, run in float64."""
+    label = ", ".join([label, *map(repr, extra)])
+    for dtype in (F32, F64):
         rounded = tuple(t.to(dtype) if t.is_floating_point() else t for t in inputs)
-        sent = tuple(t.to(device) for t in rounded)
-        got = call_unchanged(submission, function, *sent, *extra,
-                             names=ARGUMENTS.get(function, ("x",)))  # fmt: skip
+        got = kit.call_unchanged(submission, function, *(t.to(device) for t in rounded), *extra,
+                                 names=ARGUMENTS.get(function, ("x",)))  # fmt: skip
         exact = tuple(t.to(F64) if t.is_floating_point() else t for t in rounded)
-        expected = want(*exact)
-        loss = expected.dim() == 0  # a loss adds up rounding errors over the whole batch
+        want = _trusted(function, *exact, extra=extra)
+        loss = want.dim() == 0  # a loss adds up rounding errors over the whole batch
         hint, tensor = RULES[function], type(got) is torch.Tensor
         if tensor and got.is_floating_point() and not bool(torch.isfinite(got.cpu()).all()):
             hint = OVERFLOW.get(function.removesuffix("_grad"), hint)
         if loss and tensor and got.dim() > 0:
             hint = ONE_NUMBER
-        expect_close(
-            got, expected, name=f"{function}({label}) in {str(dtype).removeprefix('torch.')}",
-            hint=hint, mistakes=_mistakes(function, exact, expected, extra), dtype=dtype,
+        kit.expect_close(
+            got, want, name=f"{function}({label}) in {str(dtype).removeprefix('torch.')}",
+            hint=hint, mistakes=_mistakes(function, exact, want, extra), dtype=dtype,
             device=device, **(LOSS_TOLERANCE if loss else TOLERANCE)[dtype],
         )  # fmt: skip
-
-
-def _elementwise(submission: Any, function: str, extra: tuple, x: torch.Tensor,
-                 device: torch.device, what: str = "x") -> None:  # fmt: skip
-    label = ", ".join([what, *(repr(value) for value in extra)])
-    _check(submission, function, (x,), lambda t: _trusted(function, t, extra), device,
-           label=label, extra=extra)  # fmt: skip
 
 
 def _random_x(rng: torch.Generator) -> torch.Tensor:
@@ -183,7 +177,7 @@ def test_activations(submission, device, rng):
     """sigmoid, tanh, relu, leaky_relu and elu match torch on random inputs"""
     x = _random_x(rng)
     for function, extra in ACTIVATIONS:
-        _elementwise(submission, function, extra, x, device)
+        _check(submission, function, (x,), device, extra=extra)
 
 
 @pytest.mark.points(2)
@@ -191,64 +185,58 @@ def test_activation_gradients(submission, device, rng):
     """each *_grad function matches the derivative torch's autograd computes"""
     x = _random_x(rng)
     for function, extra in ACTIVATIONS:
-        _elementwise(submission, f"{function}_grad", extra, x, device)
+        _check(submission, f"{function}_grad", (x,), device, extra=extra)
 
 
 def test_gradients_at_kinks(submission, device):
     """at x == 0, relu_grad gives 0, leaky_relu_grad the slope and elu_grad alpha"""
-    x = torch.tensor(KINKS, dtype=F64)
+    x, label = torch.tensor(KINKS, dtype=F64), f"x = {list(KINKS)}"
     for function, extra in ACTIVATIONS:
         if function in ("relu", "leaky_relu", "elu"):
-            _elementwise(submission, f"{function}_grad", extra, x, device, f"x = {list(KINKS)}")
+            _check(submission, f"{function}_grad", (x,), device, label, extra)
 
 
 def test_activations_extreme_inputs(submission, device):
     """activations and their derivatives stay finite and correct at x = +-1000"""
-    x = torch.tensor(EXTREMES, dtype=F64)
-    what = "x = [-1000, -100, -30, -1, 0, 1, 30, 100, 1000]"
+    x, label = torch.tensor(EXTREMES, dtype=F64), "x = [-1000, -100, -30, -1, 0, 1, 30, 100, 1000]"
     for function, extra in ACTIVATIONS:
         for name in (function, f"{function}_grad"):
-            _elementwise(submission, name, extra, x, device, what)
+            _check(submission, name, (x,), device, label, extra)
 
 
 # ---------------------------------------------------------------------------------------- losses
 
 
-def _labels(rng: torch.Generator, n: int) -> torch.Tensor:
-    return (torch.rand(n, generator=rng) < 0.5).to(F64)
-
-
 def test_regression_losses(submission, device, rng):
     """mse and mae match torch's mse_loss and l1_loss (means over the batch)"""
-    pred = torch.randn(64, generator=rng, dtype=F64) * 3
-    target = torch.randn(64, generator=rng, dtype=F64) * 3
-    for function, oracle in (("mse", F.mse_loss), ("mae", F.l1_loss)):
-        _check(submission, function, (pred, target), oracle, device, label="pred, target")
+    pred, target = (torch.randn(64, generator=rng, dtype=F64) * 3 for _ in range(2))
+    for function in ("mse", "mae"):
+        _check(submission, function, (pred, target), device, "pred, target")
 
 
 def test_binary_cross_entropy(submission, device, rng):
     """binary_cross_entropy matches torch, including probabilities of exactly 0 and 1"""
     p = 0.01 + 0.98 * torch.rand(40, generator=rng, dtype=F64)
+    y = (torch.rand(40, generator=rng) < 0.5).to(F64)
     edges = (torch.tensor([0.0, 1.0, 0.0, 1.0, 0.5]), torch.tensor([0.0, 1.0, 1.0, 0.0, 1.0]))
-    for inputs, label in (((p, _labels(rng, 40)), "p, y"),
-                          (edges, "p = [0, 1, 0, 1, 0.5], y = [0, 1, 1, 0, 1]")):  # fmt: skip
-        _check(submission, "binary_cross_entropy", inputs, F.binary_cross_entropy, device,
-               label=label)  # fmt: skip
+    _check(submission, "binary_cross_entropy", (p, y), device, "p, y")
+    _check(submission, "binary_cross_entropy", edges, device,
+           "p = [0, 1, 0, 1, 0.5], y = [0, 1, 1, 0, 1]")  # fmt: skip
 
 
 def test_binary_cross_entropy_with_logits(submission, device, rng):
     """binary_cross_entropy_with_logits matches torch on random logits"""
     z = torch.randn(40, generator=rng, dtype=F64) * 4
-    _check(submission, "binary_cross_entropy_with_logits", (z, _labels(rng, 40)),
-           F.binary_cross_entropy_with_logits, device, label="z, y")  # fmt: skip
+    y = (torch.rand(40, generator=rng) < 0.5).to(F64)
+    _check(submission, "binary_cross_entropy_with_logits", (z, y), device, "z, y")
 
 
 def test_softmax_cross_entropy(submission, device, rng):
     """softmax_cross_entropy matches torch's cross_entropy on random logits"""
     logits = torch.randn(16, 5, generator=rng, dtype=F64) * 3
     targets = torch.randint(0, 5, (16,), generator=rng)
-    _check(submission, "softmax_cross_entropy", (logits, targets), F.cross_entropy, device,
-           label="logits (16, 5), targets (16,)")  # fmt: skip
+    _check(submission, "softmax_cross_entropy", (logits, targets), device,
+           "logits (16, 5), targets (16,)")  # fmt: skip
 
 
 @pytest.mark.points(2)
@@ -256,39 +244,35 @@ def test_stable_losses_at_extreme_logits(submission, device):
     """softmax_cross_entropy and BCE with logits stay finite and correct at logits of +-1000"""
     rows = ([1000.0, -1000.0, 0.0], [1000.0, -1000.0, 0.0], [-1000.0] * 3, [0.0, 0.0, 1000.0])
     for row, target in zip(rows, (0, 1, 2, 0), strict=True):
-        _check(
-            submission, "softmax_cross_entropy", (torch.tensor([row], dtype=F64),
-            torch.tensor([target])), F.cross_entropy, device,
-            label=f"logits = [{', '.join(f'{v:g}' for v in row)}], target = {target}",
-        )  # fmt: skip
+        label = f"logits = [{', '.join(f'{v:g}' for v in row)}], target = {target}"
+        inputs = (torch.tensor([row], dtype=F64), torch.tensor([target]))
+        _check(submission, "softmax_cross_entropy", inputs, device, label)
     for z, y in ((1000.0, 1.0), (-1000.0, 1.0), (1000.0, 0.0), (-1000.0, 0.0), (0.0, 1.0)):
-        _check(
-            submission, "binary_cross_entropy_with_logits", (torch.tensor([z], dtype=F64),
-            torch.tensor([y], dtype=F64)), F.binary_cross_entropy_with_logits, device,
-            label=f"z = [{z:g}], y = [{y:g}]",
-        )  # fmt: skip
+        inputs = (torch.tensor([z], dtype=F64), torch.tensor([y], dtype=F64))
+        label = f"z = [{z:g}], y = [{y:g}]"
+        _check(submission, "binary_cross_entropy_with_logits", inputs, device, label)
 
 
 def test_hinge(submission, device, rng):
     """hinge matches max(0, 1 - y * score) averaged, with labels -1 and +1"""
     scores = torch.randn(50, generator=rng, dtype=F64) * 2
     y = torch.where(torch.rand(50, generator=rng) < 0.5, -1.0, 1.0).to(F64)
-    _check(submission, "hinge", (scores, y), _hinge, device, label="scores, y in {-1, +1}")
+    _check(submission, "hinge", (scores, y), device, "scores, y in {-1, +1}")
 
 
 def test_kl_divergence(submission, device, rng):
     """kl_divergence(p, q) matches torch's kl_div, zeros in p included"""
     weights = torch.rand(2, 8, 6, generator=rng, dtype=F64) + 0.05
     p, q = weights / weights.sum(dim=2, keepdim=True)
-    _check(submission, "kl_divergence", (p, q), _kl, device, label="p, q (8, 6)")
+    _check(submission, "kl_divergence", (p, q), device, "p, q (8, 6)")
     p = torch.cat([torch.zeros(8, 2, dtype=F64), p[:, 2:]], dim=1)
     p = p / p.sum(dim=1, keepdim=True)
-    _check(submission, "kl_divergence", (p, q), _kl, device, label="p with zeros, q")
+    _check(submission, "kl_divergence", (p, q), device, "p with zeros, q")
 
 
 # ------------------------------------------------------------------------------ the source file
 
-READY_MADE = Shortcuts(
+READY_MADE = kit.Shortcuts(
     "a ready-made version",
     names={"torch.nn", "torch.special", "torch._C", "torch.ops", "scipy.special"}
     | {f"torch.{name}" for name in ("sigmoid", "sigmoid_", "tanh", "tanh_", "relu", "relu_",
@@ -298,14 +282,14 @@ READY_MADE = Shortcuts(
     methods={"sigmoid", "sigmoid_", "tanh", "tanh_", "relu", "relu_", "softmax", "log_softmax",
              "logsumexp", "logaddexp", "logaddexp2"},
 )  # fmt: skip
-AUTOGRAD = Shortcuts(
+AUTOGRAD = kit.Shortcuts(
     "autograd",
     names={"torch.autograd", "torch.func", "torch.enable_grad"},
     methods={"backward", "grad", "requires_grad", "requires_grad_"},
 )
 ZERO, ONE, HALF = torch.zeros(3), torch.ones(3), torch.full((3, 2), 0.5)
 SMOKE_CALLS: dict[str, tuple[torch.Tensor, ...]] = {
-    **{name: (ZERO,) for name in ORACLES}, **{f"{name}_grad": (ZERO,) for name in ORACLES},
+    **{name: (ZERO,) for name in RULES if name not in ARGUMENTS},  # activations and *_grad
     "mse": (ZERO, ONE), "mae": (ZERO, ONE), "binary_cross_entropy": (ZERO + 0.5, ONE),
     "binary_cross_entropy_with_logits": (ZERO, ONE), "hinge": (ZERO, ONE),
     "softmax_cross_entropy": (HALF, torch.zeros(3, dtype=torch.int64)),
@@ -313,21 +297,14 @@ SMOKE_CALLS: dict[str, tuple[torch.Tensor, ...]] = {
 }  # fmt: skip
 
 
-@pytest.mark.needs_passing(
-    "activations",
-    "activation_gradients",
-    "regression_losses",
-    "binary_cross_entropy",
-    "binary_cross_entropy_with_logits",
-    "softmax_cross_entropy",
-    "hinge",
-    "kl_divergence",
-)
+@pytest.mark.needs_passing("activations", "activation_gradients", "regression_losses",
+                           "binary_cross_entropy", "binary_cross_entropy_with_logits",
+                           "softmax_cross_entropy", "hinge", "kl_divergence")  # fmt: skip
 def test_elementary_operations_only(submission, exercise, source_tree):
     """every function runs, and the file avoids torch.nn, ready-made versions and autograd"""
     for function, args in SMOKE_CALLS.items():
         submission.call(function, *args)
-    expect_no_shortcuts(
+    kit.expect_no_shortcuts(
         source_tree, exercise.path, READY_MADE, AUTOGRAD,
         advice="Build each function from torch.exp, torch.log, torch.log1p, torch.expm1, "
         "torch.where, torch.clamp, arithmetic and reductions; call your own sigmoid (plain "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,49 +11,31 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grader.compare import assert_equal, expect_weights, fmt_shape
-from grader.errors import CheckFailure
-from grader.kit import (
-    Mistake,
-    Shortcuts,
-    anything,
-    call_unchanged,
-    expect_close,
-    expect_no_shortcuts,
-    likely_mistake,
-    tensor,
-    unpack,
-)
+from grader import kit
+from grader.kit import Mistake, tensor
 
 pytestmark = pytest.mark.exercise("attention")
 
 F64 = torch.float64
 TIGHT: dict[str, Any] = {"rtol": 1e-7, "atol": 1e-9}  # float64 all the way
 SINGLE: dict[str, Any] = {"rtol": 1e-4, "atol": 1e-5}  # float32 against the float64 reference
-LEARNERS = {"attention", "causal_mask", "padding_mask", "split_heads", "merge_heads",
-            "multi_head_attention", "positional_encoding"}  # fmt: skip
 # torch's own attention under every name it goes by; the provided Reverser may hold its
 # weights in an nn.MultiheadAttention, so the rule covers the learner's functions only.
-READY_MADE = Shortcuts(
+READY_MADE = kit.Shortcuts(
     "torch's own attention",
-    names={
-        "torch.nn.functional.scaled_dot_product_attention",
-        "torch.nn.functional.multi_head_attention_forward",
-        "torch.nn.functional._scaled_dot_product_attention",
-        "torch.nn.MultiheadAttention", "torch.nn.modules.MultiheadAttention",
-        "torch.nn.modules.activation.MultiheadAttention",
-        "torch.nn.Transformer", "torch.nn.TransformerEncoderLayer",
-        "torch.nn.TransformerDecoderLayer", "torch.nn.modules.transformer",
-        "torch.nn.attention", "torch._C._nn.scaled_dot_product_attention",
-        "torch._native_multi_head_attention", "torch.ops.aten._native_multi_head_attention",
-        "torch.ops.aten.scaled_dot_product_attention",
-        "torch.ops.aten._scaled_dot_product_attention_math",
-        "torch.ops.aten._scaled_dot_product_flash_attention",
-        "torch.ops.aten._scaled_dot_product_efficient_attention",
-        "torch.ops.aten._scaled_dot_product_cudnn_attention",
-        "torch._C._VariableFunctions._native_multi_head_attention",
-    },
-    functions=LEARNERS,
+    names={f"torch.nn.{name}" for name in (
+        "functional.scaled_dot_product_attention", "functional.multi_head_attention_forward",
+        "functional._scaled_dot_product_attention", "MultiheadAttention",
+        "modules.MultiheadAttention", "modules.activation.MultiheadAttention", "Transformer",
+        "TransformerEncoderLayer", "TransformerDecoderLayer", "modules.transformer", "attention")}
+    | {f"torch.ops.aten.{name}" for name in (
+        "_native_multi_head_attention", "scaled_dot_product_attention",
+        "_scaled_dot_product_attention_math", "_scaled_dot_product_flash_attention",
+        "_scaled_dot_product_efficient_attention", "_scaled_dot_product_cudnn_attention")}
+    | {"torch._C._nn.scaled_dot_product_attention", "torch._native_multi_head_attention",
+       "torch._C._VariableFunctions._native_multi_head_attention"},
+    functions={"attention", "causal_mask", "padding_mask", "split_heads", "merge_heads",
+               "multi_head_attention", "positional_encoding"},
 )  # fmt: skip
 MASK_RULE = "mask is True where a query may attend (torch's scaled_dot_product_attention rule)"
 NAN_ROWS = (
@@ -74,23 +55,21 @@ ATTENTION_MISTAKES: list[tuple[str, dict[str, Any]]] = [
     ("masked scores are set to 0, but softmax still gives them weight exp(0) = 1; a forbidden "
      "key needs a score of -inf", {"fill": 0.0}),
 ]  # fmt: skip
-# The same in multi-head attention, as _heads_weights rebuilds them.
+# The same in multi-head attention, as _heads_weights rebuilds them; attention's own mistakes
+# are attention's to fix.
 MHA_MISTAKES: list[tuple[str, dict[str, Any]]] = [
     ("the heads are split by reshaping (B, T, E) straight to (B, H, T, head_dim), which mixes "
      "positions; each head takes its own slice of every position's features, as split_heads "
      "does", {"mix": True}),
     ("the scores are divided by sqrt(E); in each head they are divided by sqrt(head_dim) = "
      "sqrt(E / num_heads), the size of the vectors being multiplied", {"by_model": True}),
-    ("the scores are not divided by sqrt(head_dim); make attention pass its own checks",
-     {"power": 0.0}),
-    ("the scores are divided by head_dim, not by its square root; make attention pass its own "
-     "checks", {"power": 1.0}),
-    ("the softmax runs over the queries; make attention pass its own checks", {"dim": -2}),
-    (f"the mask is inverted: {MASK_RULE}; make attention pass its own checks",
-     {"invert": True}),
-    ("masked scores are set to 0, which softmax still weighs; make attention pass its own checks",
-     {"fill": 0.0}),
-]  # fmt: skip
+] + [(f"{what}; make attention pass its own checks", how) for what, how in (
+    ("the scores are not divided by sqrt(head_dim)", {"power": 0.0}),
+    ("the scores are divided by head_dim, not by its square root", {"power": 1.0}),
+    ("the softmax runs over the queries", {"dim": -2}),
+    (f"the mask is inverted: {MASK_RULE}", {"invert": True}),
+    ("masked scores are set to 0, which softmax still weighs", {"fill": 0.0}),
+)]  # fmt: skip
 
 # The provided Reverser of the learner's file, rebuilt here to judge the weights it returns.
 VOCAB, LENGTH, D_MODEL, NUM_HEADS = 8, 8, 32, 4
@@ -105,6 +84,12 @@ ACCURACY = 0.9
 
 def _randn(rng: torch.Generator, *shape: int, scale: float = 1.0) -> torch.Tensor:
     return scale * torch.randn(*shape, generator=rng, dtype=F64)
+
+
+def _qkv(rng: torch.Generator, q_shape: tuple[int, ...], S: int, dv: int) -> tuple:
+    """q of q_shape (..., L, d), times 2; then k (..., S, d) and v (..., S, dv)."""
+    *batch, _, d = q_shape
+    return _randn(rng, *q_shape, scale=2.0), _randn(rng, *batch, S, d), _randn(rng, *batch, S, dv)
 
 
 def _weights(q, k, mask=None, *, power=0.5, d=None, dim=-1, fill=-math.inf, invert=False):
@@ -140,9 +125,8 @@ def _causal(L: int, S: int) -> torch.Tensor:
 
 def _sinusoids(length: int, d_model: int, *, swap: bool = False) -> torch.Tensor:
     """The sinusoidal positional encoding in float64 (swap=True puts cos on the even dims)."""
-    angles = torch.arange(length, dtype=F64)[:, None] / 10000 ** (
-        torch.arange(0, d_model, 2, dtype=F64) / d_model
-    )
+    frequencies = 10000 ** (torch.arange(0, d_model, 2, dtype=F64) / d_model)
+    angles = torch.arange(length, dtype=F64)[:, None] / frequencies
     first, second = (torch.cos, torch.sin) if swap else (torch.sin, torch.cos)
     return torch.stack([first(angles), second(angles)], dim=-1).reshape(length, d_model)
 
@@ -150,54 +134,53 @@ def _sinusoids(length: int, d_model: int, *, swap: bool = False) -> torch.Tensor
 # ---------------------------------------------------------------------------- diagnostics
 
 
-def _mistakes(table, rebuild: Callable[..., torch.Tensor]) -> list[Mistake]:
-    """A table of (hint, settings) as Mistakes whose variants `rebuild(**settings)` computes."""
-    return [Mistake(hint, functools.partial(rebuild, **how)) for hint, how in table]
-
-
-def _weights_hint(
-    got: Any, mistakes: list[Mistake], want: torch.Tensor, default: str, tol: dict[str, Any] = TIGHT
-) -> str:
-    """The hint of the mistake the weights reproduce; NaN rows count as the zeros they should be."""
+def _weights_hint(got, table, rebuild, want, default: str, tol=TIGHT) -> str:
+    """The hint of the mistake of `table`, (hint, settings) rebuilt by `rebuild(**settings)`,
+    that the weights reproduce; NaN rows count as the zeros they should be."""
+    mistakes = [Mistake(hint, functools.partial(rebuild, **how)) for hint, how in table]
     if type(got) is torch.Tensor and got.is_floating_point():
         got = torch.nan_to_num(got.detach().cpu().to(F64), nan=0.0)
-    return likely_mistake(got, mistakes, default=default, expected=want, **tol)
-
-
-def _nan_where_empty(got: Any, mask: torch.Tensor | None, want: torch.Tensor) -> bool:
-    """Whether the weights are NaN exactly in the rows where the mask allows no key."""
-    if mask is None or type(got) is not torch.Tensor or got.shape != want.shape:
-        return False
-    nan = torch.isnan(got.detach().cpu())
-    empty = (~mask.any(dim=-1, keepdim=True)).expand(want.shape)
-    return bool(nan.any()) and torch.equal(nan, empty)
+    return kit.likely_mistake(got, mistakes, default=default, expected=want, **tol)
 
 
 def _check_attention(
-    submission, device, q, k, v, mask, want_output, hint: str, dtype: torch.dtype = F64
+    submission, device, qkv: tuple, mask, hint: str, dtype=F64, is_causal: bool = False
 ) -> None:
-    """Call the learner's attention on `device` with q, k, v in `dtype` (the float64 values
-    rounded to it) and compare weights, then output, with the float64 reference; the call
-    must leave its inputs unchanged and answer in q's dtype."""
-    q, k, v = (t.to(dtype) for t in (q, k, v))
-    case = f"q {fmt_shape(q.shape)}, k {fmt_shape(k.shape)}, v {fmt_shape(v.shape)}"
-    case += f", mask {fmt_shape(mask.shape)}" if mask is not None else ", no mask"
+    """The learner's attention on `device`, with q, k, v rounded to `dtype`, against the float64
+    reference on the values sent (torch's with is_causal=True instead of the mask if asked):
+    weights, then output; the call must leave its inputs unchanged and answer in q's dtype."""
+    q, k, v = (t.to(dtype) for t in qkv)
+    case = f"q {kit.fmt_shape(q.shape)}, k {kit.fmt_shape(k.shape)}, v {kit.fmt_shape(v.shape)}"
+    case += f", mask {kit.fmt_shape(mask.shape)}" if mask is not None else ", no mask"
     case += ", float32" if dtype == torch.float32 else ""
     args = [t.to(device) for t in (q, k, v)] + ([mask.to(device)] if mask is not None else [])
     q, k, v = (t.to(F64) for t in (q, k, v))  # the reference works on the values sent
     want, tol = _weights(q, k, mask), TIGHT if dtype == F64 else SINGLE
-    result = call_unchanged(submission, "attention", *args, names=("q", "k", "v", "mask"))
-    output, weights = unpack(
+    want_output = _sdpa(q, k, v, None if is_causal else mask, is_causal=is_causal)
+    result = kit.call_unchanged(submission, "attention", *args, names=("q", "k", "v", "mask"))
+    output, weights = kit.unpack(
         result, "attention", context=case,
         output=tensor(want_output.shape, dtype, device), weights=tensor(want.shape, dtype, device),
     )  # fmt: skip
-    mistakes = _mistakes(ATTENTION_MISTAKES, functools.partial(_weights, q, k, mask))
-    hint = NAN_ROWS if _nan_where_empty(weights, mask, want) else hint
-    expect_close(weights, want, name=f"attention's weights ({case})", dtype=dtype,
-                 hint=_weights_hint(weights, mistakes, want, hint, tol), **tol)  # fmt: skip
+    # NaN exactly in the rows where the mask allows no key: the 0/0 of a softmax over -inf.
+    nan = torch.isnan(weights.detach().cpu())
+    empty = None if mask is None else (~mask.any(dim=-1, keepdim=True)).expand_as(nan)
+    hint = NAN_ROWS if empty is not None and nan.any() and torch.equal(nan, empty) else hint
+    rebuild = functools.partial(_weights, q, k, mask)
+    hint = _weights_hint(weights, ATTENTION_MISTAKES, rebuild, want, hint, tol)
+    kit.expect_close(weights, want, name=f"attention's weights ({case})", dtype=dtype,
+                     hint=hint, **tol)  # fmt: skip
     name = f"attention's output ({case}), compared with torch's scaled_dot_product_attention"
-    expect_close(output, want_output, name=name, hint="the output is weights @ v", dtype=dtype,
-                 **tol)  # fmt: skip
+    kit.expect_close(output, want_output, name=name, hint="the output is weights @ v",
+                     dtype=dtype, **tol)  # fmt: skip
+
+
+def _check_random(submission, device, rng, cases, hint: str, dtype=F64) -> None:
+    """attention on random q, k, v (dv = 3) and random masks: cases of (q shape, S, mask shape)."""
+    for q_shape, S, mask_shape in cases:
+        qkv = _qkv(rng, q_shape, S, 3)
+        mask = None if mask_shape is None else _random_mask(rng, *mask_shape)
+        _check_attention(submission, device, qkv, mask, hint, dtype)
 
 
 # ------------------------------------------------------------------------- attention checks
@@ -206,52 +189,39 @@ def _check_attention(
 @pytest.mark.points(2)
 def test_attention_matches_torch(submission, device, rng):
     """attention matches torch's scaled_dot_product_attention without a mask"""
+    rule = "weights = softmax(q @ k^T / sqrt(d)) over the last axis (the keys)"
     # (batch axes, L, S, d, dv): L != S and d != dv, so a transpose shows.
     for batch, L, S, d, dv in (((), 4, 6, 3, 5), ((2,), 5, 3, 8, 2), ((2, 3), 4, 7, 6, 4),
                                ((3,), 1, 5, 4, 4)):  # fmt: skip
-        q = _randn(rng, *batch, L, d, scale=2.0)
-        k, v = _randn(rng, *batch, S, d), _randn(rng, *batch, S, dv)
-        rule = "weights = softmax(q @ k^T / sqrt(d)) over the last axis (the keys)"
-        _check_attention(submission, device, q, k, v, None, _sdpa(q, k, v), rule)
+        _check_attention(submission, device, _qkv(rng, (*batch, L, d), S, dv), None, rule)
 
 
 @pytest.mark.points(2)
 def test_attention_mask(submission, device, rng):
     """attention with a boolean mask (True = may attend) matches torch's attn_mask"""
     # (q shape, S, mask shape): masks broadcast over leading axes they lack.
-    for q_shape, S, mask_shape in (((2, 5, 4), 6, (2, 5, 6)), ((2, 3, 4, 3), 6, (4, 6)),
-                                   ((3, 4, 5), 7, (3, 1, 7))):  # fmt: skip
-        q = _randn(rng, *q_shape, scale=2.0)
-        k, v = _randn(rng, *q_shape[:-2], S, q_shape[-1]), _randn(rng, *q_shape[:-2], S, 3)
-        mask = _random_mask(rng, *mask_shape)
-        _check_attention(submission, device, q, k, v, mask, _sdpa(q, k, v, mask),
-                         f"{MASK_RULE}: a key the mask forbids gets the score -inf before the "
-                         "softmax, so its weight is exactly 0")  # fmt: skip
+    _check_random(submission, device, rng,
+                  (((2, 5, 4), 6, (2, 5, 6)), ((2, 3, 4, 3), 6, (4, 6)), ((3, 4, 5), 7, (3, 1, 7))),
+                  f"{MASK_RULE}: a key the mask forbids gets the score -inf before the softmax, "
+                  "so its weight is exactly 0")  # fmt: skip
 
 
 def test_attention_float32(submission, device, rng):
     """attention works in float32, the dtype models train in, and answers in float32"""
-    for q_shape, S, mask_shape in (((2, 5, 4), 6, None), ((2, 3, 4, 8), 6, (4, 6)),
-                                   ((3, 4, 5), 7, (3, 1, 7))):  # fmt: skip
-        # Rounded to float32 first, so that the float64 reference sees the values sent.
-        q = _randn(rng, *q_shape, scale=2.0).float().double()
-        k = _randn(rng, *q_shape[:-2], S, q_shape[-1]).float().double()
-        v = _randn(rng, *q_shape[:-2], S, 3).float().double()
-        mask = None if mask_shape is None else _random_mask(rng, *mask_shape)
-        _check_attention(submission, device, q, k, v, mask, _sdpa(q, k, v, mask),
-                         "the same maths in the inputs' dtype: build every tensor and constant "
-                         "in q's dtype and on q's device (a -inf score, a zero row), and return "
-                         "float32 for float32 inputs", dtype=torch.float32)  # fmt: skip
+    _check_random(submission, device, rng,
+                  (((2, 5, 4), 6, None), ((2, 3, 4, 8), 6, (4, 6)), ((3, 4, 5), 7, (3, 1, 7))),
+                  "the same maths in the inputs' dtype: build every tensor and constant in q's "
+                  "dtype and on q's device (a -inf score, a zero row), and return float32 for "
+                  "float32 inputs", dtype=torch.float32)  # fmt: skip
 
 
 def test_fully_masked_rows(submission, device, rng):
     """a query row whose mask allows no key gets zero weights and a zero output, not NaN"""
-    q, k, v = _randn(rng, 2, 5, 4, scale=2.0), _randn(rng, 2, 6, 4), _randn(rng, 2, 6, 3)
-    mask = _random_mask(rng, 2, 5, 6)
+    qkv, mask = _qkv(rng, (2, 5, 4), 6, 3), _random_mask(rng, 2, 5, 6)
     mask[0, 1] = mask[0, 3] = mask[1, 4] = False
-    _check_attention(submission, device, q, k, v, mask, _sdpa(q, k, v, mask),
-                     "rows [0, 1], [0, 3] and [1, 4] allow no key: their weights and their "
-                     "outputs are all zeros; the other rows are as usual")  # fmt: skip
+    _check_attention(submission, device, qkv, mask, "rows [0, 1], [0, 3] and [1, 4] allow no "
+                     "key: their weights and their outputs are all zeros; the other rows are as "
+                     "usual")  # fmt: skip
 
 
 @pytest.mark.points(2)
@@ -260,7 +230,7 @@ def test_causal_mask(submission, device, rng):
     for L, S in ((1, 1), (5, 5), (3, 6), (6, 3)):
         want = _causal(L, S)
         got = submission.causal_mask(L, S, str(device))
-        hint = likely_mistake(got.to(F64) if type(got) is torch.Tensor else got, [
+        hint = kit.likely_mistake(got.to(F64) if type(got) is torch.Tensor else got, [
             Mistake("the diagonal is missing: a position may attend to itself (j <= i)",
                     want.tril(-1).to(F64)),
             Mistake(f"the mask is inverted: {MASK_RULE}, so the allowed keys j <= i are True",
@@ -269,13 +239,12 @@ def test_causal_mask(submission, device, rng):
                     torch.ones(L, S, dtype=F64).triu()),
         ], default="mask[i, j] is True exactly when j <= i: the lower triangle, diagonal "
            "included", expected=want.to(F64))  # fmt: skip
-        assert_equal(got, want, name=f"causal_mask({L}, {S})", dtype=torch.bool, device=device,
-                     hint=hint)  # fmt: skip
+        kit.assert_equal(got, want, name=f"causal_mask({L}, {S})", dtype=torch.bool,
+                         device=device, hint=hint)  # fmt: skip
+    rule = "with the causal mask, query i's weights on keys j > i must be 0"
     for L, S in ((6, 6), (4, 7)):
-        q, k, v = _randn(rng, 2, L, 4, scale=2.0), _randn(rng, 2, S, 4), _randn(rng, 2, S, 3)
-        rule = "with the causal mask, query i's weights on keys j > i must be 0"
-        want = _sdpa(q, k, v, is_causal=True)
-        _check_attention(submission, device, q, k, v, _causal(L, S), want, rule)
+        qkv = _qkv(rng, (2, L, 4), S, 3)
+        _check_attention(submission, device, qkv, _causal(L, S), rule, is_causal=True)
 
 
 def test_padding_mask(submission, device, rng):
@@ -283,7 +252,7 @@ def test_padding_mask(submission, device, rng):
     for B, S in ((4, 6), (3, 1)):
         lengths = torch.randint(0, S + 1, (B,), generator=rng)
         lengths[0], lengths[-1] = S, 0
-        assert_equal(
+        kit.assert_equal(
             submission.padding_mask(lengths.to(device), S),
             (torch.arange(S) < lengths[:, None])[:, None, :],
             name=f"padding_mask(lengths={lengths.tolist()}, S={S})", dtype=torch.bool,
@@ -301,13 +270,13 @@ def test_split_merge_heads(submission, device, rng):
     x = _randn(rng, B, T, E)
     split = x.reshape(B, T, H, E // H).transpose(1, 2)
     mixes = "which mixes positions: each head must hold its own slice of every position"
-    expect_close(
+    kit.expect_close(
         submission.split_heads(x.to(device), H), split, name="split_heads(x (2, 5, 12), 3)",
         hint="out[b, h, t, c] = x[b, t, h * head_dim + c]: the shape alone is not enough",
         mistakes=[Mistake(f"x was reshaped straight to (B, H, T, head_dim), {mixes}",
                           x.reshape(B, H, T, E // H))], dtype=F64, device=device,
     )  # fmt: skip
-    expect_close(
+    kit.expect_close(
         submission.merge_heads(split.to(device)), x, name="merge_heads(x (2, 3, 5, 4))",
         hint="out[b, t, h * head_dim + c] = x[b, h, t, c]: merging what split_heads made gives "
         "back the original",
@@ -353,22 +322,18 @@ def _check_mha(submission, device, module, H: int, tensors, *, case: str, hint: 
     args: list[Any] = [t.to(device) for t in tensors]
     args += [{name: t.to(device) for name, t in params.items()}, H]
     args += [mask.to(device)] if mask is not None else []
-    result = call_unchanged(
-        submission,
-        "multi_head_attention",
-        *args,
-        names=("query", "key", "value", "params", None, "mask"),
-    )
-    output, weights = unpack(result, "multi_head_attention", context=case,
-                             output=tensor(query.shape, F64, device), weights=anything)  # fmt: skip
+    names = ("query", "key", "value", "params", None, "mask")
+    result = kit.call_unchanged(submission, "multi_head_attention", *args, names=names)
+    kinds: dict[str, Any] = {"output": tensor(query.shape, F64, device), "weights": kit.anything}
+    output, weights = kit.unpack(result, "multi_head_attention", context=case, **kinds)
     if type(weights) is torch.Tensor and weights.dim() == 4:
         hint = "these look like one set of weights per head: average them over the heads"
     else:
         rebuild = functools.partial(_heads_weights, params, query, key, H, mask)
-        hint = _weights_hint(weights, _mistakes(MHA_MISTAKES, rebuild), want_weights, hint)
-    expect_close(weights, want_weights, name=f"multi_head_attention's head-averaged weights "
-                 f"({case})", hint=hint, dtype=F64, device=device, **TIGHT)  # fmt: skip
-    expect_close(
+        hint = _weights_hint(weights, MHA_MISTAKES, rebuild, want_weights, hint)
+    kit.expect_close(weights, want_weights, name=f"multi_head_attention's head-averaged weights "
+                     f"({case})", hint=hint, dtype=F64, device=device, **TIGHT)  # fmt: skip
+    kit.expect_close(
         output, want_output, name=f"multi_head_attention's output ({case}), compared with "
         "nn.MultiheadAttention", hint="the heads merged back to (B, L, E), then the output "
         "projection: output = merged @ W_o^T + b_o (if merge_heads fails its own check, fix "
@@ -432,7 +397,7 @@ def test_multi_head_masks(submission, device, rng):
 def test_positional_encoding(submission):
     """positional_encoding puts sin on even and cos on odd dimensions, with 10000^(2i/d)"""
     for length, d_model in ((8, 32), (50, 16), (1, 4), (7, 6)):
-        expect_close(
+        kit.expect_close(
             submission.positional_encoding(length, d_model), _sinusoids(length, d_model),
             name=f"positional_encoding({length}, {d_model})", dtype=torch.float32, rtol=1e-5,
             atol=1e-5, hint="PE[pos, 2i] = sin(pos / 10000^(2i/d)) and PE[pos, 2i+1] = cos(the "
@@ -449,13 +414,9 @@ def test_positional_encoding(submission):
 def test_written_by_hand(submission, exercise, source_tree):
     """attention and multi-head attention are yours: no scaled_dot_product_attention,
     multi_head_attention_forward or nn.MultiheadAttention in your functions"""
-    expect_no_shortcuts(
-        source_tree,
-        exercise.path,
-        READY_MADE,
-        advice="Write the scores, the mask, the softmax and the heads with tensor operations: "
-        "torch's own attention is what the checks compare your results with",
-    )
+    advice = "Write the scores, the mask, the softmax and the heads with tensor operations: "
+    advice += "torch's own attention is what the checks compare your results with"
+    kit.expect_no_shortcuts(source_tree, exercise.path, READY_MADE, advice=advice)
 
 
 # -------------------------------------------------------------------------------- training
@@ -484,12 +445,9 @@ def _show_attention(metrics, model: _TrustedReverser, seed: int, caption: str) -
     with torch.no_grad():
         _, weights = model.mixed(shown[None].to(model.readout.weight.device), need_weights=True,
                                  average_attn_weights=True)  # fmt: skip
-    panel = {
-        "title": "rows: outputs (target) · cols: inputs",
-        "values": weights[0],
-        "xlabels": [str(t) for t in shown.tolist()],
-        "ylabels": [str(t) for t in shown.flip(0).tolist()],
-    }
+    labels = [str(t) for t in shown.tolist()]
+    panel = {"title": "rows: outputs (target) · cols: inputs", "values": weights[0],
+             "xlabels": labels, "ylabels": labels[::-1]}  # fmt: skip
     metrics.figure("attention weights", "heatmap", {"panels": [panel], "caption": caption})
 
 
@@ -502,7 +460,7 @@ def test_learns_to_reverse(submission, device, metrics, seed):
         _show_attention(metrics, _TrustedReverser().to(device), seed, "before training")
     state = submission.call_logged("train_reverser", seed % 1000, TRAIN_STEPS, str(device),
                                    log=metrics.emit, timeout=TRAIN_TIMEOUT)  # fmt: skip
-    model.load_state_dict(expect_weights(
+    model.load_state_dict(kit.expect_weights(
         state, model.state_dict(), what="train_reverser's result", device=device,
         restore="restore the provided Reverser and train_reverser",
     ))  # fmt: skip
@@ -514,7 +472,7 @@ def test_learns_to_reverse(submission, device, metrics, seed):
     accuracy = float((predicted == tokens.flip(1)).double().mean())
     metrics.emit("held-out accuracy", accuracy, TRAIN_STEPS)
     if accuracy < ACCURACY:
-        raise CheckFailure(
+        raise kit.CheckFailure(
             f"after {TRAIN_STEPS} training steps the model reverses {accuracy:.1%} of the tokens "
             f"of {HELD_OUT} new sequences correctly, expected at least {ACCURACY:.0%} (chance is "
             f"{1 / VOCAB:.1%}). This is measured here with the weights train_reverser returned, "

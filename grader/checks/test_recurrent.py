@@ -11,21 +11,8 @@ import pytest
 import torch
 from torch import nn
 
-from grader.compare import assert_close
-from grader.errors import CheckFailure
-from grader.kit import (
-    Mistake,
-    Shortcuts,
-    anything,
-    call_unchanged,
-    expect_close,
-    expect_no_shortcuts,
-    likely_mistake,
-    matches,
-    tensor,
-    unpack,
-    unpack_dict,
-)
+from grader import kit
+from grader.kit import Mistake, tensor
 
 pytestmark = pytest.mark.exercise("recurrent")
 
@@ -47,7 +34,7 @@ CELL_RULES = {
 # torch's own recurrent modules and kernels: using them would skip the exercise.
 KERNELS = ("lstm", "gru", "rnn_tanh", "rnn_relu", "lstm_cell", "gru_cell", "rnn_tanh_cell",
            "rnn_relu_cell")  # fmt: skip
-OWN_CELLS = Shortcuts(
+OWN_CELLS = kit.Shortcuts(
     "torch's own recurrent modules and kernels",
     names={"torch.nn.modules.rnn", "torch._VF", "torch._C._VariableFunctions"}
     | {f"torch.nn.{name}" for name in ("RNN", "LSTM", "GRU", "RNNBase", "RNNCellBase")}
@@ -94,9 +81,7 @@ def _uniform(module: nn.Module, H: int, rng: torch.Generator) -> nn.Module:
 
 def _params(module: nn.Module, device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
     """A module's parameters by name (without nn.LSTM's "_l0"), detached, on device."""
-    return {
-        name.removesuffix("_l0"): v.detach().to(device) for name, v in module.named_parameters()
-    }
+    return {n.removesuffix("_l0"): v.detach().to(device) for n, v in module.named_parameters()}
 
 
 def _seen(what: str, variant: Any) -> Mistake:
@@ -115,10 +100,8 @@ def _order_mistakes(model: str, names: tuple[str, ...], p: dict, formula) -> lis
         # torch's block j (gate names[j]) must receive the block the learner reads as it.
         order = [read_as.index(n) for n in names]
         blocks = {k: torch.cat([v.chunk(len(names))[j] for j in order]) for k, v in p.items()}
-        what = f"{model} that splits the blocks in the order {', '.join(read_as)}{swapped}"
-        mistakes.append(
-            _seen(f"{what}. torch stacks them as {listed}", lambda q=blocks: formula(q))
-        )
+        what = f"{model} that splits the blocks in the order {', '.join(read_as)}{swapped}. "
+        mistakes.append(_seen(f"{what}torch stacks them as {listed}", lambda q=blocks: formula(q)))
     return mistakes
 
 
@@ -199,7 +182,7 @@ def _check_cell(kind: str, mistakes_for, submission, device, rng, source_tree, e
         c = torch.randn(N, H, generator=rng, dtype=F64)
         inputs = {"x": x, "h": h, "c": c} if kind == "lstm" else {"x": x, "h": h}
         params = {name: value.to(dtype) for name, value in _params(cell, device).items()}
-        result = call_unchanged(
+        result = kit.call_unchanged(
             submission, f"{kind}_cell", *(v.to(device, dtype) for v in inputs.values()),
             params, names=(*inputs, "params"),
         )  # fmt: skip
@@ -208,17 +191,17 @@ def _check_cell(kind: str, mistakes_for, submission, device, rng, source_tree, e
         with torch.no_grad():
             want = cell(x, (h, c)) if kind == "lstm" else cell(x, h)
         if kind == "lstm":
-            got = unpack(result, "lstm_cell", context=context, h_new=state, c_new=state)
+            got = kit.unpack(result, "lstm_cell", context=context, h_new=state, c_new=state)
             parts = [("c_new", got[1], want[1]), ("h_new", got[0], want[0])]
         else:
             got = state(result, f"{kind}_cell's h_new ({context})")
             parts = [("h_new", got, want)]
         mistakes = mistakes_for(x, h, c, _params(cell))
-        hint = likely_mistake(got, mistakes, default=CELL_RULES[kind], expected=want, **tol)
+        hint = kit.likely_mistake(got, mistakes, default=CELL_RULES[kind], expected=want, **tol)
         for name, value, expected in parts:
-            assert_close(value, expected, name=f"{kind}_cell's {name} ({context})", device=device,
-                         hint=hint, **tol)  # fmt: skip
-    expect_no_shortcuts(source_tree, exercise.path, OWN_CELLS, advice=OWN_CELLS_ADVICE)
+            kit.assert_close(value, expected, name=f"{kind}_cell's {name} ({context})",
+                             device=device, hint=hint, **tol)  # fmt: skip
+    kit.expect_no_shortcuts(source_tree, exercise.path, OWN_CELLS, advice=OWN_CELLS_ADVICE)
 
 
 def _cell_is_right(submission: Any, kind: str, device: Any, rng: torch.Generator) -> bool:
@@ -229,11 +212,11 @@ def _cell_is_right(submission: Any, kind: str, device: Any, rng: torch.Generator
     args = (x, h, c) if kind == "lstm" else (x, h)
     try:
         got = submission.call(f"{kind}_cell", *(v.to(device) for v in args), _params(cell, device))
-    except CheckFailure:
+    except kit.CheckFailure:
         return False
     with torch.no_grad():
         want = cell(x, (h, c)) if kind == "lstm" else cell(x, h)
-    return matches(got, want, **CELL_TOL)
+    return kit.matches(got, want, **CELL_TOL)
 
 
 def _own_unrolled(submission: Any, x, h0, c0, params) -> tuple | None:
@@ -241,10 +224,10 @@ def _own_unrolled(submission: Any, x, h0, c0, params) -> tuple | None:
     h, c, outputs = h0, c0, []
     try:
         for x_t in x:
-            h, c = unpack(submission.lstm_cell(x_t, h, c, params), "lstm_cell",
-                          h_new=tensor(h0.shape), c_new=tensor(h0.shape))  # fmt: skip
+            h, c = kit.unpack(submission.lstm_cell(x_t, h, c, params), "lstm_cell",
+                              h_new=tensor(h0.shape), c_new=tensor(h0.shape))  # fmt: skip
             outputs.append(h)
-    except CheckFailure:
+    except kit.CheckFailure:
         return None
     return torch.stack(outputs), h, c
 
@@ -290,47 +273,47 @@ def test_lstm_forward(submission, device, rng, source_tree, exercise):
     x = torch.randn(T, N, D, generator=rng, dtype=F64)
     h0 = torch.randn(N, H, generator=rng, dtype=F64) * 0.5
     c0 = torch.randn(N, H, generator=rng, dtype=F64)
-    result = call_unchanged(
+    result = kit.call_unchanged(
         submission, "lstm_forward", x.to(device), h0.to(device), c0.to(device),
         _params(lstm, device), names=("x", "h0", "c0", "params"),
     )  # fmt: skip
     context, state = f"x of shape (T, N, D) = ({T}, {N}, {D}), H={H}", tensor((N, H), F64, device)
-    kinds = {"outputs": tensor((T, N, H), F64, device), "(h_T, c_T)": anything}
-    outputs, final = unpack(result, "lstm_forward", context=context, **kinds)
-    h_T, c_T = unpack(final, "the second item lstm_forward returns", verb="be", h_T=anything,
-                      c_T=anything)  # fmt: skip
+    kinds = {"outputs": tensor((T, N, H), F64, device), "(h_T, c_T)": kit.anything}
+    outputs, final = kit.unpack(result, "lstm_forward", context=context, **kinds)
+    h_T, c_T = kit.unpack(final, "the second item lstm_forward returns", verb="be",
+                          h_T=kit.anything, c_T=kit.anything)  # fmt: skip
     got = (outputs, state(h_T, f"lstm_forward's h_T ({context})"),
            state(c_T, f"lstm_forward's c_T ({context})"))  # fmt: skip
     with torch.no_grad():
         want_out, (want_h, want_c) = lstm(x, (h0[None], c0[None]))
     want = (want_out, want_h[0], want_c[0])
-    if not matches(got, want, **CELL_TOL) and not _cell_is_right(submission, "lstm", device, rng):
+    right = kit.matches(got, want, **CELL_TOL)
+    if not right and not _cell_is_right(submission, "lstm", device, rng):
         # Judge the loop with the learner's own cell: its mistakes are lstm_cell's to pay for.
         own = _own_unrolled(submission, x.to(device), h0.to(device), c0.to(device),
                             _params(lstm, device))  # fmt: skip
-        if own is not None and matches(got, own, **CELL_TOL):
-            expect_no_shortcuts(source_tree, exercise.path, OWN_CELLS, advice=OWN_CELLS_ADVICE)
-            return
-        raise CheckFailure(
-            f"lstm_forward ({context}) differs from torch.nn.LSTM, and so does your lstm_cell: "
-            f"fix {CELL_TITLES['lstm']!r} first, then run lstm_cell over the steps, each from "
-            "the (h, c) the step before produced"
-        )
-    hint = likely_mistake(got, [
-        _seen("a loop that restarts every step from (h0, c0): pass each step's (h, c) on",
-              lambda: _unrolled(cell, x, h0, c0, carry_h=False, carry_c=False)),
-        _seen("a loop that restarts h from h0 every step: carry h as well as c",
-              lambda: _unrolled(cell, x, h0, c0, carry_h=False)),
-        _seen("a loop that restarts c from c0 every step: carry c as well as h",
-              lambda: _unrolled(cell, x, h0, c0, carry_c=False)),
-        _seen("outputs holding c_t: the output at each step is h_t",
-              lambda: _unrolled(cell, x, h0, c0, outputs_c=True)),
-    ], default="each step starts from the (h, c) the step before produced ((h0, c0) at the "
-       "first step), and outputs[t] is that step's h", expected=want, **CELL_TOL)  # fmt: skip
-    for name, value, expected in zip(("outputs", "h_T", "c_T"), got, want, strict=True):
-        assert_close(value, expected, name=f"lstm_forward's {name} ({context})", hint=hint,
-                     **CELL_TOL)  # fmt: skip
-    expect_no_shortcuts(source_tree, exercise.path, OWN_CELLS, advice=OWN_CELLS_ADVICE)
+        if own is None or not kit.matches(got, own, **CELL_TOL):
+            raise kit.CheckFailure(
+                f"lstm_forward ({context}) differs from torch.nn.LSTM, and so does your "
+                f"lstm_cell: fix {CELL_TITLES['lstm']!r} first, then run lstm_cell over the "
+                "steps, each from the (h, c) the step before produced"
+            )
+    else:
+        hint = kit.likely_mistake(got, [
+            _seen("a loop that restarts every step from (h0, c0): pass each step's (h, c) on",
+                  lambda: _unrolled(cell, x, h0, c0, carry_h=False, carry_c=False)),
+            _seen("a loop that restarts h from h0 every step: carry h as well as c",
+                  lambda: _unrolled(cell, x, h0, c0, carry_h=False)),
+            _seen("a loop that restarts c from c0 every step: carry c as well as h",
+                  lambda: _unrolled(cell, x, h0, c0, carry_c=False)),
+            _seen("outputs holding c_t: the output at each step is h_t",
+                  lambda: _unrolled(cell, x, h0, c0, outputs_c=True)),
+        ], default="each step starts from the (h, c) the step before produced ((h0, c0) at the "
+           "first step), and outputs[t] is that step's h", expected=want, **CELL_TOL)  # fmt: skip
+        for name, value, expected in zip(("outputs", "h_T", "c_T"), got, want, strict=True):
+            kit.assert_close(value, expected, name=f"lstm_forward's {name} ({context})",
+                             hint=hint, **CELL_TOL)  # fmt: skip
+    kit.expect_no_shortcuts(source_tree, exercise.path, OWN_CELLS, advice=OWN_CELLS_ADVICE)
 
 
 # --------------------------------------------------------------------------- gradient flow
@@ -357,11 +340,11 @@ def test_gradient_flow(submission, device, metrics, rng):
             cells[kind].get_parameter("bias_ih")[GRAD_H : 2 * GRAD_H] = KEEP_BIAS
     x = torch.randn(GRAD_T, GRAD_N, GRAD_D, generator=rng, dtype=F64)
     h0 = torch.zeros(GRAD_N, GRAD_H, dtype=F64)
-    trusted, got_norms = {}, {}
+    got_norms = {}
     for kind, cell in cells.items():
-        want = trusted[kind] = _trusted_norms(cell, kind, x, h0)
+        want = _trusted_norms(cell, kind, x, h0)
         call = f'input_gradient_norms("{kind}", x, h0, params) with T={GRAD_T}'
-        result = call_unchanged(
+        result = kit.call_unchanged(
             submission, "input_gradient_norms", kind, x.to(device), h0.to(device),
             _params(cell, device), names=(None, "x", "h0", "params"),
         )  # fmt: skip
@@ -370,14 +353,15 @@ def test_gradient_flow(submission, device, metrics, rng):
             if math.isfinite(value) and value > 0:
                 metrics.emit(f"log10 gradient norm ({kind})", math.log10(value), step=t)
         close = {"rtol": 1e-6, "atol": 1e-12 * float(want.abs().max())}
-        if not matches(got, want, **close) and not _cell_is_right(submission, kind, device, rng):
-            raise CheckFailure(
+        right = kit.matches(got, want, **close)
+        if not right and not _cell_is_right(submission, kind, device, rng):
+            raise kit.CheckFailure(
                 f"{call} differs from the norms measured through torch.nn."
                 f"{type(cell).__name__}, and your {kind}_cell differs from that cell: fix "
                 f"{CELL_TITLES[kind]!r} first (these norms are measured through it)"
             )
         got_norms[kind] = got.detach().cpu().to(F64)
-        expect_close(
+        kit.expect_close(
             got, want, name=call, **close,
             hint=f"compared with the same measure computed with torch.nn.{type(cell).__name__}, "
             f"which your {kind}_cell matches: norms[t] is the 2-norm of the gradient of sum(h_T) "
@@ -393,7 +377,7 @@ def test_gradient_flow(submission, device, metrics, rng):
     rnn_far = float(got_norms["rnn"][:FAR_BACK].max())
     lstm_far = float(got_norms["lstm"][:FAR_BACK].min())
     if not rnn_far < 1e-3 * lstm_far:
-        raise CheckFailure(
+        raise kit.CheckFailure(
             f"the RNN's gradient from far back ({rnn_far:.2g}) is not orders of magnitude "
             f"below the LSTM's ({lstm_far:.2g}) on these weights"
         )
@@ -437,10 +421,10 @@ def test_learns_sine(submission, device, metrics, seed):
     shapes = {"weight_ih": (4 * H, 1), "weight_hh": (4 * H, H), "bias_ih": (4 * H,),
               "bias_hh": (4 * H,), "head_weight": (1, H), "head_bias": (1,)}  # fmt: skip
     kinds = {name: tensor(shape, device=device) for name, shape in shapes.items()}
-    weights = dict(zip(shapes, unpack_dict(result, "train_next_value", **kinds), strict=True))
+    weights = dict(zip(shapes, kit.unpack_dict(result, "train_next_value", **kinds), strict=True))
     for name, value in weights.items():
         if not value.is_floating_point() or not bool(torch.isfinite(value).all()):
-            raise CheckFailure(
+            raise kit.CheckFailure(
                 f"train_next_value's {name} holds NaN or inf (or is not a float tensor); "
                 "did the loss blow up?"
             )
@@ -465,7 +449,7 @@ def test_learns_sine(submission, device, metrics, seed):
             "step clears the old gradients, backpropagates the loss and lets Adam update all six "
             "tensors"
         )  # fmt: skip
-        raise CheckFailure(
+        raise kit.CheckFailure(
             f"on {SINE_TEST} held-out waves, your trained weights, run here in torch.nn.LSTM "
             f"with a linear head, predict the next clean value with MSE {mse:.4f}; repeating "
             f"the last value gives {repeat:.4f} and predicting 0 gives {zero:.4f}, and the "
