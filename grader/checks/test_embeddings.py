@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import itertools
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,9 +29,15 @@ from grader.kit import (
 
 pytestmark = pytest.mark.exercise("embeddings")
 
-F64 = torch.float64
+F32, F64 = torch.float32, torch.float64
+# float64 first, then float32, the dtype learners train with: each value check runs at both.
+# Inputs are rounded to the dtype first, and the trusted side computes in float64 on the
+# rounded values, so only the learner's own rounding is left for the tolerance.
+DTYPES = (F64, F32)
 EXACT: dict[str, Any] = {"rtol": 1e-12, "atol": 1e-12}  # picking and adding rows: exact sums
 CLOSE: dict[str, Any] = {"rtol": 1e-9, "atol": 1e-12}  # float64, the same formula reordered
+F32_CLOSE: dict[str, Any] = {"rtol": 1e-5, "atol": 1e-6}  # float32 against float64
+TOLERANCE = {F64: CLOSE, F32: F32_CLOSE}
 
 LOOKUP_RULE = "out[p] = weight[indices[p]]: one row of the table per index, shape (*S, D)"
 BACKWARD_RULE = (
@@ -184,6 +192,16 @@ def _on(device: torch.device, *tensors: torch.Tensor) -> tuple[torch.Tensor, ...
     return tuple(t.to(device) for t in tensors)
 
 
+def _rounded(dtype: torch.dtype, *tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """float64 tensors rounded to `dtype` and back: the values a `dtype` input really holds."""
+    return tuple(t.to(dtype).to(F64) for t in tensors)
+
+
+def _in(dtype: torch.dtype) -> str:
+    """The dtype as a case's name gives it: ", in float32"; float64 cases keep their plain names."""
+    return "" if dtype == F64 else f", in {str(dtype).removeprefix('torch.')}"
+
+
 # ------------------------------------------------------------------------------------- lookup
 
 
@@ -213,13 +231,13 @@ def test_embedding_lookup(submission, device, rng):
 def test_embedding_backward(submission, device, rng):
     """embedding_backward gives nn.Embedding's weight gradient, adding up repeated indices"""
     V, D = 8, 4
-    for shape in ((12,), (3, 5)):
+    for shape, dtype in (((12,), F64), ((3, 5), F64), ((4, 6), F32)):
         indices = _indices(rng, V, shape, avoid=2)
-        grad_output = torch.randn(*shape, D, generator=rng, dtype=F64)
+        (grad_output,) = _rounded(dtype, torch.randn(*shape, D, generator=rng, dtype=F64))
         layer = nn.Embedding.from_pretrained(torch.zeros(V, D, dtype=F64), freeze=False)
         layer(indices).backward(grad_output)
         want = layer.weight.grad
-        sent = _on(device, grad_output, indices)
+        sent = _on(device, grad_output.to(dtype), indices)
         got = call_unchanged(
             submission, "embedding_backward", *sent, V, names=("grad_output", "indices")
         )
@@ -233,15 +251,19 @@ def test_embedding_backward(submission, device, rng):
             "grad[indices] = ... overwrites; add them all (index_add, or += in a loop)"
         )
         mistakes = [Mistake(kept_one, last), Mistake(kept_one, first)]
+        name = f"embedding_backward with indices {tuple(shape)}{_in(dtype)} (ids repeat)"
+        # The kind first: a float64 result for float32 inputs is named as such, not with the
+        # values' hint.
+        expect_tensor(got, name=name, shape=want.shape, dtype=dtype, device=device)
         expect_close(
             got,
             want,
-            name=f"embedding_backward with indices {tuple(shape)} (ids repeat)",
+            name=name,
             hint=BACKWARD_RULE,
             mistakes=mistakes,
-            dtype=F64,
+            dtype=dtype,
             device=device,
-            **EXACT,
+            **(EXACT if dtype == F64 else F32_CLOSE),
         )
 
 
@@ -266,7 +288,8 @@ def test_cosine_similarity(submission, device, rng):
             NOTES_VECTORS[1:],
         ),
     }
-    for case, (x, y) in cases.items():
+    for dtype, (case, (x, y)) in itertools.product(DTYPES, cases.items()):
+        x, y = _rounded(dtype, x, y)
         want = F.cosine_similarity(x[:, None, :], y[None, :, :], dim=-1)
         mistakes = [
             Mistake("only a is divided by its norm: divide by the norms of both vectors",
@@ -278,16 +301,19 @@ def test_cosine_similarity(submission, device, rng):
             Mistake("a zero vector gives 0 / 0 = NaN: floor each norm at eps, as the "
                     "docstring says, so that its similarities are 0", _cosine(x, y, floor=False)),
         ]  # fmt: skip
-        got = call_unchanged(submission, "cosine_similarity", *_on(device, x, y), names=("a", "b"))
+        sent = _on(device, x.to(dtype), y.to(dtype))
+        got = call_unchanged(submission, "cosine_similarity", *sent, names=("a", "b"))
+        name = f"cosine_similarity on {case}{_in(dtype)}"
+        expect_tensor(got, name=name, shape=want.shape, dtype=dtype, device=device)
         expect_close(
             got,
             want,
-            name=f"cosine_similarity on {case}",
+            name=name,
             hint=COSINE_RULE,
             mistakes=mistakes,
-            dtype=F64,
+            dtype=dtype,
             device=device,
-            **CLOSE,
+            **TOLERANCE[dtype],
         )
 
 
@@ -300,20 +326,45 @@ KNOWN_TABLE = torch.tensor(
 )  # fmt: skip
 
 
+SEPARATION = 1e-4  # between a query's k + 1 best similarities in the float32 case
+
+
+def _separated_table(
+    rng: torch.Generator, V: int, D: int, Q: int, k: int, dtype: torch.dtype
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A random table (in `dtype`'s values) and Q query ids whose k + 1 best similarities are
+    at least SEPARATION apart for every query: rounding in `dtype` (float32 cosines are off by
+    about 1e-7) cannot reorder them, so the one right ranking is the trusted one."""
+    for _ in range(100):
+        (weight,) = _rounded(dtype, torch.randn(V, D, generator=rng, dtype=F64))
+        queries = torch.randperm(V, generator=rng)[:Q]
+        scores = _cosine(weight[queries], weight)
+        scores[torch.arange(Q), queries] = float("-inf")
+        best = scores.sort(dim=1, descending=True).values[:, : k + 1]
+        if bool((best[:, :-1] - best[:, 1:] >= SEPARATION).all()):
+            return weight, queries
+    raise RuntimeError("no well-separated table in 100 draws")  # 1 table in 20 is redrawn
+
+
 @pytest.mark.points(2)
 def test_nearest_neighbours(submission, device, rng):
     """nearest_neighbours ranks the other words by cosine, ties by id, the word itself left out"""
     V = len(KNOWN_TABLE)
     random_table = torch.randn(30, 6, generator=rng, dtype=F64)
     cases = [
-        ("the known table, every word, k=3", KNOWN_TABLE, torch.arange(V), 3),
+        ("the known table, every word, k=3", KNOWN_TABLE, torch.arange(V), 3, F64),
         ("the known table, words 5, 4, 8, k=9 (every other word)",
-         KNOWN_TABLE, torch.tensor([5, 4, 8]), V - 1),
-        ("a random (30, 6) table, k=5", random_table, torch.randperm(30, generator=rng)[:6], 5),
+         KNOWN_TABLE, torch.tensor([5, 4, 8]), V - 1, F64),
+        ("a random (30, 6) table, k=5",
+         random_table, torch.randperm(30, generator=rng)[:6], 5, F64),
+        # float32 rounding may split the known table's ties, so float32 gets a table without
+        # near-ties, where the ranking cannot depend on the dtype.
+        ("a random (30, 6) table in float32, k=5",
+         *_separated_table(rng, 30, 6, 6, 5, F32), 5, F32),
     ]  # fmt: skip
-    for case, weight, queries, k in cases:
+    for case, weight, queries, k, dtype in cases:
         want = _neighbours(weight, queries, k)
-        sent = _on(device, weight, queries)
+        sent = _on(device, weight.to(dtype), queries)
         got = call_unchanged(
             submission, "nearest_neighbours", *sent, k, names=("weight", "queries")
         )
@@ -330,18 +381,22 @@ def test_nearest_neighbours(submission, device, rng):
         ]  # fmt: skip
         hint = likely_mistake(got, mistakes, default=NEIGHBOURS_RULE, expected=want, rtol=0, atol=0)
         if hint == NEIGHBOURS_RULE and not matches(got, want, rtol=0, atol=0):
-            hint = _cosine_first(submission, weight, queries, device) or hint
+            hint = _cosine_first(submission, weight, queries, device, dtype) or hint
         name = f"nearest_neighbours on {case}: the ids for queries {queries.tolist()}"
         assert_equal(got, want, name=name, dtype=torch.int64, device=device, hint=hint)
 
 
-def _cosine_first(submission, weight: torch.Tensor, queries: torch.Tensor, device) -> str:
+def _cosine_first(
+    submission, weight: torch.Tensor, queries: torch.Tensor, device, dtype: torch.dtype
+) -> str:
     """A hint when the learner's cosine_similarity is what makes the ranking wrong, else ""."""
     try:
-        sims = submission.cosine_similarity(*_on(device, weight[queries], weight))
+        sims = submission.cosine_similarity(
+            *_on(device, weight[queries].to(dtype), weight.to(dtype))
+        )
     except SubmissionError:
         return ""
-    if matches(sims, _cosine(weight[queries], weight), **CLOSE):
+    if matches(sims, _cosine(weight[queries], weight), **TOLERANCE[dtype]):
         return ""
     return (
         "your cosine_similarity gives other similarities on this table, and the ranking "
@@ -379,17 +434,22 @@ def test_skipgram_pairs(submission, device, rng):
         assert_equal(got, want, name=name, dtype=torch.int64, device=device, hint=hint)
 
 
-def _loss_cases(rng: torch.Generator) -> dict[str, tuple[torch.Tensor, ...]]:
-    return {
+def _loss_cases(
+    rng: torch.Generator,
+) -> Iterator[tuple[str, torch.dtype, tuple[torch.Tensor, ...]]]:
+    """(case, dtype, float64 vectors holding that dtype's values), every case in each dtype."""
+    cases = {
         "a batch of 6 pairs, 4 negatives each": _vectors(rng, 6, 4, 5),
         "scores of +-900 and +-40": _extreme(),
     }
+    for dtype, (case, vectors) in itertools.product(DTYPES, cases.items()):
+        yield case + _in(dtype), dtype, _rounded(dtype, *vectors)
 
 
 @pytest.mark.points(2)
 def test_negative_sampling_loss(submission, device, rng):
     """negative_sampling_loss matches torch's logsigmoid form, finite for extreme scores"""
-    for case, vectors in _loss_cases(rng).items():
+    for case, dtype, vectors in _loss_cases(rng):
         want = _loss(*vectors)
         mistakes = [
             Mistake("the noise term has the wrong sign: each negative adds "
@@ -400,27 +460,30 @@ def test_negative_sampling_loss(submission, device, rng):
             Mistake("the loss has the wrong sign: it is minus the log-likelihoods", -want),
             Mistake(OVERFLOW, _naive_loss(*vectors)),
         ]  # fmt: skip
-        got = call_unchanged(submission, "negative_sampling_loss", *_on(device, *vectors),
+        sent = _on(device, *(v.to(dtype) for v in vectors))
+        got = call_unchanged(submission, "negative_sampling_loss", *sent,
                              names=("center", "context", "negatives"))  # fmt: skip
         name = f"negative_sampling_loss on {case}"
-        expect_close(got, want, name=name, hint=LOSS_RULE, mistakes=mistakes, dtype=F64,
-                     device=device, **CLOSE)  # fmt: skip
+        expect_tensor(got, name=name, shape=(), dtype=dtype, device=device)
+        expect_close(got, want, name=name, hint=LOSS_RULE, mistakes=mistakes, dtype=dtype,
+                     device=device, **TOLERANCE[dtype])  # fmt: skip
 
 
 @pytest.mark.points(3)
 def test_negative_sampling_grads(submission, device, rng):
-    """negative_sampling_grads match autograd's gradients in float64, extreme scores included"""
-    for case, vectors in _loss_cases(rng).items():
+    """negative_sampling_grads match autograd's gradients, extreme scores included"""
+    for case, dtype, vectors in _loss_cases(rng):
         wants = autograd_gradients(_loss, vectors)
         flipped = autograd_gradients(functools.partial(_loss, flip=True), vectors)
         B = vectors[0].shape[0]
-        result = call_unchanged(submission, "negative_sampling_grads", *_on(device, *vectors),
+        sent = _on(device, *(v.to(dtype) for v in vectors))
+        result = call_unchanged(submission, "negative_sampling_grads", *sent,
                                 names=("center", "context", "negatives"))  # fmt: skip
         shapes = {
-            f"d_{name}": tensor(v.shape, F64, device)
+            f"d_{name}": tensor(v.shape, dtype, device)
             for name, v in zip(("center", "context", "negatives"), vectors, strict=True)
         }
-        parts = unpack(result, "negative_sampling_grads", **shapes)
+        parts = unpack(result, "negative_sampling_grads", context=case, **shapes)
         for index, (name, got, want) in enumerate(zip(shapes, parts, wants, strict=True)):
             mistakes = [
                 Mistake(f"{name} is B = {B} times too large: the loss is a mean over the batch",
@@ -431,8 +494,25 @@ def test_negative_sampling_grads(submission, device, rng):
                         flipped[index] if name != "d_context" else None),
             ]  # fmt: skip
             expect_close(got, want, name=f"negative_sampling_grads' {name} on {case}",
-                         hint=GRADIENT_RULE, mistakes=mistakes, dtype=F64, device=device,
-                         **CLOSE)  # fmt: skip
+                         hint=GRADIENT_RULE, mistakes=mistakes, dtype=dtype, device=device,
+                         **TOLERANCE[dtype])  # fmt: skip
+
+
+# torch's embedding and cosine, under every path torch offers them: the layers, the functions,
+# and the kernels behind them (a kernel's backward is the gradient embedding_backward computes).
+KERNELS = ("embedding", "embedding_bag", "_embedding_bag", "_embedding_bag_forward_only",
+           "embedding_backward", "embedding_dense_backward", "embedding_sparse_backward",
+           "cosine_similarity")  # fmt: skip
+READY_MADE = Shortcuts(
+    "a ready-made embedding or cosine",
+    names={f"{where}.{name}" for name in KERNELS for where in (
+        "torch", "torch.nn.functional", "torch.ops.aten", "torch._C._VariableFunctions")}
+    | {"torch.nn.Embedding", "torch.nn.EmbeddingBag", "torch.nn.CosineSimilarity",
+       "torch.nn.modules.sparse", "torch.nn.modules.distance", "torch.nn.functional.normalize",
+       "torch._VF"},
+    functions={"embedding_lookup", "embedding_backward", "cosine_similarity",
+               "nearest_neighbours"},
+)  # fmt: skip
 
 
 @pytest.mark.needs_passing(
@@ -457,22 +537,11 @@ def test_written_by_hand(submission, exercise, source_tree, rng):
         methods={"backward", "grad", "requires_grad", "requires_grad_"},
         functions={"embedding_backward", "negative_sampling_grads"},
     )
-    ready_made = Shortcuts(
-        "a ready-made embedding or cosine",
-        names={
-            "torch.nn.Embedding", "torch.nn.EmbeddingBag", "torch.nn.functional.embedding",
-            "torch.embedding", "torch.nn.functional.cosine_similarity", "torch.cosine_similarity",
-            "torch.nn.CosineSimilarity", "torch.nn.functional.embedding_bag",
-            "torch.embedding_bag", "torch.nn.functional.normalize",
-        },
-        functions={"embedding_lookup", "embedding_backward", "cosine_similarity",
-                   "nearest_neighbours"},
-    )  # fmt: skip
     expect_no_shortcuts(
         source_tree,
         exercise.path,
         autograd,
-        ready_made,
+        READY_MADE,
         advice="This exercise is about what those tools do inside: pick rows by indexing, add "
         "the gradients of repeated rows yourself, divide by the norms yourself, and apply the "
         "chain rule to the loss by hand (lesson.md derives it)",

@@ -14,7 +14,7 @@ from torch import nn
 from grader.codec import type_name
 from grader.compare import assert_close, expect_tensor, expect_weights, fmt_number
 from grader.errors import CheckFailure
-from grader.kit import Mistake, expect_close, likely_mistake, matches, py_float
+from grader.kit import Mistake, call_unchanged, expect_close, likely_mistake, matches, py_float
 
 pytestmark = pytest.mark.exercise("gan")
 
@@ -79,7 +79,11 @@ def _dtype_name(dtype: torch.dtype) -> str:
 
 
 def _logits(rng: torch.Generator, rows: int) -> torch.Tensor:
-    return torch.randn(rows, generator=rng, dtype=F64) * 3
+    """Random logits of a few units, the first positive and the second negative, so that an
+    in-place change to the logits of one sign only shows on every seed."""
+    logits = torch.randn(rows, generator=rng, dtype=F64) * 3
+    logits[:2] = logits[:2].abs() * torch.tensor([1.0, -1.0], dtype=F64)
+    return logits
 
 
 def _d_mistakes(real: torch.Tensor, fake: torch.Tensor) -> list[Mistake]:
@@ -216,7 +220,10 @@ def test_discriminator_loss(submission, device, rng):
     real, fake = _logits(rng, N_REAL), _logits(rng, N_FAKE)
     for dtype in DTYPES:
         r, f = real.to(dtype).to(F64), fake.to(dtype).to(F64)
-        got = submission.discriminator_loss(r.to(device, dtype), f.to(device, dtype))
+        sent = (r.to(device, dtype), f.to(device, dtype))
+        got = call_unchanged(
+            submission, "discriminator_loss", *sent, names=("real_logits", "fake_logits")
+        )
         _check_loss(
             got,
             _trusted_d_loss(r, f),
@@ -237,8 +244,11 @@ def test_minimax_generator_loss(submission, device, rng):
     fake = _logits(rng, N_FAKE)
     for dtype in DTYPES:
         f = fake.to(dtype).to(F64)
+        got = call_unchanged(
+            submission, "minimax_generator_loss", f.to(device, dtype), names=("fake_logits",)
+        )
         _check_loss(
-            submission.minimax_generator_loss(f.to(device, dtype)),
+            got,
             _trusted_minimax(f),
             name=f"minimax_generator_loss({N_FAKE} logits) in {_dtype_name(dtype)}",
             dtype=dtype,
@@ -254,8 +264,11 @@ def test_non_saturating_generator_loss(submission, device, rng):
     fake = _logits(rng, N_FAKE)
     for dtype in DTYPES:
         f = fake.to(dtype).to(F64)
+        got = call_unchanged(
+            submission, "non_saturating_generator_loss", f.to(device, dtype), names=("fake_logits",)
+        )
         _check_loss(
-            submission.non_saturating_generator_loss(f.to(device, dtype)),
+            got,
             _trusted_non_saturating(f),
             name=f"non_saturating_generator_loss({N_FAKE} logits) in {_dtype_name(dtype)}",
             dtype=dtype,

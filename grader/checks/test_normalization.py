@@ -59,20 +59,27 @@ LAYERNORM_RULE = (
 )
 DROPOUT_RULE = "keep each entry with probability 1 - p and divide the kept ones by (1 - p)"
 
-# The layers the exercise asks learners to write, each judged in its own check.
+# The layers the exercise asks learners to write, each judged in its own check: torch.nn, and
+# torch's normalization and dropout kernels under every path torch offers them (the batch norm
+# kernels include the pieces of its backward pass).
+KERNELS = (
+    "batch_norm", "native_batch_norm", "_native_batch_norm_legit",
+    "_native_batch_norm_legit_no_training", "_batch_norm_impl_index", "batch_norm_stats",
+    "batch_norm_elemt", "batch_norm_update_stats", "batch_norm_gather_stats",
+    "batch_norm_gather_stats_with_counts", "batch_norm_backward_reduce",
+    "batch_norm_backward_elemt", "native_batch_norm_backward", "cudnn_batch_norm",
+    "miopen_batch_norm", "layer_norm", "native_layer_norm", "native_layer_norm_backward",
+    "instance_norm", "group_norm", "native_group_norm", "rms_norm", "_fused_rms_norm",
+    "dropout", "dropout_", "native_dropout", "_fused_dropout", "feature_dropout",
+    "feature_dropout_", "alpha_dropout", "alpha_dropout_", "feature_alpha_dropout",
+    "feature_alpha_dropout_",
+)  # fmt: skip
 LAYER_SHORTCUTS = frozenset(
-    {
-        "torch.nn",
-        "torch.batch_norm",
-        "torch.native_batch_norm",
-        "torch.layer_norm",
-        "torch.native_layer_norm",
-        "torch.instance_norm",
-        "torch.group_norm",
-        "torch.dropout",
-        "torch.native_dropout",
-        "torch.feature_dropout",
-        "torch.alpha_dropout",
+    {"torch.nn", "torch._VF"}
+    | {
+        f"{where}.{name}"
+        for name in KERNELS
+        for where in ("torch", "torch.ops.aten", "torch._C._VariableFunctions")
     }
 )
 
@@ -597,8 +604,9 @@ def test_dropout_masks(submission, exercise, source_tree, device, rng):
     """dropout drops a fraction p, scales the rest by 1/(1-p) and draws from its generator"""
     x = _positive(rng, 400, 250).to(device)
     seed = _mask_seed(rng)
-    for p in (0.3, 0.75):
-        got = _dropout(submission, x, p, True, seed)
+    for p, dtype in ((0.3, F64), (0.75, F64), (0.5, F32)):  # float32: the dtype is kept
+        sent = x.to(dtype)
+        got = _dropout(submission, sent, p, True, seed)
         kept = got != 0
         rate = 1 - float(kept.double().mean())
         if abs(rate - p) > 0.01:
@@ -613,11 +621,12 @@ def test_dropout_masks(submission, exercise, source_tree, device, rng):
                 )
             )
         scaled = got[kept].cpu()
-        unscaled = x[kept].cpu()
+        unscaled = sent[kept].cpu().to(F64)
         expect_close(
             scaled,
             unscaled / (1 - p),
-            name=f"dropout(p={p})'s output at the kept entries",
+            name=f"dropout(p={p})'s output at the kept entries"
+            + ("" if dtype == F64 else f" (x in {dtype})"),
             hint=DROPOUT_RULE,
             mistakes=[
                 Mistake(
@@ -630,7 +639,7 @@ def test_dropout_masks(submission, exercise, source_tree, device, rng):
                     unscaled * (1 - p),
                 ),
             ],
-            **F64_TOL,
+            **(F64_TOL if dtype == F64 else F32_TOL),
         )
     first = _dropout(submission, x, 0.3, True, seed)
     again = _dropout(submission, x, 0.3, True, seed)

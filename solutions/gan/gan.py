@@ -11,10 +11,11 @@ score for "this point is real". What you write, in this order (`train_gan` uses 
    network's weights alone.
 
 Rules: every loss works from the logits (never a sigmoid and then a log: that breaks at
-logits like +-100), averages over the batch, and returns a 0-d tensor with the logits' dtype
-and device that autograd can differentiate. The networks (`Generator`, `Discriminator`), the
-training loop (`train_gan`) and three helpers the checks call are provided at the bottom:
-leave them as they are.
+logits like +-100), averages over the batch, returns a 0-d tensor with the logits' dtype and
+device that autograd can differentiate, and leaves the logits it is given as they were (no
+in-place operation on them, such as `logits *= -1`: the caller may still need them). The
+networks (`Generator`, `Discriminator`), the training loop (`train_gan`) and three helpers the
+checks call are provided at the bottom: leave them as they are.
 
 Read lesson.md for the ideas, then run `mllab check gan`.
 """
@@ -43,6 +44,7 @@ def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> 
 
     Shapes: real_logits (N,), fake_logits (M,), the same float dtype and device.
     Returns a 0-d tensor, finite for any finite logits (+-1000 included), differentiable.
+    real_logits and fake_logits are not modified.
     """
     # TODO: score the real logits against the label "real" and the generated ones against
     #       "generated", each with a cross-entropy computed from the logits themselves (no
@@ -63,7 +65,7 @@ def minimax_generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     is flat: its gradient, -sigmoid(f) / M per logit, all but vanishes.
 
     Shapes: fake_logits (M,). Returns a 0-d tensor with fake_logits' dtype and device,
-    finite for any finite logits, differentiable.
+    finite for any finite logits, differentiable. fake_logits is not modified.
     """
     # TODO: average log(1 - D) over the generated points, written as a function of the logits
     #       that stays finite at +-1000 (the docstring gives one). Mind the sign: this loss is
@@ -82,7 +84,7 @@ def non_saturating_generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     exactly where the minimax loss is flat, when D rejects G's points.
 
     Shapes: fake_logits (M,). Returns a 0-d tensor with fake_logits' dtype and device,
-    finite for any finite logits, differentiable, never negative.
+    finite for any finite logits, differentiable, never negative. fake_logits is not modified.
     """
     # TODO: average -log D over the generated points, computed from the logits (no sigmoid,
     #       no log of a probability). The label here is the one G wants D to give.
