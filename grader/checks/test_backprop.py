@@ -1,7 +1,5 @@
 """Checks for backprop: a two-layer MLP's forward pass and hand-written gradients."""
 
-from __future__ import annotations
-
 import math
 from typing import Any
 
@@ -9,24 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.compare import expect_number, fmt_number
-from grader.datasets import logic_table
-from grader.errors import CheckFailure
-from grader.gradcheck import assert_gradient, autograd_gradients, numerical_gradient
-from grader.kit import (
-    Mistake,
-    Shortcuts,
-    anything,
-    call_unchanged,
-    describe,
-    expect_close,
-    expect_no_shortcuts,
-    likely_mistake,
-    matches,
-    tensor,
-    unpack,
-    unpack_dict,
-)
+from grader import kit
+from grader.kit import Mistake, anything, expect_close, likely_mistake, tensor, unpack
 
 pytestmark = pytest.mark.exercise("backprop")
 
@@ -52,7 +34,7 @@ IN_PLACE = (
     "build new tensors rather than changing {name} in place (no -=, relu_ or indexed "
     "assignment on it), so the caller's {name} keeps its values"
 )
-NO_AUTOGRAD = Shortcuts(
+NO_AUTOGRAD = kit.Shortcuts(
     "autograd or torch.nn",
     names={"torch.autograd", "torch.func", "torch.nn", "torch.enable_grad",
            "torch.set_grad_enabled"},
@@ -85,15 +67,11 @@ def _trusted_logits(params: Params, X: torch.Tensor) -> torch.Tensor:
     return F.relu(X @ params["W1"] + params["b1"]) @ params["W2"] + params["b2"]
 
 
-def _trusted_loss(params: Params, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    return F.cross_entropy(_trusted_logits(params, X), y)
-
-
 def _autograd(params: Params, X: torch.Tensor, y: torch.Tensor) -> Params:
     def loss(*values: torch.Tensor) -> torch.Tensor:
-        return _trusted_loss(dict(zip(KEYS, values, strict=True)), X, y)
+        return F.cross_entropy(_trusted_logits(dict(zip(KEYS, values, strict=True)), X), y)
 
-    return dict(zip(KEYS, autograd_gradients(loss, [params[key] for key in KEYS]), strict=True))
+    return dict(zip(KEYS, kit.autograd_gradients(loss, [params[key] for key in KEYS]), strict=True))
 
 
 def _mistaken(params: Params, X: torch.Tensor, y: torch.Tensor, mistake: str) -> Params:
@@ -113,7 +91,7 @@ def _params(value: Any, function: str, like: Params, device: Any = None, *, shap
     """A dict with the keys of `like`, each a tensor (of the same shape, if `shapes`)."""
     kinds: dict[str, Any] = {k: tensor(v.shape if shapes else None, dtype, device)
                              for k, v in like.items()}  # fmt: skip
-    return dict(zip(like, unpack_dict(value, function, verb=verb, **kinds), strict=True))
+    return dict(zip(like, kit.unpack_dict(value, function, verb=verb, **kinds), strict=True))
 
 
 def _loss_and_grads(submission: Any, params: Params, X: torch.Tensor, y: torch.Tensor, *,
@@ -123,9 +101,6 @@ def _loss_and_grads(submission: Any, params: Params, X: torch.Tensor, y: torch.T
     loss, grads = unpack(result, "loss_and_grads", loss=tensor((), device=X.device), grads=anything)
     name = "loss_and_grads's grads"
     return loss, _params(grads, name, params, X.device, shapes=shapes, verb="be")
-
-
-# ----------------------------------------------------------------------------- initialization
 
 
 def test_init_params(submission):
@@ -140,7 +115,7 @@ def test_init_params(submission):
     params = draw(7)
     for key in ("b1", "b2"):
         if bool(params[key].any()):
-            raise CheckFailure(f"init_params's {key} should start at zeros")
+            raise kit.CheckFailure(f"init_params's {key} should start at zeros")
     for key, gain, fan_in, fan in (("W1", 2.0, D, "D"), ("W2", 1.0, H, "H")):
         want, other = math.sqrt(gain / fan_in), math.sqrt((3.0 - gain) / fan_in)
         std, mean = float(params[key].std()), float(params[key].mean())
@@ -153,57 +128,50 @@ def test_init_params(submission):
                 Mistake(f"this is sqrt({3 - gain:g} / {fan}); {key} takes {rule} (a ReLU follows "
                         "W1 and none follows W2)", other),
             ], default=f"multiply standard-normal draws by {rule}", rtol=0.05)  # fmt: skip
-            raise CheckFailure(
-                f"init_params's {key} has mean {fmt_number(mean)} and standard deviation "
-                f"{fmt_number(std)}; expected mean about 0 and standard deviation {rule} = "
-                f"{fmt_number(want)} for D, H = {D}, {H}. {hint}"
+            raise kit.CheckFailure(
+                f"init_params's {key} has mean {kit.fmt_number(mean)} and standard deviation "
+                f"{kit.fmt_number(std)}; expected mean about 0 and standard deviation {rule} = "
+                f"{kit.fmt_number(want)} for D, H = {D}, {H}. {hint}"
             )
     _expect_draw_order(params, D, H, C, 7)
     if not torch.equal(draw(7)["W1"], params["W1"]):
-        raise CheckFailure(
+        raise kit.CheckFailure(
             "init_params gave different weights for the same seed; draw every weight from one "
             "generator seeded with `seed`, as the docstring says"
         )
     if torch.equal(draw(8)["W1"], params["W1"]):
-        raise CheckFailure("init_params gave the same weights for seeds 7 and 8; use the seed")
+        raise kit.CheckFailure("init_params gave the same weights for seeds 7 and 8; use the seed")
 
 
 def _expect_draw_order(params: Params, D: int, H: int, C: int, seed: int) -> None:
     """The weights are the docstring's draws: one generator seeded with `seed`, W1 then W2."""
-
-    def draws(*shapes: tuple[int, int], fresh: bool = False) -> list[torch.Tensor]:
-        generator = torch.Generator().manual_seed(seed)
-        out = []
-        for shape in shapes:
-            if fresh:
-                generator = torch.Generator().manual_seed(seed)
-            out.append(torch.randn(shape, generator=generator, dtype=F64))
-        return out
-
+    shape = {"W1": (D, H), "W2": (H, C)}
     scale = {"W1": math.sqrt(2.0 / D), "W2": math.sqrt(1.0 / H)}
-    W1, W2 = draws((D, H), (H, C))
-    want = (W1 * scale["W1"], W2 * scale["W2"])
+
+    def drawn(*order: str, fresh: bool = False) -> tuple[torch.Tensor, ...]:
+        """(W1, W2) drawn in this order from one generator (or, if `fresh`, one each)."""
+        generator, out = torch.Generator().manual_seed(seed), {}
+        for key in order:
+            generator = torch.Generator().manual_seed(seed) if fresh else generator
+            out[key] = torch.randn(shape[key], generator=generator, dtype=F64) * scale[key]
+        return out["W1"], out["W2"]
+
     got = (params["W1"], params["W2"])
-    if all(torch.allclose(a, b, rtol=1e-12, atol=0) for a, b in zip(got, want, strict=True)):
+    if kit.matches(got, drawn("W1", "W2"), rtol=1e-12, atol=0):
         return
-    W2_first, W1_second = draws((H, C), (D, H))
-    F1, F2 = draws((D, H), (H, C), fresh=True)
     hint = likely_mistake(got, [
         Mistake("W2 was drawn before W1: draw W1 first, then W2, from the one generator",
-                (W1_second * scale["W1"], W2_first * scale["W2"])),
+                drawn("W2", "W1")),
         Mistake("each matrix was drawn from a generator of its own (both start from `seed`, so "
                 "W2 repeats W1's first numbers): draw both from one generator, W1 first",
-                (F1 * scale["W1"], F2 * scale["W2"])),
+                drawn("W1", "W2", fresh=True)),
     ], default="draw with torch.randn(..., generator=g, dtype=torch.float64) from "
        "g = torch.Generator().manual_seed(seed), W1 first, then W2, and scale each draw",
        rtol=1e-12, atol=0)  # fmt: skip
-    raise CheckFailure(
+    raise kit.CheckFailure(
         f"init_params({D}, {H}, {C}, {seed}) has the right scales but not the draws the "
         f"docstring fixes (the checks of later exercises rely on them): {hint}"
     )
-
-
-# -------------------------------------------------------------------------------- forward, loss
 
 
 @pytest.mark.points(2)
@@ -222,7 +190,7 @@ def test_forward(submission, device, rng):
         logits, cache = unpack(result, "forward", logits=anything, cache=anything)
         if type(cache) is not dict:
             what = "a dict of the tensors the backward pass needs (such as X, z1 and h1)"
-            raise CheckFailure(f"forward's cache should be {what}, got {describe(cache)}")
+            raise kit.CheckFailure(f"forward's cache should be {what}, got {kit.describe(cache)}")
         expect_close(
             logits, _trusted_logits(params, X), mistakes=mistakes,
             name=f"forward's logits in {str(dtype).removeprefix('torch.')}",
@@ -236,7 +204,7 @@ def test_loss(submission, device, rng):
     params, X, y = _problem(rng)
     sent = (_on(params, device), X.to(device), y.to(device))
     loss, _ = _loss_and_grads(submission, *sent, shapes=False)
-    want, N = _trusted_loss(params, X, y), len(y)
+    want, N = F.cross_entropy(_trusted_logits(params, X), y), len(y)
     expect_close(
         loss, want, name="loss_and_grads's loss", device=device, rtol=1e-10, atol=1e-12,
         hint="the mean over the rows of logsumexp(logits[i]) - logits[i, y[i]]",
@@ -245,19 +213,15 @@ def test_loss(submission, device, rng):
     )  # fmt: skip
     # Logits near 1000: exp overflows to inf unless each row is shifted by its maximum first.
     big = {**params, "W2": params["W2"] * 400.0, "b2": params["b2"] + 600.0}
-    loss, _ = _loss_and_grads(submission, _on(big, device), X.to(device), y.to(device),
-                              shapes=False)  # fmt: skip
-    want = _trusted_loss(big, X, y)
-    size = float(_trusted_logits(big, X).abs().max())
+    loss, _ = _loss_and_grads(submission, _on(big, device), *sent[1:], shapes=False)
+    logits = _trusted_logits(big, X)
+    want, size = F.cross_entropy(logits, y), float(logits.abs().max())
     expect_close(
         loss, want, name=f"loss_and_grads's loss with logits up to {size:.0f}", device=device,
         rtol=1e-10, atol=1e-9,
         hint="exp of a logit this large overflows to inf: shift each row of logits by its "
         "maximum before exponentiating, as the docstring says (the shift cancels in the loss)",
     )  # fmt: skip
-
-
-# ------------------------------------------------------------------------------------ gradients
 
 
 @pytest.mark.points(3)
@@ -271,7 +235,7 @@ def test_gradients_match_autograd(submission, device, rng):
     for key in BACKWARD_ORDER:
         mistakes = [Mistake(hint, variants[mistake][key]) for mistake, hint in MISTAKES.items()]
         hint = likely_mistake(grads[key], mistakes, default=RULES[key], expected=expected[key])
-        assert_gradient(grads[key], expected[key], name=f"d{key}", threshold=1e-7, hint=hint)
+        kit.assert_gradient(grads[key], expected[key], name=f"d{key}", threshold=1e-7, hint=hint)
 
 
 def test_gradients_match_numerical(submission, rng):
@@ -279,12 +243,13 @@ def test_gradients_match_numerical(submission, rng):
     params, X, y = _problem(rng, N=6, D=3, H=4, C=3)
     loss, grads = _loss_and_grads(submission, params, X, y, shapes=False)
     # Differences of a wrong loss disagree with right gradients: name the loss then.
-    loss_wrong = not matches(loss, _trusted_loss(params, X, y), rtol=1e-8, atol=1e-10)
+    trusted = F.cross_entropy(_trusted_logits(params, X), y)
+    loss_wrong = not kit.matches(loss, trusted, rtol=1e-8, atol=1e-10)
     for key in BACKWARD_ORDER:
 
         def loss_at(value: torch.Tensor, key: str = key) -> float:
             loss, _ = _loss_and_grads(submission, {**params, key: value}, X, y, shapes=False)
-            return expect_number(loss, name="loss_and_grads's loss")
+            return kit.expect_number(loss, name="loss_and_grads's loss")
 
         hint = (
             f"your loss itself differs from softmax cross-entropy's mean: fix {LOSS_TITLE!r} first"
@@ -292,8 +257,8 @@ def test_gradients_match_numerical(submission, rng):
             else f"nudging {key} by +-1e-6 changes your loss at a "
             f"different rate than your d{key} says. {RULES[key]}"
         )
-        assert_gradient(
-            grads[key], numerical_gradient(loss_at, params[key], eps=1e-6),
+        kit.assert_gradient(
+            grads[key], kit.numerical_gradient(loss_at, params[key], eps=1e-6),
             name=f"d{key} (against central differences)", threshold=1e-5, hint=hint,
         )  # fmt: skip
 
@@ -305,14 +270,14 @@ def test_inputs_unchanged(submission, device, rng):
     sent = (_on(params, device), X.to(device), y.to(device))
     for function, count in (("forward", 2), ("loss_and_grads", 3)):
         names = ("params", "X", "y")[:count]
-        call_unchanged(submission, function, *sent[:count], names=names, how=IN_PLACE)
+        kit.call_unchanged(submission, function, *sent[:count], names=names, how=IN_PLACE)
 
 
 def test_sgd_step(submission, reference, device, rng):
     """sgd_step returns params - lr * grads as a new dict and leaves params unchanged"""
     params, X, y = _problem(rng)
     _, grads = reference.loss_and_grads(params, X, y)
-    result = call_unchanged(
+    result = kit.call_unchanged(
         submission, "sgd_step", _on(params, device), _on(grads, device), 0.3,
         names=("params", "grads"), how="return a new dict of new tensors (params[name] - ..., "
         "not params[name] -= ...) so the caller's {name} keep their values",
@@ -333,15 +298,12 @@ def test_no_autograd(submission, exercise, source_tree, rng):
     params, X, y = _problem(rng)
     # Only that it runs: the loss's value is the loss check's business, not this one's.
     _loss_and_grads(submission, params, X, y, shapes=False)
-    expect_no_shortcuts(
+    kit.expect_no_shortcuts(
         source_tree, exercise.path, NO_AUTOGRAD,
         advice="This exercise is about working the gradients out yourself: apply the chain rule "
         "layer by layer with matrix products (see the rules for a linear layer and the ReLU in "
         "lesson.md). Autograd is a fine tool, and the next exercises use it",
     )  # fmt: skip
-
-
-# ------------------------------------------------------------------------------------- training
 
 
 def _xor_start(reference: Any, seed: int, X: torch.Tensor, y: torch.Tensor) -> Params:
@@ -359,7 +321,7 @@ def _xor_start(reference: Any, seed: int, X: torch.Tensor, y: torch.Tensor) -> P
 @pytest.mark.points(2)
 def test_learns_xor(submission, reference, device, metrics, seed):
     """gradient descent with your gradients learns XOR, which no single perceptron can"""
-    X, y = logic_table("xor")
+    X, y = kit.logic_table("xor")
     X, y = X * 2 - 1, y.long()  # inputs coded -1/+1: centred inputs train faster
     params = _xor_start(reference, seed, X, y)
     wrong_step = ""
@@ -368,7 +330,9 @@ def test_learns_xor(submission, reference, device, metrics, seed):
         value = float(loss.detach().cpu())
         metrics.emit("loss", value, step=step)
         if not all(bool(torch.isfinite(grads[key]).all()) for key in KEYS):
-            raise CheckFailure(f"step {step}: your gradients hold NaN or inf (loss {value:.4g})")
+            raise kit.CheckFailure(
+                f"step {step}: your gradients hold NaN or inf (loss {value:.4g})"
+            )
         wrong_step = wrong_step or _wrong_gradient(grads, params, X, y, step)
         # The update is done here, in trusted code, with the returned gradients.
         params = {key: params[key] - XOR_LR * grads[key].detach().cpu().to(F64) for key in KEYS}
@@ -378,7 +342,7 @@ def test_learns_xor(submission, reference, device, metrics, seed):
     predictions = _trusted_logits(params, X).argmax(1)
     wrong = [tuple(int(v) for v in X[i].tolist()) for i in range(4) if predictions[i] != y[i]]
     if wrong:
-        raise CheckFailure(
+        raise kit.CheckFailure(
             f"after {XOR_STEPS} steps of gradient descent (lr {XOR_LR}, {XOR_HIDDEN} hidden "
             f"units) with your gradients, the network still gets the XOR points {wrong} wrong "
             f"(inputs coded -1/+1); from the same start, correct gradients solve all four"
@@ -386,12 +350,10 @@ def test_learns_xor(submission, reference, device, metrics, seed):
         )
 
 
-def _wrong_gradient(grads: Params, params: Params, X: torch.Tensor, y: torch.Tensor,
-                    step: int) -> str:  # fmt: skip
+def _wrong_gradient(grads: Params, params: Params, X: torch.Tensor, y: torch.Tensor, step: int):
     """Where a returned gradient differs from autograd's, in words; empty when none does."""
     expected = _autograd(params, X, y)
     for key in BACKWARD_ORDER:
-        got = grads[key].detach().cpu().to(F64)
-        if not torch.allclose(got, expected[key], rtol=1e-6, atol=1e-9):
+        if not kit.matches(grads[key], expected[key], rtol=1e-6, atol=1e-9):
             return f"At step {step} your d{key} already differed from autograd's"
     return ""

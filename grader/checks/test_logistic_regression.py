@@ -1,7 +1,5 @@
 """Checks for the logistic regression exercise: sigmoid, likelihood, gradients, softmax, fits."""
 
-from __future__ import annotations
-
 import functools
 import math
 import time
@@ -14,21 +12,8 @@ from scipy import special, stats
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 
-from grader.compare import assert_array_equal
-from grader.datasets import iris, penguins_frame
-from grader.errors import CheckFailure
-from grader.gradcheck import autograd_gradients
-from grader.kit import (
-    Mistake,
-    Shortcuts,
-    anything,
-    array,
-    expect_close,
-    expect_no_shortcuts,
-    likely_mistake,
-    number,
-    unpack,
-)
+from grader import kit
+from grader.kit import Mistake, anything, array, expect_close, likely_mistake, number, unpack
 
 pytestmark = pytest.mark.exercise("logistic_regression")
 
@@ -55,15 +40,12 @@ SIGMOID_RULE = (
     f"1 / (1 + exp(-z)), finite for every z: {OVERFLOW}, so for each sign of z use the "
     "docstring's form whose exponential cannot overflow"
 )
-READY_MADE = Shortcuts(
-    "a ready-made model or function",
-    names={
-        "sklearn", "torch", "scipy.special.expit", "scipy.special.softmax",
-        "scipy.special.log_softmax", "scipy.special.logsumexp", "scipy.special.logit",
-        "scipy.special.log_expit", "scipy.special.xlogy", "scipy.special.xlog1py",
-        "scipy.special.logistic", "scipy.optimize", "scipy.stats",
-    },
-)  # fmt: skip
+READY_MADE = kit.Shortcuts("a ready-made model or function", names={
+    "sklearn", "torch", "scipy.special.expit", "scipy.special.softmax", "scipy.special.log_softmax",
+    "scipy.special.logsumexp", "scipy.special.logit", "scipy.special.log_expit",
+    "scipy.special.xlogy", "scipy.special.xlog1py", "scipy.special.logistic", "scipy.optimize",
+    "scipy.stats",
+})  # fmt: skip
 LOG0 = (
     "a probability that rounds to exactly 0 or 1 makes a log -inf, and 0 * -inf is nan: compute "
     "the loss from the scores in the docstring's stable form"
@@ -86,10 +68,10 @@ def _data(name: str) -> tuple[np.ndarray, np.ndarray]:
     overlap, so the optimum exists; "iris": versicolor (0.0) against virginica (1.0) by petal
     length and width."""
     if name == "iris":
-        features, target = iris()
+        features, target = kit.iris()
         X, y = features[target > 0][:, 2:], (target[target > 0] == 2).astype(np.float64)
     else:
-        frame = penguins_frame()[["species", *FEATURES]].dropna()
+        frame = kit.penguins_frame()[["species", *FEATURES]].dropna()
         X = frame[list(FEATURES)].to_numpy(dtype=np.float64)
         y = np.array([SPECIES.index(species) for species in frame["species"]], dtype=np.int64)
         y = (y == 0).astype(np.float64) if name == "adelie" else y
@@ -129,33 +111,12 @@ def _same_run(run, got, want, hint, parts=("losses", "final w", "final b")):
         expect_close(value, expected, name=f"{run}: {part}", hint=hint, **TRAJECTORY)
 
 
-# ------------------------------------------------------------------------------ training runs
-
-
-def _checkpoints(submission, X, y, n_iter, lr) -> dict[int, list[float]]:
-    """The learner's line [*w, b] after a few step counts, from shorter runs of its fit_gd:
-    pictures only. A run that fails, or one that would take long, ends them (the judged run
-    reports what went wrong)."""
-    lines: dict[int, list[float]] = {}
-    seconds = 0.0
-    for steps in sorted({max(1, n_iter // d) for d in CHECKPOINTS}):
-        if lines and seconds * steps / max(lines) > 0.5:
-            break
-        started = time.monotonic()
-        try:
-            result = submission.fit_gd(X, y, steps, lr)
-            w, b, _ = unpack(result, "fit_gd", w=array((X.shape[1],)), b=number, losses=anything)
-        except CheckFailure:
-            break
-        seconds, lines[steps] = time.monotonic() - started, [*w, b]
-    return lines
-
-
-def _binary_fit(submission, reference, metrics, X, y, n_iter, lr, label):
+def _binary_fit(submission, reference, metrics, X, y, n_iter, lr, label, b_kind=number):
     """Run the learner's fit_gd with its loss drawn live and its line where p = 0.5 moving (each
     checkpoint's line is drawn when the run logs that step: pictures, never a verdict); check
-    the run against the reference's."""
+    the run against the reference's, its b of `b_kind`."""
     groups, xlabel, ylabel = FIGURES[label]
+    kinds = {"w": array((X.shape[1],)), "b": b_kind}
 
     def show(coef: list[float] | None, caption: str) -> None:
         drawn = [{"label": "p = 0.5", "coef": coef, "side": groups[1]}] if coef else []
@@ -164,7 +125,20 @@ def _binary_fit(submission, reference, metrics, X, y, n_iter, lr, label):
         metrics.figure(f"{label} boundary", "scatter", data)
 
     show(None, f"training {n_iter} steps...")
-    checkpoints, live = _checkpoints(submission, X, y, n_iter, lr), metrics.labelled(label)
+    # The line [*w, b] after a few step counts, from shorter runs: one that fails, or one that
+    # would take long, ends them (the judged run reports what went wrong).
+    checkpoints: dict[int, list[float]] = {}
+    seconds = 0.0
+    for steps in sorted({max(1, n_iter // d) for d in CHECKPOINTS}):
+        if checkpoints and seconds * steps / max(checkpoints) > 0.5:
+            break
+        started = time.monotonic()
+        try:
+            w, b, _ = unpack(submission.fit_gd(X, y, steps, lr), "fit_gd", **kinds, losses=anything)
+        except kit.CheckFailure:
+            break
+        seconds, checkpoints[steps] = time.monotonic() - started, [*w, b]
+    live = metrics.labelled(label)
 
     def log(name: str, value: float, step: int | None = None) -> None:
         live(name, value, step)
@@ -172,16 +146,12 @@ def _binary_fit(submission, reference, metrics, X, y, n_iter, lr, label):
             show(checkpoints.pop(step), f"step {step} of {n_iter}")
 
     result = submission.call_logged("fit_gd", X, y, n_iter, lr, log=log, timeout=60)
-    kinds = {"w": array((X.shape[1],)), "b": number, "losses": array((n_iter,))}
-    w, b, losses = unpack(result, "fit_gd", **kinds)
+    w, b, losses = unpack(result, "fit_gd", **kinds, losses=array((n_iter,)))
     show([*w, b], f"{n_iter} steps, lr = {lr:g}")
     want_w, want_b, want_losses = reference.fit_gd(X, y, n_iter, lr)
     run = f"fit_gd on {label} with lr = {lr:g}"
     _same_run(run, (losses, w, b), (want_losses, want_w, want_b), FIT_RULE.format("gradients"))
     return w, b
-
-
-# ------------------------------------------------------------------------------------- checks
 
 
 def test_sigmoid(submission):
@@ -190,12 +160,12 @@ def test_sigmoid(submission):
     z = np.concatenate([np.linspace(-40.0, 40.0, 80), extremes]).reshape(8, 11)
     with np.errstate(over="ignore", invalid="ignore"):
         overflowed = np.exp(z) / (1.0 + np.exp(z))
+    hint = f"nan where z is large and positive: {OVERFLOW}; for z >= 0 use the form with exp(-z)"
     for case, part in (("a (8, 11) grid", ...), ("a 1-d array", 2)):  # z[...] is all of z
-        overflow = Mistake(f"nan where z is large and positive: {OVERFLOW}; for z >= 0 use the "
-                           "form with exp(-z)", overflowed[part])  # fmt: skip
+        got, want = submission.sigmoid(z[part]), special.expit(z[part])
         name = f"sigmoid on {case} of z from -1000 to 1000"
-        expect_close(submission.sigmoid(z[part]), special.expit(z[part]), name=name,
-                     hint=SIGMOID_RULE, mistakes=[overflow], **EXACT)  # fmt: skip
+        mistakes = [Mistake(hint, overflowed[part])]
+        expect_close(got, want, name=name, hint=SIGMOID_RULE, mistakes=mistakes, **EXACT)
 
 
 def test_bernoulli_likelihood(submission, seed):
@@ -217,21 +187,20 @@ def test_nll(submission, seed):
     X, w, b = rng.normal(size=(40, 3)), rng.normal(size=3), float(rng.normal())
     y = rng.integers(0, 2, size=40).astype(np.float64)
     want = log_loss(y, special.expit(X @ w + b))
-    expect_close(submission.nll(X, y, w, b), want, name="nll on random data", rtol=1e-9, mistakes=[
+    got = kit.py_float(submission.nll(X, y, w, b), "nll on random data")
+    expect_close(got, want, name="nll on random data", rtol=1e-9, mistakes=[
         Mistake("this is the sum over the rows: nll is their mean", len(y) * want),
         Mistake("the sign is flipped: nll is minus the mean log-likelihood", -want),
     ], hint="-(1/N) * sum(y * log(p) + (1 - y) * log(1 - p)), p = sigmoid(X @ w + b)")  # fmt: skip
     # One feature and w = [1], b = 0: the scores z are the feature values themselves.
     z = np.array([[1000.0], [-1000.0], [800.0], [-800.0]])
     right = np.array([1.0, 0.0, 1.0, 0.0])
-    for case, labels, low, high in (
-        ("confident and right (z = +-1000)", right, 0.0, 1e-6),
-        ("confident and wrong (z = +-1000)", 1.0 - right, 5.0, 1000.0),
-    ):
-        got = number(submission.nll(z, labels, np.ones(1), 0.0), f"nll when {case}")
+    for kind, labels, low, high in (("right", right, 0.0, 1e-6), ("wrong", 1 - right, 5.0, 1e3)):
+        case = f"confident and {kind} (z = +-1000)"
+        got = kit.py_float(submission.nll(z, labels, np.ones(1), 0.0), f"nll when {case}")
         if not low <= got <= high:  # nan too
             hint = likely_mistake(got, _unstable_nll(z[:, 0], labels), default=LOG0)
-            raise CheckFailure(
+            raise kit.CheckFailure(
                 f"nll when {case} is {got:.6g}, expected a finite number between {low:g} and "
                 f"{high:g} (the exact value is {_trusted_nll(z, labels, np.ones(1), 0.0):.6g})"
                 f"\nHint: {hint}"
@@ -261,7 +230,7 @@ def test_gradients(submission, seed):
         w, b = rng.normal(size=3), float(rng.normal())
         got = unpack(submission.gradients(X, y, w, b), "gradients", dw=array((3,)), db=number)
         tensors = [torch.from_numpy(a) for a in (X, y, w, np.array(b))]
-        want = [g.numpy() for g in autograd_gradients(_bce, tensors)[2:]]
+        want = [g.numpy() for g in kit.autograd_gradients(_bce, tensors)[2:]]
         rule = "dw = X.T @ (p - y) / N and db = mean(p - y), p the predicted probabilities"
         _expect_gradients(got, (want[0], float(want[1])), ("dw", "db"), n, rule, case)
 
@@ -280,10 +249,10 @@ def test_predict(submission, seed):
                      name=f"predict_proba with {case}", hint=f"one probability per row, the "
                      f"sigmoid of its score X @ w + b; {SIGMOID_RULE}")  # fmt: skip
         labels = submission.predict(*args)
-        assert_array_equal(labels, (z >= 0).astype(np.int64), name=f"predict with {case}",
-                           hint="1 where predict_proba >= 0.5, else 0")  # fmt: skip
+        kit.assert_array_equal(labels, (z >= 0).astype(np.int64), name=f"predict with {case}",
+                               hint="1 where predict_proba >= 0.5, else 0")  # fmt: skip
         if labels.dtype != np.int64:
-            raise CheckFailure(
+            raise kit.CheckFailure(
                 f"predict with {case} returned the right labels as {labels.dtype}, expected "
                 "int64 labels as the docstring says: convert with .astype(np.int64)"
             )
@@ -293,7 +262,7 @@ def test_predict(submission, seed):
                 np.zeros(len(X))),
     ], default="a probability of exactly 0.5 is labelled 1", expected=ones)  # fmt: skip
     name = "predict with w = 0, b = 0 (every probability is exactly 0.5)"
-    assert_array_equal(got, ones, name=name, hint=hint)
+    kit.assert_array_equal(got, ones, name=name, hint=hint)
 
 
 def test_boundary_line(submission, seed):
@@ -304,7 +273,7 @@ def test_boundary_line(submission, seed):
         w[1] = math.copysign(max(abs(w[1]), 0.3), w[1])
         b = float(rng.normal())
         got = unpack(submission.boundary_line(w, b), "boundary_line", context=f"case {case}",
-                     slope=number, intercept=number)  # fmt: skip
+                     slope=kit.py_float, intercept=kit.py_float)  # fmt: skip
         hint = (
             f"the line is where w[0] * x0 + w[1] * x1 + b = 0, here with w = "
             f"{np.round(w, 4).tolist()} and b = {b:.4g}; solve that for x1"
@@ -326,7 +295,9 @@ def test_matches_sklearn(submission, reference, metrics):
         expect_close(value, zero, name=f"gradients' {part} at scikit-learn's optimum", rtol=0.0,
                      atol=1e-7, hint="at the optimum the gradient is 0; make the gradients "
                      "check pass first")  # fmt: skip
-    fitted = _binary_fit(submission, reference, metrics, X, y, IRIS_ITERS, IRIS_LR, "iris")
+    # This check judges fit_gd's promises, b a Python float among them.
+    run = (X, y, IRIS_ITERS, IRIS_LR, "iris", kit.py_float)
+    fitted = _binary_fit(submission, reference, metrics, *run)
     hint = "gradient descent should reach scikit-learn's LogisticRegression(C=np.inf) here"
     for part, value, want in zip(("w", "b"), fitted, best, strict=True):
         expect_close(value, want, name=f"{part} vs scikit-learn", rtol=0.0, atol=1e-5, hint=hint)
@@ -344,7 +315,7 @@ def test_adelie_boundary(submission, reference, metrics):
     best = _trusted_nll(X, y, oracle.coef_[0], float(oracle.intercept_[0]))
     metrics.emit("accuracy (Adelie)", accuracy, ADELIE_ITERS)
     if accuracy < 0.98 or loss > best + 1e-4:
-        raise CheckFailure(
+        raise kit.CheckFailure(
             f"after {ADELIE_ITERS} steps with lr = {ADELIE_LR} the model labels {accuracy:.1%} "
             f"of the penguins right with a loss of {loss:.5f}; the best line reaches "
             f"{oracle.score(X, y):.1%} with a loss of {best:.5f}"
@@ -381,12 +352,14 @@ def test_softmax_gradients(submission, seed):
             return F.cross_entropy(X_t @ W_t + b_t, labels)
 
         inputs = [torch.from_numpy(a) for a in (X, W, b)]
-        expect_close(submission.softmax_nll(X, y, W, b), float(loss(*inputs)), rtol=1e-9,
-                     name=f"softmax_nll (case {case})", hint="minus the mean over the rows of "
-                     "log P[i, y[i]], the log-probability of each row's own label")  # fmt: skip
+        name = f"softmax_nll (case {case})"
+        got_loss = kit.py_float(submission.softmax_nll(X, y, W, b), name)
+        expect_close(got_loss, float(loss(*inputs)), rtol=1e-9, name=name, hint="minus the mean "
+                     "over the rows of log P[i, y[i]], the log-probability of each row's own "
+                     "label")  # fmt: skip
         got = unpack(submission.softmax_gradients(X, y, W, b), "softmax_gradients",
                      dW=array((d, k)), db=array((k,)))  # fmt: skip
-        want = [g.numpy() for g in autograd_gradients(loss, inputs)[1:]]
+        want = [g.numpy() for g in kit.autograd_gradients(loss, inputs)[1:]]
         P = special.softmax(X @ W + b, axis=1)
         numbers = Mistake("P - y subtracts each row's label number from every column: subtract "
                           "the one-hot labels Y instead", X.T @ (P - y[:, None]) / n)  # fmt: skip
@@ -395,9 +368,9 @@ def test_softmax_gradients(submission, seed):
     # Scores of about 1000: a softmax without the max shift gives nan here.
     X = np.array([[1.0, 0.0], [0.0, 1.0]])
     W, b, y = np.array([[1000.0, 0.0], [0.0, 1000.0]]), np.zeros(2), np.array([0, 0])
-    got_loss = number(submission.softmax_nll(X, y, W, b), "softmax_nll")
+    got_loss = kit.py_float(submission.softmax_nll(X, y, W, b), "softmax_nll")
     if not math.isfinite(got_loss):
-        raise CheckFailure(
+        raise kit.CheckFailure(
             f"softmax_nll with scores of 1000 is {got_loss}, expected a finite number (500.0)\n"
             "Hint: take the log-probabilities in the docstring's shifted form, never as the log "
             "of a softmax that rounded to 0"
@@ -424,29 +397,19 @@ def test_softmax_penguins(submission, reference, metrics):
     expect_close(probabilities, oracle.predict_proba(X), rtol=0.0, atol=0.03,
                  name="probabilities of the trained model vs scikit-learn's")  # fmt: skip
     if accuracy < 0.96:
-        raise CheckFailure(
+        raise kit.CheckFailure(
             f"the trained model labels {accuracy:.1%} of the penguins right; "
             f"the best linear model reaches {oracle.score(X, y):.1%}"
         )
 
 
-@pytest.mark.needs_passing(
-    "sigmoid",
-    "bernoulli_likelihood",
-    "nll",
-    "gradients",
-    "predict",
-    "matches_sklearn",
-    "softmax",
-    "softmax_gradients",
-)
+@pytest.mark.needs_passing("sigmoid", "bernoulli_likelihood", "nll", "gradients", "predict",
+                           "matches_sklearn", "softmax", "softmax_gradients")  # fmt: skip
 def test_written_by_hand(submission, exercise, source_tree):
     """the model, its loss and its training are yours: NumPy only, no sklearn, scipy or torch"""
-    expect_no_shortcuts(
-        source_tree,
-        exercise.path,
-        READY_MADE,
-        advice="Write sigmoid, softmax and the losses from their docstrings' stable forms with "
-        "NumPy (np.exp, np.log1p, np.logaddexp, a max shift): scikit-learn, scipy.special and "
-        "torch are what the checks compare your results with",
+    advice = (
+        "Write sigmoid, softmax and the losses from their docstrings' stable forms with NumPy "
+        "(np.exp, np.log1p, np.logaddexp, a max shift): scikit-learn, scipy.special and torch "
+        "are what the checks compare your results with"
     )
+    kit.expect_no_shortcuts(source_tree, exercise.path, READY_MADE, advice=advice)
