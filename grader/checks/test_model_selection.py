@@ -9,31 +9,26 @@ import pytest
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold, cross_val_score
 
-from grader.compare import assert_array_close, assert_array_equal, assert_number_close, expect_array
-from grader.datasets import diabetes
-from grader.errors import CheckFailure
-from grader.kit import (
-    Shortcuts,
-    anything,
-    array,
-    call_unchanged,
-    describe,
-    expect_no_shortcuts,
-    matches,
-    py_float,
-    unpack,
-)
+from grader import kit
+from grader.kit import CheckFailure, anything, unpack
 
 pytestmark = pytest.mark.exercise("model_selection")
 
 LABELS = np.array([2, 5, 9])
 ALPHAS = np.logspace(-4, 1, 11)
+PARTS = ["train", "val", "test"]
 # The title of the cross_val_scores check, as a learner sees it (for "fix ... first").
 CV_TITLE = "cross_val_scores gives sklearn's cross_val_score of Ridge on the diabetes data"
 GLOBAL_RNG_HINT = (
     "make one generator rng = np.random.default_rng(seed) in the call and draw everything "
     "from it; the global np.random functions ignore the seed argument and move on between calls"
 )
+# sklearn is the checks' oracle (KFold, StratifiedKFold, GridSearchCV, cross_val_score).
+READY_MADE = kit.Shortcuts(
+    "a ready-made splitter or search this exercise asks you to write", names={"sklearn"}
+)
+VALUE_CHECKS = ("split_partition", "split_stratified", "kfold_matches_sklearn", "stratified_kfold",
+                "cross_val_scores", "grid_search", "random_search", "bootstrap_ci")  # fmt: skip
 
 
 def _labels(gen: np.random.Generator, counts: list[int], labels: np.ndarray) -> np.ndarray:
@@ -43,7 +38,8 @@ def _labels(gen: np.random.Generator, counts: list[int], labels: np.ndarray) -> 
 
 
 def _indices(value: Any, name: str) -> np.ndarray:
-    array = expect_array(value, name=name).numpy()
+    """A kind for unpack: a 1-d NumPy array of integer row indices."""
+    array = kit.expect_array(value, name=name).numpy()
     if array.ndim != 1 or array.dtype.kind not in "iu":
         kind = "integers" if array.dtype.kind in "iu" else f"dtype {array.dtype}"
         raise CheckFailure(
@@ -61,9 +57,7 @@ def _fold(value: Any, call: str, i: int) -> list[np.ndarray]:
     return list(unpack(value, f"{call}'s fold {i}", verb="be", train=_indices, test=_indices))
 
 
-def _partition(
-    parts: list[np.ndarray], names: list[str], n: int, call: str, group: str = "parts"
-) -> None:
+def _partition(parts: list[np.ndarray], names: list[str], n: int, call: str, group="parts") -> None:
     """Every index 0..n-1 in exactly one of the parts (`group` names them in messages)."""
     seen = np.zeros(n, dtype=np.int64)
     for part, part_name in zip(parts, names, strict=True):
@@ -92,7 +86,7 @@ def _folds(value: Any, n: int, k: int, call: str) -> list[tuple[np.ndarray, np.n
     """The learner's folds, checked: k (train, test) pairs, no leak, test folds partition 0..n-1."""
     if type(value) not in (list, tuple) or len(value) != k:
         raise CheckFailure(
-            f"{call} should return a list of {k} (train, test) tuples, got {describe(value)}"
+            f"{call} should return a list of {k} (train, test) tuples, got {kit.describe(value)}"
         )
     folds = []
     for i, fold in enumerate(value):
@@ -117,25 +111,16 @@ def _class_counts(y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]]) -> 
     return np.array([[np.sum(y[test] == label) for label in labels] for _, test in folds])
 
 
-@pytest.mark.points(1)
 def test_split_partition(submission, seed):
     """train_val_test_split puts every row in exactly one part, with the sizes asked for"""
     y = _labels(np.random.default_rng(seed), [150, 100, 50], LABELS)
     # 297 rows: 0.15 * 297 = 44.55 and 0.25 * 297 = 74.25, so rounding and truncating differ.
-    for rows, val_fraction, test_fraction in (
-        (300, 0.2, 0.2),
-        (300, 0.15, 0.25),
-        (297, 0.15, 0.25),
-    ):
-        n = rows
+    for n, val_fraction, test_fraction in ((300, 0.2, 0.2), (300, 0.15, 0.25), (297, 0.15, 0.25)):
         call = f"train_val_test_split(y, {val_fraction}, {test_fraction}, 3) with {n} rows"
-        value = submission.train_val_test_split(y[:n], val_fraction, test_fraction, 3)
-        parts = _split(value, call)
-        _partition(parts, ["train", "val", "test"], n, call)
-        for part, name, fraction in (
-            (parts[1], "val", val_fraction),
-            (parts[2], "test", test_fraction),
-        ):
+        parts = _split(submission.train_val_test_split(y[:n], val_fraction, test_fraction, 3), call)
+        _partition(parts, PARTS, n, call)
+        sizes = {"val": val_fraction, "test": test_fraction}
+        for part, (name, fraction) in zip(parts[1:], sizes.items(), strict=True):
             if len(part) != round(fraction * n):
                 raise CheckFailure(
                     f"{call}: the {name} part has {len(part)} rows, expected "
@@ -156,18 +141,19 @@ def test_split_stratified(submission, seed):
         # Fractions of each class that are not whole numbers: rounding per class shows.
         ("labels 2, 5, 9 (151, 97, 53 rows)", _labels(gen, [151, 97, 53], LABELS), 0.15, 0.25),
     ]
+    stratify = {"stratify": True}
     for split_seed, (case, y, val_fraction, test_fraction) in enumerate(cases, start=10):
         call = (
             f"train_val_test_split(y, {val_fraction}, {test_fraction}, {split_seed}, stratify=True)"
         )
-        value = call_unchanged(
-            submission, "train_val_test_split", y, val_fraction, test_fraction, split_seed,
-            kwargs={"stratify": True}, names=("y",),
-        )  # fmt: skip
+        args = (y, val_fraction, test_fraction, split_seed)
+        value = kit.call_unchanged(
+            submission, "train_val_test_split", *args, kwargs=stratify, names=("y",)
+        )
         parts = _split(value, call)
-        _partition(parts, ["train", "val", "test"], len(y), call)
+        _partition(parts, PARTS, len(y), call)
         fractions = (1 - val_fraction - test_fraction, val_fraction, test_fraction)
-        named = list(zip(parts, ("train", "val", "test"), fractions, strict=True))
+        named = list(zip(parts, PARTS, fractions, strict=True))
         # The rounded parts first: a wrong size there is the cause of the training part's.
         for part, name, fraction in named[1:] + named[:1]:
             for label in np.unique(y):
@@ -194,44 +180,36 @@ def _flatten(value: Any, function: str, call: str) -> list[np.ndarray]:
         return _split(value, call)
     if type(value) not in (list, tuple):
         raise CheckFailure(
-            f"{call} should return a list of (train, test) tuples, got {describe(value)}"
+            f"{call} should return a list of (train, test) tuples, got {kit.describe(value)}"
         )
     return [part for i, fold in enumerate(value) for part in _fold(fold, call, i)]
 
 
-@pytest.mark.points(1)
+def _same(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
+    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
 def test_seeds_reproducible(submission, seed):
     """the same seed gives the same split and folds, another seed different ones"""
     y = _labels(np.random.default_rng(seed), [40, 30, 20], LABELS)
-    n = len(y)
-    calls = [
-        ("train_val_test_split(y, 0.2, 0.2, {})", "train_val_test_split", (y, 0.2, 0.2), {}),
-        (
-            "train_val_test_split(y, 0.2, 0.2, {}, stratify=True)",
-            "train_val_test_split",
-            (y, 0.2, 0.2),
-            {"stratify": True},
-        ),
-        ("kfold_indices(n, 5, {})", "kfold_indices", (n, 5), {}),
-        ("stratified_kfold_indices(y, 5, {})", "stratified_kfold_indices", (y, 5), {}),
-    ]
-    for template, function, args, kwargs in calls:
-        first = submission.call(function, *args, 21, **kwargs)
-        second = submission.call(function, *args, 21, **kwargs)
-        other = submission.call(function, *args, 22, **kwargs)
-        flat = [
+    for template, args, kwargs in [
+        ("train_val_test_split(y, 0.2, 0.2, {})", (y, 0.2, 0.2), {}),
+        ("train_val_test_split(y, 0.2, 0.2, {}, stratify=True)", (y, 0.2, 0.2), {"stratify": True}),
+        ("kfold_indices(n, 5, {})", (len(y), 5), {}),
+        ("stratified_kfold_indices(y, 5, {})", (y, 5), {}),
+    ]:
+        function = template.split("(")[0]
+        seeds = (21, 21, 22)
+        values = [submission.call(function, *args, s, **kwargs) for s in seeds]
+        first, second, other = (
             _flatten(value, function, template.format(s))
-            for value, s in ((first, 21), (second, 21), (other, 22))
-        ]
-        if len(flat[0]) != len(flat[1]) or not all(
-            np.array_equal(a, b) for a, b in zip(flat[0], flat[1], strict=True)
-        ):
+            for value, s in zip(values, seeds, strict=True)
+        )
+        if not _same(first, second):
             raise CheckFailure(
                 f"calling {template.format(21)} twice gave different results; {GLOBAL_RNG_HINT}"
             )
-        if len(flat[0]) == len(flat[2]) and all(
-            np.array_equal(np.sort(a), np.sort(b)) for a, b in zip(flat[0], flat[2], strict=True)
-        ):
+        if _same([np.sort(a) for a in first], [np.sort(b) for b in other]):
             raise CheckFailure(
                 f"{template.format(21)} and {template.format(22)} chose the same rows; shuffle "
                 "with rng = np.random.default_rng(seed) so a new seed gives a new split"
@@ -244,21 +222,16 @@ def test_kfold_matches_sklearn(submission):
     for n, k in ((20, 5), (23, 5), (10, 3), (7, 7), (101, 10)):
         call = f"kfold_indices({n}, {k})"
         folds = _folds(submission.kfold_indices(n, k), n, k, call)
-        expected = list(KFold(k).split(np.zeros((n, 1))))
-        for i, ((train, test), (want_train, want_test)) in enumerate(
-            zip(folds, expected, strict=True)
-        ):
-            hint = (
-                f"cut 0..{n - 1} into {k} consecutive blocks; the first n % k = {n % k} blocks "
-                f"hold n // k + 1 = {n // k + 1} rows, the rest n // k = {n // k}"
-            )
-            name = f"{call}: fold {i}'s test rows (sorted)"
-            assert_array_equal(np.sort(test), want_test, name=name, hint=hint)
-            name = f"{call}: fold {i}'s training rows (sorted)"
-            assert_array_equal(np.sort(train), want_train, name=name, hint=hint)
+        hint = (
+            f"cut 0..{n - 1} into {k} consecutive blocks; the first n % k = {n % k} blocks "
+            f"hold n // k + 1 = {n // k + 1} rows, the rest n // k = {n // k}"
+        )
+        for i, (fold, want) in enumerate(zip(folds, KFold(k).split(np.zeros((n, 1))), strict=True)):
+            for rows, got, expected in (("test", fold[1], want[1]), ("training", fold[0], want[0])):
+                name = f"{call}: fold {i}'s {rows} rows (sorted)"
+                kit.assert_array_equal(np.sort(got), expected, name=name, hint=hint)
 
 
-@pytest.mark.points(1)
 def test_kfold_shuffled(submission, seed):
     """shuffled folds still cover every row once, with sizes as sklearn's KFold"""
     n, k, fold_seed = 53, 5, seed % 1000
@@ -271,10 +244,7 @@ def test_kfold_shuffled(submission, seed):
             f"{call}: test fold sizes {sizes}, expected {expected}; the first n % k folds "
             "take one row more than the others"
         )
-    if all(
-        np.array_equal(np.sort(test), want)
-        for (_, test), want in zip(folds, unshuffled, strict=True)
-    ):
+    if _same([np.sort(test) for _, test in folds], unshuffled):
         raise CheckFailure(
             f"{call} returned the unshuffled folds; with a seed, shuffle the indices with "
             "np.random.default_rng(seed).permutation(n) before cutting them into folds"
@@ -290,9 +260,13 @@ def test_stratified_kfold(submission, seed):
         ("labels 2, 5, 9 (37, 23, 11 rows)", _labels(gen, [37, 23, 11], LABELS), 5, 4),
         ("180 retained (1), 21 leaving (0)", _labels(gen, [21, 180], np.array([0, 1])), 4, 5),
     ]
+    hint = (
+        "sort the (shuffled) indices by label, smallest first, then deal them out: the i-th "
+        "goes to fold i % k; sklearn's folds hold these counts"
+    )
     for case, y, k, fold_seed in cases:
         call = f"stratified_kfold_indices(y, {k}, seed={fold_seed}) with {case}"
-        value = call_unchanged(
+        value = kit.call_unchanged(
             submission, "stratified_kfold_indices", y, k, fold_seed, names=("y",)
         )
         folds = _folds(value, len(y), k, call)
@@ -313,74 +287,56 @@ def test_stratified_kfold(submission, seed):
                 f"({totals[c]} rows over {k} folds)"
             )
         want = _class_counts(y, list(StratifiedKFold(k).split(np.zeros((len(y), 1)), y)))
-        assert_array_equal(
-            counts,
-            want,
-            name=f"{call}: rows per (test fold, label)",
-            hint="sort the (shuffled) indices by label, smallest first, then deal them "
-            "out: the i-th goes to fold i % k; sklearn's folds hold these counts",
-        )
+        name = f"{call}: rows per (test fold, label)"
+        kit.assert_array_equal(counts, want, name=name, hint=hint)
 
 
-@pytest.mark.points(1)
 def test_cross_val_scores(submission, seed):
     """cross_val_scores gives sklearn's cross_val_score of Ridge on the diabetes data"""
-    X, y = diabetes()
+    X, y = kit.diabetes()
     folds = list(KFold(5, shuffle=True, random_state=seed % 1000).split(X))
+    hint = (
+        "for each (train, test) fold, ridge_fit on X[train], y[train] only, then r2_score on "
+        "y[test] and the predictions for X[test]"
+    )
     for alpha in (0.1, 1.0):
-        assert_array_close(
-            call_unchanged(
-                submission, "cross_val_scores", X, y, folds, alpha, names=("X", "y", "folds")
-            ),
-            cross_val_score(Ridge(alpha=alpha), X, y, cv=folds),
-            name=f"cross_val_scores(X, y, folds, {alpha})",
-            rtol=1e-6,
-            hint="for each (train, test) fold, ridge_fit on X[train], y[train] only, then "
-            "r2_score on y[test] and the predictions for X[test]",
-        )
+        args, name = (X, y, folds, alpha), f"cross_val_scores(X, y, folds, {alpha})"
+        got = kit.call_unchanged(submission, "cross_val_scores", *args, names=("X", "y", "folds"))
+        want = cross_val_score(Ridge(alpha=alpha), X, y, cv=folds)
+        kit.assert_array_close(got, want, name=name, rtol=1e-6, hint=hint)
 
 
 @pytest.mark.points(2)
 def test_grid_search(submission, seed):
     """grid_search picks the same alpha as sklearn's GridSearchCV on the same folds"""
-    X, y = diabetes()
+    X, y = kit.diabetes()
     folds = list(KFold(5, shuffle=True, random_state=seed % 1000).split(X))
-    result = submission.grid_search(X, y, ALPHAS, folds)
-    best_alpha, mean_scores = unpack(
-        result, "grid_search", best_alpha=anything, mean_scores=anything
-    )
+    got = submission.grid_search(X, y, ALPHAS, folds)
+    best_alpha, mean_scores = unpack(got, "grid_search", best_alpha=anything, mean_scores=anything)
     search = GridSearchCV(Ridge(), {"alpha": ALPHAS}, cv=folds, refit=False).fit(X, y)
-    want_scores = search.cv_results_["mean_test_score"]
+    want = search.cv_results_["mean_test_score"]
     rule = "mean_scores[i] is the mean over the folds of cross_val_scores for alphas[i]"
-    assert_array_close(
-        mean_scores,
-        want_scores,
-        name="grid_search's mean_scores",
-        rtol=1e-6,
-        hint=_scores_first(submission, X, y, folds, rule, mean_scores, want_scores),
+    hint = _scores_first(submission, X, y, folds, rule, mean_scores, want)
+    name = "grid_search's mean_scores"
+    kit.assert_array_close(mean_scores, want, name=name, rtol=1e-6, hint=hint)
+    hint = (
+        f"GridSearchCV picks the alpha with the highest mean R^2 ({want.max():.4f}, the lowest "
+        f"is {want.min():.4f}): R^2 is better when higher, so take alphas[np.argmax(mean_scores)]"
     )
-    assert_number_close(
-        best_alpha,
-        float(search.best_params_["alpha"]),
-        name=f"grid_search's best alpha (of {len(ALPHAS)} from 1e-4 to 10)",
-        rtol=1e-12,
-        hint=f"GridSearchCV picks the alpha with the highest mean R^2 ({want_scores.max():.4f}, "
-        f"the lowest is {want_scores.min():.4f}): R^2 is better when higher, so take "
-        "alphas[np.argmax(mean_scores)]",
-    )
+    best = float(search.best_params_["alpha"])
+    name = f"grid_search's best alpha (of {len(ALPHAS)} from 1e-4 to 10)"
+    kit.assert_number_close(best_alpha, best, name=name, rtol=1e-12, hint=hint)
 
 
-@pytest.mark.points(1)
 def test_random_search(submission, reference, seed):
     """random_search draws alphas log-uniformly, reproducibly, and keeps the best one"""
-    X, y = diabetes()
+    X, y = kit.diabetes()
     folds = list(KFold(5, shuffle=True, random_state=seed % 1000).split(X))
     low, high, n_iter = 1e-4, 10.0, 30
     call = f"random_search(X, y, {low:g}, {high:g}, {n_iter}, folds, 8)"
-    kinds = {"best_alpha": anything, "alphas": array((n_iter,)), "mean_scores": anything}
-    best_alpha, alphas, mean_scores = unpack(
-        submission.random_search(X, y, low, high, n_iter, folds, 8), call, **kinds
-    )
+    kinds = {"best_alpha": anything, "alphas": kit.array((n_iter,)), "mean_scores": anything}
+    result = submission.random_search(X, y, low, high, n_iter, folds, 8)
+    best_alpha, alphas, mean_scores = unpack(result, call, **kinds)
     if not np.all((alphas >= low) & (alphas <= high)):
         bad = alphas[(alphas < low) | (alphas > high)][0]
         raise CheckFailure(f"{call} tried alpha={bad:g}, outside [{low:g}, {high:g}]")
@@ -393,41 +349,33 @@ def test_random_search(submission, reference, seed):
         )
     want = np.array([reference.cross_val_scores(X, y, folds, alpha).mean() for alpha in alphas])
     rule = "score the alphas you drew exactly as grid_search does"
-    assert_array_close(
-        mean_scores,
-        want,
-        name=f"{call}'s mean_scores",
-        rtol=1e-6,
-        hint=_scores_first(submission, X, y, folds, rule, mean_scores, want),
-    )
-    assert_number_close(
-        best_alpha,
-        float(alphas[np.argmax(want)]),
-        name=f"{call}'s best alpha",
-        rtol=1e-12,
-        hint="the best is the alpha with the highest mean R^2",
-    )
+    hint = _scores_first(submission, X, y, folds, rule, mean_scores, want)
+    kit.assert_array_close(mean_scores, want, name=f"{call}'s mean_scores", rtol=1e-6, hint=hint)
+    best = float(alphas[np.argmax(want)])
+    hint = "the best is the alpha with the highest mean R^2"
+    kit.assert_number_close(best_alpha, best, name=f"{call}'s best alpha", rtol=1e-12, hint=hint)
     again = submission.random_search(X, y, low, high, n_iter, folds, 8)
     _, again_alphas, _ = unpack(again, f"a second {call}", **dict(kinds, alphas=anything))
-    assert_array_equal(again_alphas, alphas, name=f"a second {call}'s alphas", hint=GLOBAL_RNG_HINT)
+    name = f"a second {call}'s alphas"
+    kit.assert_array_equal(again_alphas, alphas, name=name, hint=GLOBAL_RNG_HINT)
 
 
 def _scores_first(submission, X, y, folds, rule: str, got: Any, want: np.ndarray) -> str:
     """The searches average the learner's own cross_val_scores: when those are wrong, fix them."""
-    if matches(got, want, rtol=1e-6, atol=0.0):
+    if kit.matches(got, want, rtol=1e-6, atol=0.0):
         return rule
     for alpha in (0.1, 1.0):
         try:
             scores = submission.cross_val_scores(X, y, folds, alpha)
         except CheckFailure:
             scores = None
-        if not matches(scores, cross_val_score(Ridge(alpha=alpha), X, y, cv=folds), rtol=1e-6):
+        if not kit.matches(scores, cross_val_score(Ridge(alpha=alpha), X, y, cv=folds), rtol=1e-6):
             return f"your cross_val_scores is wrong on these folds: fix {CV_TITLE!r} first"
     return rule
 
 
 def _interval(value: Any, call: str) -> tuple[float, float, float]:
-    return unpack(value, call, estimate=py_float, low=py_float, high=py_float)
+    return unpack(value, call, estimate=kit.py_float, low=kit.py_float, high=kit.py_float)
 
 
 def _predictions(gen: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -441,25 +389,16 @@ def test_bootstrap_ci(submission, seed):
     """bootstrap_ci holds the accuracy, has the expected width, and narrows with more data"""
     gen = np.random.default_rng(seed)
     widths = {}
-    for n, n_boot, level, z in (
-        (100, 2000, 0.95, 1.96),
-        (100, 2000, 0.8, 1.2816),
-        (2500, 1000, 0.95, 1.96),
-    ):
+    runs = ((100, 2000, 0.95, 1.96), (100, 2000, 0.8, 1.2816), (2500, 1000, 0.95, 1.96))
+    for n, n_boot, level, z in runs:
         y_true, y_pred = _predictions(gen, n)
         call = f"bootstrap_ci(y_true, y_pred, {n_boot}, {level}, 5) on {n} samples"
-        value = call_unchanged(
-            submission, "bootstrap_ci", y_true, y_pred, n_boot, level, 5, names=("y_true", "y_pred")
-        )
+        args = (y_true, y_pred, n_boot, level, 5)
+        value = kit.call_unchanged(submission, "bootstrap_ci", *args, names=("y_true", "y_pred"))
         estimate, low, high = _interval(value, call)
         accuracy = float(np.mean(y_true == y_pred))
-        assert_number_close(
-            estimate,
-            accuracy,
-            name=f"{call}'s estimate",
-            rtol=1e-12,
-            hint="the estimate is the accuracy on all the rows",
-        )
+        name, hint = f"{call}'s estimate", "the estimate is the accuracy on all the rows"
+        kit.assert_number_close(estimate, accuracy, name=name, rtol=1e-12, hint=hint)
         if not low <= estimate <= high:
             raise CheckFailure(
                 f"{call} gave the interval [{low:.4f}, {high:.4f}], which does not hold the "
@@ -490,7 +429,6 @@ def test_bootstrap_ci(submission, seed):
         )
 
 
-@pytest.mark.points(1)
 def test_bootstrap_reproducible(submission, seed):
     """bootstrap_ci gives the same interval for the same seed, and another for another seed"""
     # Five resamples of 997 rows: each end interpolates between two of five accuracies spread
@@ -514,27 +452,11 @@ def test_bootstrap_reproducible(submission, seed):
         )
 
 
-# sklearn is the checks' oracle (KFold, StratifiedKFold, GridSearchCV, cross_val_score).
-READY_MADE = Shortcuts("a ready-made splitter or search this exercise asks you to write",
-                       names={"sklearn"})  # fmt: skip
-
-
-@pytest.mark.needs_passing(
-    "split_partition",
-    "split_stratified",
-    "kfold_matches_sklearn",
-    "stratified_kfold",
-    "cross_val_scores",
-    "grid_search",
-    "random_search",
-    "bootstrap_ci",
-)
+@pytest.mark.needs_passing(*VALUE_CHECKS)
 def test_written_by_hand(submission, exercise, source_tree):
     """the splits, folds, searches and bootstrap are written with NumPy, not taken from sklearn"""
-    expect_no_shortcuts(
-        source_tree,
-        exercise.path,
-        READY_MADE,
-        advice="Shuffle, deal out and score the rows yourself with NumPy and the provided ridge "
-        "functions: sklearn's splitters and searches are what the checks compare yours with",
+    advice = (
+        "Shuffle, deal out and score the rows yourself with NumPy and the provided ridge "
+        "functions: sklearn's splitters and searches are what the checks compare yours with"
     )
+    kit.expect_no_shortcuts(source_tree, exercise.path, READY_MADE, advice=advice)

@@ -5,10 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from grader.compare import assert_close, assert_equal
-from grader.datasets import logic_table, penguins_binary
-from grader.errors import CheckFailure
-from grader.kit import Mistake, call_unchanged, integer, likely_mistake, tensor, unpack
+from grader import kit
+from grader.kit import Mistake, integer, tensor
 
 pytestmark = pytest.mark.exercise("perceptron")
 
@@ -38,50 +36,43 @@ def _on(device: torch.device, *tensors: torch.Tensor) -> list[torch.Tensor]:
     return [t.to(device, F32) for t in tensors]
 
 
-def _zeros(n_features: int) -> tuple[torch.Tensor, torch.Tensor]:
-    return torch.zeros(n_features, dtype=F64), torch.zeros((), dtype=F64)
+def _random(rng: torch.Generator, rows: int, features: int) -> list[torch.Tensor]:
+    """Random w, b and X without rows near the line, whose side float32 may round differently."""
+    w, b, X = (torch.randn(s, generator=rng, dtype=F64) for s in (features, (), (rows, features)))
+    return [w, b, X[(X @ w + b).abs() > 1e-2]]
 
 
-def _away_from_boundary(X: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    # float32 and float64 may round z = 0.00001 differently; keep rows whose side is clear.
-    return X[(X @ w + b).abs() > 1e-2]
-
-
-def _epoch(submission, w, b, X, y):
-    """One learner epoch with lr = 1, its results checked for kind, shape and device."""
-    like = {"w": tensor(w.shape, device=w.device), "b": tensor(b.shape, device=b.device)}
-    return unpack(submission.train_epoch(w, b, X, y, 1.0), "train_epoch", **like, mistakes=integer)
-
-
-def _epochs_match(submission, reference, X, y, epochs, device, what="epoch"):
-    """The learner's epochs from zeros, each checked against the reference's as it comes."""
-    w, b = _zeros(X.shape[1])
+def _epochs(submission, X, y, epochs, device, reference=None, what="epoch"):
+    """The learner's epochs from zeros (lr = 1), each checked against the reference's if given."""
+    w, b = torch.zeros(X.shape[1], dtype=F64), torch.zeros((), dtype=F64)
     got_w, got_b = _on(device, w, b)
+    kinds = {"w": tensor(w.shape, device=got_w.device), "b": tensor((), device=got_w.device)}
     for epoch in range(1, epochs + 1):
-        got_w, got_b, got_mistakes = _epoch(submission, got_w, got_b, *_on(device, X, y))
-        w, b, mistakes = reference.train_epoch(w, b, X, y, 1.0)
-        for part, got, want in (("w", got_w, w), ("b", got_b, b)):
-            name = f"{part} after {what} {epoch}"
-            assert_close(got, want, name=name, dtype=F32, device=device, hint=EPOCH_RULE)
-        if got_mistakes != mistakes:
-            raise CheckFailure(
-                f"{what} {epoch}: train_epoch counted {got_mistakes} mistakes, expected "
-                f"{mistakes}\nHint: {COUNT_RULE}"
-            )
-        yield got_w, got_b, got_mistakes
+        result = submission.train_epoch(got_w, got_b, *_on(device, X, y), 1.0)
+        got_w, got_b, got_mistakes = kit.unpack(result, "train_epoch", **kinds, mistakes=integer)
+        if reference is not None:
+            w, b, mistakes = reference.train_epoch(w, b, X, y, 1.0)
+            for part, got, want in (("w", got_w, w), ("b", got_b, b)):
+                name = f"{part} after {what} {epoch}"
+                kit.assert_close(got, want, name=name, dtype=F32, device=device, hint=EPOCH_RULE)
+            if got_mistakes != mistakes:
+                raise kit.CheckFailure(
+                    f"{what} {epoch}: train_epoch counted {got_mistakes} mistakes, expected "
+                    f"{mistakes}\nHint: {COUNT_RULE}"
+                )
+        yield epoch, got_w, got_b, got_mistakes
 
 
 @pytest.mark.points(2)
 def test_predict_step(submission, reference, device, rng):
     """predict classifies random points like the reference"""
-    w, b = torch.randn(5, generator=rng, dtype=F64), torch.randn((), generator=rng, dtype=F64)
-    X = _away_from_boundary(torch.randn(80, 5, generator=rng, dtype=F64), w, b)
+    w, b, X = _random(rng, 80, 5)
     hint = "step(x . w + b) for every row: 1.0 where it is >= 0, else 0.0, as numbers in X's dtype"
     for dtype in (F32, F64):
         got = submission.predict(w.to(device, dtype), b.to(device, dtype), X.to(device, dtype))
         name = f"predict(w, b, X) with {str(dtype).removeprefix('torch.')} inputs"
         want = reference.predict(w, b, X)
-        assert_equal(got, want, name=name, dtype=dtype, device=device, hint=hint)
+        kit.assert_equal(got, want, name=name, dtype=dtype, device=device, hint=hint)
 
 
 def test_predict_boundary(submission, reference, device, rng):
@@ -90,38 +81,36 @@ def test_predict_boundary(submission, reference, device, rng):
     w = torch.randint(-3, 4, (4,), generator=rng).double()
     X[:4] = X[0]
     b = -(X[0] @ w)  # integers, so z is exactly 0 on the first four rows in any precision
-    for case_w, case_b in ((w, b), _zeros(4)):
+    strict = "points with z == 0 came out as 0: step(z) is 1 when z >= 0, not only when z > 0"
+    for case_w, case_b in ((w, b), (torch.zeros_like(w), torch.zeros_like(b))):
         got = submission.predict(*_on(device, case_w, case_b, X))
         want = reference.predict(case_w, case_b, X)
-        strict = Mistake("points with z == 0 came out as 0: step(z) is 1 when z >= 0, not only "
-                         "when z > 0", (X @ case_w + case_b > 0).double())  # fmt: skip
-        hint = likely_mistake(got, [strict], default="z == 0 counts as 1", expected=want)
+        mistakes = [Mistake(strict, (X @ case_w + case_b > 0).double())]
+        hint = kit.likely_mistake(got, mistakes, default="z == 0 counts as 1", expected=want)
         name = "predict on points with z == 0"
-        assert_equal(got, want, name=name, dtype=F32, device=device, hint=hint)
+        kit.assert_equal(got, want, name=name, dtype=F32, device=device, hint=hint)
 
 
 @pytest.mark.points(2)
 def test_update_rule(submission, reference, device, rng):
     """update applies Rosenblatt's rule to one example and leaves w and b unchanged"""
     for case in range(1, 7):
-        w, b = torch.randn(4, generator=rng, dtype=F64), torch.randn((), generator=rng, dtype=F64)
-        x = _away_from_boundary(torch.randn(8, 4, generator=rng, dtype=F64), w, b)[0]
-        y = torch.tensor(float(case % 2), dtype=F64)
+        w, b, X = _random(rng, 8, 4)
+        x, y = X[0], torch.tensor(float(case % 2), dtype=F64)
         lr = 0.1 + 0.9 * torch.rand((), generator=rng).item()
         inputs = _on(device, w, b, x, y)
-        result = call_unchanged(submission, "update", *inputs, lr, names=("w", "b"))
+        result = kit.call_unchanged(submission, "update", *inputs, lr, names=("w", "b"))
         kinds = {"w": tensor(w.shape, F32, device), "b": tensor((), F32, device)}
-        got = unpack(result, "update", context=f"case {case}", **kinds)
+        got = kit.unpack(result, "update", context=f"case {case}", **kinds)
         want = reference.update(w, b, x, y, lr)
-        tolerance = {"rtol": 1e-5, "atol": 1e-5, "dtype": F32, "device": device}
-        hint = likely_mistake(got, [
+        hint = kit.likely_mistake(got, [
             Mistake("w and b moved away from the label: the error is the label minus the "
                     "prediction, y - y_hat", (2 * w - want[0], 2 * b - want[1])),
             Mistake("b did not move: the bias changes by lr * error too", (want[0], b)),
         ], default=UPDATE_RULE, expected=want, rtol=1e-5, atol=1e-5)  # fmt: skip
         for part, value, expected in zip(("w", "b"), got, want, strict=True):
-            name = f"update's new {part} (case {case})"
-            assert_close(value, expected, name=name, hint=hint, **tolerance)
+            name = f"update's new {part} (case {case})"  # unpack has checked dtype and device
+            kit.assert_close(value, expected, name=name, hint=hint, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.points(2)
@@ -130,18 +119,15 @@ def test_train_epoch_matches(submission, reference, device, rng):
     # Small integers and lr = 1 keep every value exact in float32, so runs can match exactly.
     X = torch.randint(-5, 6, (30, 3), generator=rng).double()
     y = (X @ torch.randint(-3, 4, (3,), generator=rng).double() + 1 >= 0).double()
-    for _ in _epochs_match(submission, reference, X, y, 3, device):
-        pass
+    list(_epochs(submission, X, y, 3, device, reference))
 
 
-def _learns(submission, reference, metrics, X, y, device, series):
-    """Drive the learner's train_epoch from here until every row is right, measuring each
-    epoch's accuracy with trusted code (and drawing the line w . x + b = 0 where a figure is
-    named: a picture only)."""
+def _learns(submission, reference, metrics, device, rng, series, X, y):
+    """Train on shuffled rows until all are right by trusted code; a figure shows w.x + b = 0."""
     epochs, what, why, figure = TRAINING[series]
-    w, b = _on(device, *_zeros(X.shape[1]))
-    for epoch in range(1, epochs + 1):
-        w, b, mistakes = _epoch(submission, w, b, *_on(device, X, y))
+    order = torch.randperm(len(y), generator=rng)
+    X, y = X[order], y[order]
+    for epoch, w, b, mistakes in _epochs(submission, X, y, epochs, device):
         right = reference.predict(w.cpu().double(), b.cpu().double(), X) == y
         accuracy = right.double().mean().item()
         metrics.emit(f"{series} mistakes", mistakes, step=epoch)
@@ -156,30 +142,25 @@ def _learns(submission, reference, metrics, X, y, device, series):
             metrics.figure(f"{series} line", "scatter", data, step=epoch)
         if accuracy == 1.0:
             return
-    raise CheckFailure(
+    raise kit.CheckFailure(
         f"after {epochs} epochs on {what} the perceptron still gets {accuracy:.1%} right; {why}"
     )
 
 
 def test_learns_and(submission, reference, device, metrics, rng):
     """training on the AND gate reaches 100% accuracy within 20 epochs"""
-    X, y = logic_table("and")
-    order = torch.randperm(4, generator=rng)
-    _learns(submission, reference, metrics, X[order], y[order], device, "AND")
+    _learns(submission, reference, metrics, device, rng, "AND", *kit.logic_table("and"))
 
 
 def test_learns_penguins(submission, reference, device, metrics, rng):
     """training separates Adelie from Gentoo penguins by bill length and depth"""
-    X, y = penguins_binary()
-    order = torch.randperm(len(y), generator=rng)
-    _learns(submission, reference, metrics, X[order], y[order], device, "penguins")
+    _learns(submission, reference, metrics, device, rng, "penguins", *kit.penguins_binary())
 
 
 def test_xor_never_converges(submission, reference, device, metrics):
     """on XOR the learner's training matches the reference and never reaches 100%"""
-    X, y = logic_table("xor")
-    epochs = _epochs_match(submission, reference, X, y, 25, device, what="XOR epoch")
-    for epoch, (w, b, mistakes) in enumerate(epochs, start=1):
+    X, y = kit.logic_table("xor")
+    for epoch, w, b, mistakes in _epochs(submission, X, y, 25, device, reference, "XOR epoch"):
         metrics.emit("XOR mistakes", mistakes, step=epoch)
         if (reference.predict(w.cpu().double(), b.cpu().double(), X) == y).all():
-            raise CheckFailure("the perceptron separated XOR, which no single line can do")
+            raise kit.CheckFailure("the perceptron separated XOR, which no single line can do")
