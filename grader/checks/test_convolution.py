@@ -5,37 +5,21 @@ The sweeps draw many shapes, strides and paddings from the check's seed and try 
 smallest to the largest, so the first failure reported is the smallest case that fails.
 """
 
-from __future__ import annotations
-
 import functools
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.compare import assert_equal, expect_tensor, expect_weights, fmt_shape
-from grader.datasets import digits
-from grader.errors import CheckFailure
-from grader.gradcheck import assert_gradient
-from grader.kit import (
-    Mistake,
-    Shortcuts,
-    anything,
-    call_unchanged,
-    expect_close,
-    expect_no_shortcuts,
-    integer,
-    likely_mistake,
-    unpack,
-)
+from grader import kit
+from grader.kit import Mistake
 
 pytestmark = pytest.mark.exercise("convolution")
 
 F64 = torch.float64
-FORWARD_TOL: dict[str, Any] = {"rtol": 1e-8, "atol": 1e-10}
+FORWARD_TOL = {"rtol": 1e-8, "atol": 1e-10}
 GRAD_THRESHOLD = 1e-7  # CS231n's relative error; float64 sums stay near 1e-15
 FORWARD_RULE = (
     "out[n, k, i, j] = bias[k] + sum over c, u, v of x_pad[n, c, i*S + u, j*S + v] * "
@@ -57,7 +41,7 @@ KERNELS = (
 )  # fmt: skip
 LAYERS = ("Conv1d", "Conv2d", "Conv3d", "LazyConv2d", "ConvTranspose2d", "MaxPool2d",
           "AdaptiveMaxPool2d", "MaxUnpool2d")  # fmt: skip
-READY_MADE = Shortcuts(
+READY_MADE = kit.Shortcuts(
     "a ready-made layer",
     names={f"{where}.{name}" for name in KERNELS for where in (
         "torch", "torch.nn.functional", "torch.ops.aten", "torch._C._nn",
@@ -66,7 +50,7 @@ READY_MADE = Shortcuts(
     | {"torch.nn.grad", "torch.nn.modules.conv", "torch.nn.modules.pooling"},
     functions=LEARNER_FUNCTIONS,
 )  # fmt: skip
-AUTOGRAD = Shortcuts(
+AUTOGRAD = kit.Shortcuts(
     "autograd",
     names={"torch.autograd", "torch.func", "torch.enable_grad"},
     methods={"backward", "grad", "requires_grad", "requires_grad_"},
@@ -75,8 +59,6 @@ AUTOGRAD = Shortcuts(
 
 
 # -------------------------------------------------------------------------------- the cases
-
-
 def _draw(rng: torch.Generator, low: int, high: int) -> int:
     """A random int in [low, high], both ends included."""
     return int(torch.randint(low, high + 1, (1,), generator=rng))
@@ -132,8 +114,8 @@ class Case:
 
     def __str__(self) -> str:
         if self.pool:
-            return f"x {fmt_shape(self.x_shape)}, kernel {self.kh}, stride {self.stride}"
-        return (f"x {fmt_shape(self.x_shape)}, weight {fmt_shape(self.w_shape)}, "
+            return f"x {kit.fmt_shape(self.x_shape)}, kernel {self.kh}, stride {self.stride}"
+        return (f"x {kit.fmt_shape(self.x_shape)}, weight {kit.fmt_shape(self.w_shape)}, "
                 f"stride {self.stride}, padding {self.padding}")  # fmt: skip
 
 
@@ -176,30 +158,27 @@ def _pool_cases(rng: torch.Generator, count: int) -> list[Case]:
     return sorted(cases, key=Case.cost)
 
 
-def _conv_tensors(rng: torch.Generator, case: Case, dout: bool = False) -> tuple[Any, ...]:
+def _conv_tensors(rng: torch.Generator, case: Case, dout: bool = False) -> tuple:
     """x, weight, bias (and with `dout`, an upstream gradient) for one case, in float64."""
     shapes = (case.x_shape, case.w_shape, (case.c_out,)) + ((case.out_shape,) if dout else ())
     return tuple(torch.randn(shape, generator=rng, dtype=F64) for shape in shapes)
 
 
-def _numbered(cases: list[Any]) -> list[tuple[Any, str]]:
+def _numbered(cases: list[Case]) -> list[tuple[Case, str]]:
     """Each case with its place in the sweep, as failures name it."""
     return [(c, f"(case {i} of {len(cases)}, smallest first)") for i, c in enumerate(cases, 1)]
 
 
-def _expect_shape(value: Any, *, name: str, shape: tuple[int, ...], how: str) -> torch.Tensor:
-    """A tensor of `shape`; otherwise a failure that names the case and the size formula."""
-    tensor = expect_tensor(value, name=name)
+def _expect_shape(value, *, name: str, shape: tuple[int, ...], how: str, device=None) -> None:
+    """A tensor of `shape` (and `device`); else a failure that names the case and the rule `how`."""
+    tensor = kit.expect_tensor(value, name=name)
     if tuple(tensor.shape) != shape:
-        raise CheckFailure(
-            f"{name} returned shape {fmt_shape(tensor.shape)}, expected {fmt_shape(shape)}: {how}"
-        )
-    return tensor
+        shapes = f"{kit.fmt_shape(tensor.shape)}, expected {kit.fmt_shape(shape)}"
+        raise kit.CheckFailure(f"{name} returned shape {shapes}: {how}")
+    kit.expect_tensor(value, name=name, device=device)
 
 
 # -------------------------------------------------------------------------------- output_size
-
-
 OUTPUT_SIZE_CASES = (  # (size, kernel, stride, padding): stride 1, then strides that divide or not
     (5, 3, 1, 0), (5, 3, 1, 1), (5, 1, 1, 0), (8, 3, 2, 1), (7, 3, 2, 1), (7, 2, 3, 0),
     (6, 3, 3, 0), (9, 4, 2, 2), (4, 4, 1, 0), (28, 5, 2, 2),
@@ -216,32 +195,30 @@ def test_output_size(submission, rng):
         call = f"output_size({size}, {kernel}, {stride}, {padding})"
         got = submission.output_size(size, kernel, stride, padding)
         if type(got) is float:
-            raise CheckFailure(f"{call} should return a Python int, got float; the division "
-                               "that counts the strides is a floor division (//)")  # fmt: skip
-        got, want = integer(got, call), _size(size, kernel, stride, padding)
+            raise kit.CheckFailure(f"{call} should return a Python int, got float; the division "
+                                   "that counts the strides is a floor division (//)")  # fmt: skip
+        got, want = kit.integer(got, call), _size(size, kernel, stride, padding)
         span = size + 2 * padding
         if got != want:
-            hint = likely_mistake(got, [Mistake(
+            hint = kit.likely_mistake(got, [Mistake(
                 "the last window is lost: it ends exactly on the padded edge, and the starts go "
                 "up to size + 2P - kernel included", len(range(0, span - kernel, stride)))],
                 default="the window starts at 0 and moves by the stride while it still fits "
                 "inside the padded axis; the last start is size + 2P - kernel, and the +1 "
                 "counts the window at 0")  # fmt: skip
-            raise CheckFailure(
+            raise kit.CheckFailure(
                 f"{call} returned {got}, expected {want} = ({size} + 2*{padding} - {kernel}) // "
                 f"{stride} + 1.\nHint: {hint}"
             )
 
 
 # ---------------------------------------------------------------------------- conv2d forward
-
-
 def _check_forward(submission, function: str, cases: list[Case], rng, device) -> None:
     for case, where in _numbered(cases):
         x, weight, bias = _conv_tensors(rng, case)
         s, p = case.stride, case.padding
-        got = call_unchanged(submission, function, x.to(device), weight.to(device),
-                             bias.to(device), s, p, names=("x", "weight", "bias"))  # fmt: skip
+        got = kit.call_unchanged(submission, function, x.to(device), weight.to(device),
+                                 bias.to(device), s, p, names=("x", "weight", "bias"))  # fmt: skip
         name = f"{function} for {case} {where}"
         how = (f"{case.formulas()}\nHint: pad all four sides with P zeros and keep only the "
                "windows that fit inside the padded image")  # fmt: skip
@@ -253,8 +230,8 @@ def _check_forward(submission, function: str, cases: list[Case], rng, device) ->
             Mistake("the bias is missing: bias[k] is added to every output of channel k",
                     F.conv2d(x, weight, None, s, p)),
         ]  # fmt: skip
-        expect_close(got, F.conv2d(x, weight, bias, s, p), name=name, hint=FORWARD_RULE,
-                     mistakes=mistakes, dtype=F64, device=device, **FORWARD_TOL)  # fmt: skip
+        kit.expect_close(got, F.conv2d(x, weight, bias, s, p), name=name, hint=FORWARD_RULE,
+                         mistakes=mistakes, dtype=F64, device=device, **FORWARD_TOL)  # fmt: skip
 
 
 @pytest.mark.points(2)
@@ -270,23 +247,19 @@ def test_conv2d_forward(submission, device, rng):
 
 
 # --------------------------------------------------------------------------- conv2d backward
-
-
 @pytest.mark.points(4)
 def test_conv2d_backward(submission, device, rng):
     """conv2d_backward's dx, dw and db match autograd through torch's conv2d"""
     for case, where in _numbered(_conv_cases(rng, 20, 10, 4)):
         x, weight, bias, dout = _conv_tensors(rng, case, dout=True)
-        leaves = [t.clone().requires_grad_() for t in (x, weight, bias)]
-        want_dx, want_dw, want_db = torch.autograd.grad(
-            F.conv2d(*leaves, case.stride, case.padding), leaves, dout
-        )
-        result = call_unchanged(
+        conv = functools.partial(F.conv2d, stride=case.stride, padding=case.padding)
+        want_dx, want_dw, want_db = kit.autograd_gradients(conv, (x, weight, bias), upstream=dout)
+        result = kit.call_unchanged(
             submission, "conv2d_backward", dout.to(device), x.to(device), weight.to(device),
             case.stride, case.padding, names=("dout", "x", "weight"),
         )  # fmt: skip
-        got = unpack(result, "conv2d_backward", context=where, dx=anything, dw=anything,
-                     db=anything)  # fmt: skip
+        got = kit.unpack(result, "conv2d_backward", context=where, dx=kit.anything,
+                         dw=kit.anything, db=kit.anything)  # fmt: skip
         n, positions = case.n, case.out_shape[2] * case.out_shape[3]
         empty = case.padding == 0 and 0 in tuple(getattr(got[0], "shape", (1,)))[2:]
         parts = (
@@ -314,28 +287,25 @@ def test_conv2d_backward(submission, device, rng):
         )  # fmt: skip
         for value, (label, want, rule, shape_rule, mistakes) in zip(got, parts, strict=True):
             name = f"conv2d_backward's {label} for {case} {where}"
-            _expect_shape(value, name=name, shape=tuple(want.shape), how=shape_rule)
-            expect_tensor(value, name=name, device=device)
-            hint = likely_mistake(value, mistakes, default=rule, expected=want)
-            assert_gradient(value, want, name=name, threshold=GRAD_THRESHOLD, hint=hint)
+            _expect_shape(value, name=name, shape=tuple(want.shape), how=shape_rule, device=device)
+            hint = kit.likely_mistake(value, mistakes, default=rule, expected=want)
+            kit.assert_gradient(value, want, name=name, threshold=GRAD_THRESHOLD, hint=hint)
 
 
 # -------------------------------------------------------------------------------- max pooling
-
-
 @pytest.mark.points(1)
 def test_maxpool2d_forward(submission, device, rng):
     """maxpool2d matches torch's max_pool2d on a sweep of shapes, kernels and strides"""
     for case, where in _numbered(_pool_cases(rng, 20)):
         x = torch.randn(case.x_shape, generator=rng, dtype=F64)
-        got = call_unchanged(submission, "maxpool2d", x.to(device), case.kh, case.stride,
-                             names=("x",))  # fmt: skip
+        got = kit.call_unchanged(submission, "maxpool2d", x.to(device), case.kh, case.stride,
+                                 names=("x",))  # fmt: skip
         name = f"maxpool2d for {case} {where}"
         how = f"pooling has no padding, so {case.formulas()}"
         _expect_shape(got, name=name, shape=case.out_shape, how=how)
-        assert_equal(got, F.max_pool2d(x, case.kh, case.stride), name=name, dtype=F64,
-                     device=device, hint="out[n, c, i, j] is the max of x[n, c, i*S : i*S + K, "
-                     "j*S : j*S + K], one channel at a time")  # fmt: skip
+        kit.assert_equal(got, F.max_pool2d(x, case.kh, case.stride), name=name, dtype=F64,
+                         device=device, hint="out[n, c, i, j] is the max of x[n, c, i*S : i*S "
+                         "+ K, j*S : j*S + K], one channel at a time")  # fmt: skip
 
 
 def _spread(x: torch.Tensor, per_window: torch.Tensor, case: Case) -> torch.Tensor:
@@ -350,17 +320,19 @@ def _check_pool_backward(submission, device, rng, cases: list[Case], ties: bool)
         x = (torch.randint(0, 3, case.x_shape, generator=rng).to(F64) if ties
              else torch.randn(case.x_shape, generator=rng, dtype=F64))  # fmt: skip
         dout = torch.randn(case.out_shape, generator=rng, dtype=F64)
-        leaf = x.clone().requires_grad_()
-        (want,) = torch.autograd.grad(F.max_pool2d(leaf, case.kh, case.stride), leaf, dout)
-        got = call_unchanged(submission, "maxpool2d_backward", dout.to(device), x.to(device),
-                             case.kh, case.stride, names=("dout", "x"))  # fmt: skip
+        pool = functools.partial(F.max_pool2d, kernel_size=case.kh, stride=case.stride)
+        (want,) = kit.autograd_gradients(pool, (x,), upstream=dout)
+        got = kit.call_unchanged(submission, "maxpool2d_backward", dout.to(device), x.to(device),
+                                 case.kh, case.stride, names=("dout", "x"))  # fmt: skip
         kind = "with tied values" if ties else "(no ties)"
         name = f"maxpool2d_backward for {case} {kind} {where}"
-        _expect_shape(got, name=name, shape=case.x_shape, how="dx has the shape of x")
+        _expect_shape(
+            got, name=name, shape=case.x_shape, how="dx has the shape of x", device=device
+        )
         windows = x.unfold(2, case.kh, case.stride).unfold(3, case.kh, case.stride)
         upstream = dout[..., None, None]
         tied = windows == windows.amax((-2, -1), keepdim=True)
-        hint = likely_mistake(got, [
+        hint = kit.likely_mistake(got, [
             Mistake("the gradient went to every element of each window; " + POOL_BACKWARD_RULE,
                     functools.partial(_spread, x, torch.ones_like(windows) * upstream, case)),
             Mistake("every element tied for a window's maximum got the gradient. torch gives it "
@@ -368,8 +340,7 @@ def _check_pool_backward(submission, device, rng, cases: list[Case], ties: bool)
                     "right): the one argmax over the flattened window returns",
                     _spread(x, tied * upstream, case) if ties and case.kh > 1 else None),
         ], default=POOL_BACKWARD_RULE, expected=want)  # fmt: skip
-        expect_tensor(got, name=name, device=device)
-        assert_gradient(got, want, name=name, threshold=GRAD_THRESHOLD, hint=hint)
+        kit.assert_gradient(got, want, name=name, threshold=GRAD_THRESHOLD, hint=hint)
 
 
 @pytest.mark.points(2)
@@ -386,7 +357,6 @@ def test_maxpool2d_backward_ties(submission, device, rng):
 
 
 # ------------------------------------------------------------------------------------- the CNN
-
 SPLIT_SEED = 0  # the train / held-out split is the same in every run
 HELD_OUT = 360
 TRAIN_SETTINGS = {"epochs": 8, "lr": 0.01}
@@ -399,7 +369,7 @@ CNN_SHAPES = {"conv1.weight": (8, 1, 3, 3), "conv1.bias": (8,), "conv2.weight": 
 @functools.lru_cache(maxsize=1)
 def _digits() -> dict[str, torch.Tensor]:
     """load_digits as (N, 1, 8, 8) images scaled to [0, 1], split once into train and held-out."""
-    features, labels = digits()
+    features, labels = kit.digits()
     X = torch.tensor(features, dtype=torch.float32).reshape(-1, 1, 8, 8) / 16
     y = torch.tensor(labels, dtype=torch.int64)
     order = torch.randperm(len(y), generator=torch.Generator().manual_seed(SPLIT_SEED))
@@ -423,8 +393,7 @@ def _show_feature_maps(metrics, state: dict[str, torch.Tensor], image: torch.Ten
     for j in (1, 2):
         panels.append({"title": f"k{j}", "values": state["conv1.weight"][j - 1, 0]})
         panels.append({"title": f"x*k{j}", "values": maps[j - 1]})
-    caption = "your kernels on a digit"
-    metrics.figure("conv1", "heatmap", {"panels": panels, "caption": caption})
+    metrics.figure("conv1", "heatmap", {"panels": panels, "caption": "your kernels on a digit"})
 
 
 @pytest.mark.points(3)
@@ -436,12 +405,12 @@ def test_cnn_learns_digits(submission, device, metrics, seed):
         seed=seed % 1000, log=metrics.emit, timeout=TRAIN_TIMEOUT,
     )  # fmt: skip
     like = {name: torch.empty(shape) for name, shape in CNN_SHAPES.items()}
-    value = expect_weights(value, like, what="train_cnn's result", device=device,
-                           restore="leave the provided train_cnn as it is")  # fmt: skip
+    value = kit.expect_weights(value, like, what="train_cnn's result", device=device,
+                               restore="leave the provided train_cnn as it is")  # fmt: skip
     state = {name: value[name].detach().cpu().to(F64) for name in CNN_SHAPES}
     for name, tensor in state.items():
         if not bool(torch.isfinite(tensor).all()):
-            raise CheckFailure(
+            raise kit.CheckFailure(
                 f"train_cnn's {name!r} holds NaN or inf: training blew up, which points at a "
                 "gradient from conv2d_backward or maxpool2d_backward"
             )
@@ -450,7 +419,7 @@ def test_cnn_learns_digits(submission, device, metrics, seed):
     accuracy = (predictions == data["y_test"]).double().mean().item()
     metrics.emit("held-out accuracy", accuracy, TRAIN_SETTINGS["epochs"])
     if accuracy < MIN_ACCURACY:
-        raise CheckFailure(
+        raise kit.CheckFailure(
             f"the weights train_cnn returned classify {accuracy:.1%} of {HELD_OUT} held-out "
             f"digits correctly, below the {MIN_ACCURACY:.0%} needed (a correct solution gets "
             "about 95%). The network trains with your conv2d and maxpool2d going forward and "
@@ -459,16 +428,18 @@ def test_cnn_learns_digits(submission, device, metrics, seed):
 
 
 # ------------------------------------------------------------------------------- the source
-
-
-@pytest.mark.needs_passing(
-    "output_size",
-    "conv2d_loop_forward",
-    "conv2d_forward",
-    "conv2d_backward",
-    "maxpool2d_forward",
-    "maxpool2d_backward",
+VALUE_CHECKS = ("output_size", "conv2d_loop_forward", "conv2d_forward", "conv2d_backward",
+                "maxpool2d_forward", "maxpool2d_backward")  # fmt: skip
+ADVICE = (
+    "Those functions are the exercise: sliding the window yourself is how you see what a "
+    "convolution layer computes, and working out its backward pass by hand shows why its "
+    "gradient is itself a convolution. F.pad, Tensor.unfold, einsum and the usual tensor "
+    "operations are fine, and the provided code at the bottom may use anything; nn.Conv2d and "
+    "F.max_pool2d are the right tools once this exercise is done"
 )
+
+
+@pytest.mark.needs_passing(*VALUE_CHECKS)
 def test_writes_own_layers(submission, exercise, source_tree):
     """your functions run, and compute convolution and pooling without torch's ready-made layers"""
     x, weight = torch.ones(1, 1, 4, 4), torch.ones(1, 1, 3, 3)
@@ -478,11 +449,4 @@ def test_writes_own_layers(submission, exercise, source_tree):
     submission.conv2d_backward(torch.ones(1, 1, 2, 2), x, weight, 1, 0)
     submission.maxpool2d(x, 2, 2)
     submission.maxpool2d_backward(torch.ones(1, 1, 2, 2), x, 2, 2)
-    expect_no_shortcuts(
-        source_tree, exercise.path, READY_MADE, AUTOGRAD,
-        advice="Those functions are the exercise: sliding the window yourself is how you see "
-        "what a convolution layer computes, and working out its backward pass by hand shows why "
-        "its gradient is itself a convolution. F.pad, Tensor.unfold, einsum and the usual tensor "
-        "operations are fine, and the provided code at the bottom may use anything; nn.Conv2d "
-        "and F.max_pool2d are the right tools once this exercise is done",
-    )  # fmt: skip
+    kit.expect_no_shortcuts(source_tree, exercise.path, READY_MADE, AUTOGRAD, advice=ADVICE)

@@ -1,10 +1,7 @@
 """Checks for the classic learners: k-nearest neighbours, naive Bayes, tree splits and k-means."""
 
-from __future__ import annotations
-
 import functools
 import time
-from typing import Any
 
 import numpy as np
 import pytest
@@ -14,21 +11,9 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.tree import DecisionTreeClassifier
 
-from grader.compare import assert_array_equal
-from grader.datasets import iris, penguins_frame
-from grader.errors import CheckFailure
+from grader import kit
 from grader.events import FIGURE_INTERVAL
-from grader.kit import (
-    Mistake,
-    Shortcuts,
-    array,
-    expect_close,
-    expect_no_shortcuts,
-    integer,
-    likely_mistake,
-    number,
-    unpack,
-)
+from grader.kit import Mistake, array, assert_array_equal, expect_close, number
 
 pytestmark = pytest.mark.exercise("neighbours_trees_clusters")
 
@@ -45,18 +30,18 @@ CLIP = (
     "nan where two rows are (nearly) equal: expanding the square leaves a tiny negative number "
     "where the distance is about 0; clip it at 0 before the square root"
 )
-# The exercise is NumPy only: the models it has learners write, and SciPy, are off limits.
-READY_MADE = Shortcuts("a ready-made model or function", names={"sklearn", "scipy", "torch"})
 EMPTY_RULE = (
     "a cluster with no points has no mean: its centre jumps onto the point with the largest "
     "squared distance to its own centre, and the iterations go on until no label changes"
 )
+# The exercise is NumPy only: the models it has learners write, and SciPy, are off limits.
+READY_MADE = kit.Shortcuts("a ready-made model or function", names={"sklearn", "scipy", "torch"})
 
 
 @functools.cache
 def _penguins() -> tuple[np.ndarray, np.ndarray]:
     """The four body measurements (342 complete rows) and the species as 0, 1, 2."""
-    frame = penguins_frame().dropna(subset=[*PENGUIN_FEATURES, "species"])
+    frame = kit.penguins_frame().dropna(subset=[*PENGUIN_FEATURES, "species"])
     y = frame["species"].astype("category").cat.codes.to_numpy().astype(np.int64)
     return frame[PENGUIN_FEATURES].to_numpy(dtype=np.float64), y
 
@@ -85,8 +70,6 @@ def _clear_queries(X_train: np.ndarray, X_query: np.ndarray, k: int) -> np.ndarr
 
 
 # ---------------------------------------------------------------------------- nearest neighbours
-
-
 def _near_duplicates(seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A (40, 3) and B (44, 3) in which B[4 + i] is A[i] moved by about 1e-10: the expanded
     square ||a||^2 + ||b||^2 - 2 a.b is rounding noise there, negative for several pairs in
@@ -118,21 +101,21 @@ def test_pairwise_distances(submission, seed):
         ("A (7, 3) and B (5, 3)", A, B),
         ("A (40, 3) and B (44, 3), B[4 + i] within 1e-9 of A[i]", *_near_duplicates(seed)),
     ]
+    rule = "D[i, j] = ||A[i] - B[j]||, the root of the summed squared differences"
     for case, A, B in cases:
         want = cdist(A, B)
         got = submission.pairwise_distances(A, B)
-        hint = "D[i, j] = ||A[i] - B[j]||, the root of the summed squared differences"
-        expect_close(got, want, rtol=1e-7, atol=1e-6, mistakes=[
-            Mistake("these are the squared distances: take the square root", want**2),
-        ], name=f"pairwise_distances(A, B) for {case}",
-           hint=CLIP if _nan_near_zero(got, want) else hint)  # fmt: skip
+        squared = Mistake("these are the squared distances: take the square root", want**2)
+        hint = CLIP if _nan_near_zero(got, want) else rule
+        name = f"pairwise_distances(A, B) for {case}"
+        expect_close(got, want, name=name, hint=hint, mistakes=[squared], rtol=1e-7, atol=1e-6)
 
 
 @pytest.mark.points(2)
 def test_knn_classify_matches_sklearn(submission, seed):
     """knn_classify votes like scikit-learn's KNeighborsClassifier, ties to the smallest label"""
     gen = np.random.default_rng(seed)
-    X_train, y_train, X_query = _split(*iris(), seed, 50)
+    X_train, y_train, X_query = _split(*kit.iris(), seed, 50)
     X_peng, y_peng = _penguins()
     X_rand = gen.normal(size=(60, 3))
     y_rand = gen.integers(0, 4, 60) * 3 + 2  # labels 2, 5, 8, 11: votes often tie
@@ -163,14 +146,12 @@ def test_knn_regress_matches_sklearn(submission, seed):
 
 
 # ---------------------------------------------------------------------------- naive Bayes
-
-
 def _nb_cases(seed: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
     gen = np.random.default_rng(seed)
     X_flat = gen.normal(size=(30, 3)) * np.array([1.0, 5.0, 0.3])
     y_flat = np.repeat([3, 7, 9], 10)
     X_flat[y_flat == 7, 1] = 2.5  # constant within class 7: only the smoothing keeps var > 0
-    return [("iris", *iris()), ("penguins", *_penguins()),
+    return [("iris", *kit.iris()), ("penguins", *_penguins()),
             ("a feature constant within class 7", X_flat, y_flat)]  # fmt: skip
 
 
@@ -180,7 +161,7 @@ def test_naive_bayes_fit_matches_sklearn(submission, seed):
     for label, X, y in _nb_cases(seed):
         oracle = GaussianNB().fit(X, y)
         C, D = len(oracle.classes_), X.shape[1]
-        classes, priors, means, variances = unpack(
+        classes, priors, means, variances = kit.unpack(
             submission.naive_bayes_fit(X, y), "naive_bayes_fit", context=label,
             classes=array((C,)), priors=array((C,)), means=array((C, D)), variances=array((C, D)),
         )  # fmt: skip
@@ -223,8 +204,6 @@ def test_naive_bayes_proba_matches_sklearn(submission, reference, seed):
 
 
 # ---------------------------------------------------------------------------- decision trees
-
-
 def test_gini(submission, seed):
     """gini gives 1 - sum of squared class fractions"""
     cases = {
@@ -236,14 +215,15 @@ def test_gini(submission, seed):
     for label, y in cases.items():
         _, counts = np.unique(y, return_counts=True)
         want = 1.0 - float(((counts / len(y)) ** 2).sum())
-        expect_close(submission.gini(y), want, name=f"gini of {label}", rtol=1e-12, atol=1e-12,
+        got = kit.py_float(submission.gini(y), f"gini of {label}")  # promised: a Python float
+        expect_close(got, want, name=f"gini of {label}", rtol=1e-12, atol=1e-12,
                      hint="1 - sum_k p_k ** 2, p_k the fraction of the labels equal to k",
                      mistakes=[Mistake("this is the sum of the squared fractions: gini is 1 "
                                        "minus it", 1.0 - want)])  # fmt: skip
 
 
 def _stump_cases(seed: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    X_iris, y_iris = iris()
+    X_iris, y_iris = kit.iris()
     gen = np.random.default_rng(seed)
     X_rand = gen.normal(size=(80, 3))
     y_rand = (X_rand[:, 1] + 0.8 * gen.normal(size=80) > 0.3).astype(np.int64)
@@ -282,12 +262,13 @@ def test_best_split_matches_sklearn(submission, seed):
         tree = DecisionTreeClassifier(max_depth=1, random_state=0).fit(X, y).tree_
         sizes = tree.n_node_samples
         want_impurity = (sizes[1] * tree.impurity[1] + sizes[2] * tree.impurity[2]) / sizes[0]
-        feature, threshold, impurity = unpack(submission.best_split(X, y), "best_split",
-                                              context=label, feature=integer, threshold=number,
-                                              impurity=number)  # fmt: skip
+        feature, threshold, impurity = kit.unpack(submission.best_split(X, y), "best_split",
+                                                  context=label, feature=kit.integer,
+                                                  threshold=kit.py_float,
+                                                  impurity=kit.py_float)  # fmt: skip
         where = f"best_split on {label}"
         if feature != int(tree.feature[0]):
-            raise CheckFailure(
+            raise kit.CheckFailure(
                 f"{where} chose feature {feature}, but the best split is on feature "
                 f"{int(tree.feature[0])} at {tree.threshold[0]:.4g}\nHint: {SPLIT_RULE}"
             )
@@ -306,44 +287,41 @@ def test_best_split_ties(submission, seed):
     # Column 1 repeats column 0, so each of its candidates ties with one of column 0's.
     X, y = np.stack([values, values], axis=1), np.array([0, 0, 1, 1, 0, 0])
     order = gen.permutation(6)
-    X, y = X[order], y[order]
-    want = (0, float((values[1] + values[2]) / 2.0), 1.0 / 3.0)
-    got = unpack(submission.best_split(X, y), "best_split", context="exact ties",
-                 feature=integer, threshold=number, impurity=number)  # fmt: skip
-    if got[0] != want[0] or abs(got[1] - want[1]) > 1e-12:
-        kept_last = got[0] == 1 or abs(got[1] - float((values[3] + values[4]) / 2.0)) < 1e-12
-        cause = (
-            "a later candidate with the same score replaced the kept one: replace only on a "
-            "strictly lower score (<, not <=)"
-            if kept_last
-            else SPLIT_RULE
-        )
-        raise CheckFailure(
+    feature, threshold, impurity = kit.unpack(
+        submission.best_split(X[order], y[order]), "best_split", context="exact ties",
+        feature=kit.integer, threshold=number, impurity=number)  # fmt: skip
+    first, last = float((values[1] + values[2]) / 2.0), float((values[3] + values[4]) / 2.0)
+    if feature != 0 or abs(threshold - first) > 1e-12:
+        cause = SPLIT_RULE
+        if feature == 1 or abs(threshold - last) < 1e-12:  # the last tied candidate was kept
+            cause = (
+                "a later candidate with the same score replaced the kept one: replace only on a "
+                "strictly lower score (<, not <=)"
+            )
+        raise kit.CheckFailure(
             f"best_split on 6 rows whose two columns are equal, where cutting feature 0 after "
-            f"its 2nd or after its 4th value scores the same, chose feature {got[0]} at "
-            f"{got[1]:.6g}; the first of the tied candidates is feature 0 at {want[1]:.6g}"
+            f"its 2nd or after its 4th value scores the same, chose feature {feature} at "
+            f"{threshold:.6g}; the first of the tied candidates is feature 0 at {first:.6g}"
             f"\nHint: {cause}"
         )
-    expect_close(got[2], want[2], name="best_split on exact ties: weighted impurity",
-                 rtol=1e-12, hint=SPLIT_RULE)  # fmt: skip
+    name = "best_split on exact ties: weighted impurity"
+    expect_close(impurity, 1.0 / 3.0, name=name, rtol=1e-12, hint=SPLIT_RULE)
 
 
 # ---------------------------------------------------------------------------- k-means
-
-
-def _rows_in(C: Any, X: np.ndarray, k: int, call: str) -> list[int]:
+def _rows_in(C, X: np.ndarray, k: int, call: str) -> list[int]:
     """The row index of X that each returned centre equals exactly."""
     C = array((k, X.shape[1]))(C, call)
     equal = (C[:, None, :] == X[None, :, :]).all(axis=2)  # (k, N)
     if not equal.any(axis=1).all():
         i = int(np.argmin(equal.any(axis=1)))
-        raise CheckFailure(
+        raise kit.CheckFailure(
             f"{call}: centre {i} is {np.round(C[i], 4).tolist()}, which is not a row of X; "
             "k-means++ chooses its centres among the data points"
         )
     found = equal.argmax(axis=1).tolist()
     if len(set(found)) < k:
-        raise CheckFailure(
+        raise kit.CheckFailure(
             f"{call} chose the same data point twice (rows {found}); a point already chosen has "
             "squared distance 0 to the nearest centre, so its probability must be 0"
         )
@@ -366,13 +344,13 @@ def test_kmeans_plus_plus_spreads_out(submission, seed):
     # With squared-distance sampling the lone point comes second about 1 time in 10 (at most
     # 13 of 60 over 18,000 simulated runs); the first centre's own group about 1 in 3,000.
     if lone > SPREAD_SEEDS // 2:
-        raise CheckFailure(
+        raise kit.CheckFailure(
             f"kmeans_plus_plus chose the lone far point as the second centre in {lone} of "
             f"{SPREAD_SEEDS} seeds, about 6 were expected: the next centre is drawn at random, "
             "each row with probability proportional to d2, not taken as the farthest point"
         )
     if same_group > 6:
-        raise CheckFailure(
+        raise kit.CheckFailure(
             f"kmeans_plus_plus chose a second centre right next to the first in {same_group} of "
             f"{SPREAD_SEEDS} seeds, almost never expected: weigh each row by d2, its squared "
             "distance to the nearest centre chosen so far"
@@ -381,22 +359,25 @@ def test_kmeans_plus_plus_spreads_out(submission, seed):
 
 def test_kmeans_plus_plus_matches_reference(submission, reference, seed):
     """kmeans_plus_plus makes the same random draws as the reference for the same seed"""
-    for data, k, label in ((iris()[0], 3, "iris"), (_blobs(seed), 4, "blobs")):
-        for run in range(3):
-            assert_array_equal(
-                submission.kmeans_plus_plus(data, k, seed + run),
-                reference.kmeans_plus_plus(data, k, seed + run),
-                name=f"kmeans_plus_plus on {label} with k={k}, seed={seed + run}",
-                hint="one generator from the seed, then exactly the random calls of the "
-                "docstring in its order, with d2 the squared distance to the nearest centre so "
-                "far; any other draw changes which rows are chosen",
-            )
+    hint = (
+        "one generator from the seed, then exactly the random calls of the docstring in its "
+        "order, with d2 the squared distance to the nearest centre so far; any other draw "
+        "changes which rows are chosen"
+    )
+    for data, k, label in ((kit.iris()[0], 3, "iris"), (_blobs(seed), 4, "blobs")):
+        for s in range(seed, seed + 3):
+            name = f"kmeans_plus_plus on {label} with k={k}, seed={s}"
+            got = submission.kmeans_plus_plus(data, k, s)
+            assert_array_equal(got, reference.kmeans_plus_plus(data, k, s), name=name, hint=hint)
 
 
-def _kmeans(result: Any, X: np.ndarray, k: int, case: str) -> tuple[Any, ...]:
-    kinds: dict[str, Any] = {"centres": array((k, X.shape[1])), "labels": array((len(X),))}
-    kinds["inertia"] = number
-    return unpack(result, "kmeans", context=case, **kinds)
+def _kmeans(result, X: np.ndarray, k: int, case: str, inertia=number) -> tuple:
+    """kmeans' (centres, labels, inertia); test_kmeans_matches_sklearn holds the inertia to the
+    promised Python float."""
+    centres, labels = array((k, X.shape[1])), array((len(X),))
+    return kit.unpack(
+        result, "kmeans", context=case, centres=centres, labels=labels, inertia=inertia
+    )
 
 
 def _expect_clustering(got, want, call: str, hint: str) -> None:
@@ -429,7 +410,7 @@ def _show_iterations(submission, metrics, X: np.ndarray, start: np.ndarray) -> N
     for t in range(1, MAX_FRAMES + 1):
         try:
             centres, labels, _ = _kmeans(submission.kmeans(X, start, t), X, len(start), "")
-        except CheckFailure:
+        except kit.CheckFailure:
             return
         if np.array_equal(centres, previous):
             return
@@ -444,7 +425,7 @@ def test_kmeans_matches_sklearn(submission, reference, seed, metrics):
     X_peng, _ = _penguins()
     blobs = _blobs(seed)
     _show_clusters(metrics, blobs, reference.kmeans_plus_plus(blobs, 4, seed))
-    cases = [("iris", iris()[0], 3), ("penguins", _standardize(X_peng), 3), ("blobs", blobs, 4)]
+    cases = [("iris", kit.iris()[0], 3), ("penguins", _standardize(X_peng), 3), ("blobs", blobs, 4)]
     for label, X, k in cases:
         start = reference.kmeans_plus_plus(X, k, seed)
 
@@ -455,10 +436,10 @@ def test_kmeans_matches_sklearn(submission, reference, seed, metrics):
         oracle = lloyd(300)
         if label == "blobs":
             _show_iterations(submission, metrics, X, start)
-        got = _kmeans(submission.kmeans(X, start), X, k, f"on {label} with k={k}")
+        got = _kmeans(submission.kmeans(X, start), X, k, f"on {label} with k={k}", kit.py_float)
         if label == "blobs":
             _show_clusters(metrics, X, start, got[0], got[1], "your clusters")
-        hint = likely_mistake(got[1], [
+        hint = kit.likely_mistake(got[1], [
             Mistake("these are the labels after a single update: repeat assign and update "
                     "until no label changes", lambda: lloyd(1).labels_),
         ], default="repeat: assign each point to its nearest centre, stop when no label "
@@ -472,31 +453,25 @@ def test_kmeans_empty_cluster(submission, reference, seed):
     """kmeans moves a centre that gets no points to the worst-served point, never to NaN"""
     X = _blobs(seed, n_per=25, k=3)
     start = np.array([X[0], X[30], [100.0, 100.0]])  # the last centre is far from every point
-    call = "kmeans from a centre at (100, 100) that gets no points"
     got = _kmeans(submission.kmeans(X, start), X, 3, "from a centre that gets no points")
     hint = EMPTY_RULE
     if np.isnan(got[0]).any():
         hint = "a centre became nan: the mean of no points is nan. " + EMPTY_RULE
+    call = "kmeans from a centre at (100, 100) that gets no points"
     _expect_clustering(got, reference.kmeans(X, start), call, hint)
 
 
-@pytest.mark.needs_passing(
-    "pairwise_distances",
-    "knn_classify_matches_sklearn",
-    "knn_regress_matches_sklearn",
-    "naive_bayes_fit_matches_sklearn",
-    "naive_bayes_proba_matches_sklearn",
-    "gini",
-    "best_split_matches_sklearn",
-    "kmeans_plus_plus_matches_reference",
-    "kmeans_matches_sklearn",
-)
+VALUE_CHECKS = ("pairwise_distances", "knn_classify_matches_sklearn", "knn_regress_matches_sklearn",
+                "naive_bayes_fit_matches_sklearn", "naive_bayes_proba_matches_sklearn", "gini",
+                "best_split_matches_sklearn", "kmeans_plus_plus_matches_reference",
+                "kmeans_matches_sklearn")  # fmt: skip
+
+
+@pytest.mark.needs_passing(*VALUE_CHECKS)
 def test_written_by_hand(submission, exercise, source_tree):
     """the four learners are yours, in NumPy: no scikit-learn, SciPy or torch"""
-    expect_no_shortcuts(
-        source_tree,
-        exercise.path,
-        READY_MADE,
-        advice="Write each learner with NumPy from its docstring (broadcasting, np.argsort, "
-        "np.bincount, ...): scikit-learn and SciPy are what the checks compare your results with",
+    advice = (
+        "Write each learner with NumPy from its docstring (broadcasting, np.argsort, "
+        "np.bincount, ...): scikit-learn and SciPy are what the checks compare your results with"
     )
+    kit.expect_no_shortcuts(source_tree, exercise.path, READY_MADE, advice=advice)

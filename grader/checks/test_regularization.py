@@ -1,59 +1,20 @@
 """Checks for the regularization exercise: ridge, lasso, validation curves and early stopping."""
 
-from __future__ import annotations
-
 import numpy as np
 import pytest
 from sklearn.linear_model import Lasso, Ridge
 from sklearn.preprocessing import PolynomialFeatures
 
-from grader.compare import assert_array_close, assert_array_equal, assert_number_close
-from grader.datasets import diabetes
-from grader.errors import CheckFailure
-from grader.kit import (
-    Mistake,
-    Shortcuts,
-    array,
-    call_unchanged,
-    expect_no_shortcuts,
-    integer,
-    likely_mistake,
-    number,
-    unpack,
-)
+from grader import kit
+from grader.kit import Mistake, array, number
 
 pytestmark = pytest.mark.exercise("regularization")
 
 # The early-stopping data: with this seed, learning rate and patience the validation loss
-# zigzags (the step is near the stability limit), reaches its early-stopping best at
-# iteration 44, and would reach a lower value much later (near iteration 1000). So stopping
-# too early, too late or not at all each gives a different best iteration.
-STOPPING_SEED = 12
-STOPPING_DEGREE = 8
-STOPPING_LR = 0.67
-STOPPING_MAX_ITER = 2000
+# zigzags (a step near the stability limit), is best for early stopping at iteration 44 and
+# lowest near iteration 1000, so stopping too early, too late or never each gives another best.
+STOPPING_SEED, STOPPING_DEGREE, STOPPING_LR, STOPPING_MAX_ITER = 12, 8, 0.67, 2000
 CURVE_SEED = 5  # 20 training points whose validation curve dips in the middle of the grid
-
-
-def _wave(seed: int, n_train: int = 15, n_val: int = 200) -> tuple[np.ndarray, ...]:
-    """A noisy sine on [-1, 1]: x_train, y_train, x_val, y_val."""
-    gen = np.random.default_rng(seed)
-    x_train = gen.uniform(-1.0, 1.0, n_train)
-    x_val = gen.uniform(-1.0, 1.0, n_val)
-    y_train = np.sin(3.0 * x_train) + 0.3 * gen.standard_normal(n_train)
-    y_val = np.sin(3.0 * x_val) + 0.3 * gen.standard_normal(n_val)
-    return x_train, y_train, x_val, y_val
-
-
-def _linear_data(seed: int, n: int, d: int, offset: float) -> tuple[np.ndarray, np.ndarray]:
-    """Features with mean `offset`, a target with a large intercept, a few zero true weights."""
-    gen = np.random.default_rng(seed)
-    X = gen.standard_normal((n, d)) + offset
-    true_w = gen.uniform(-3.0, 3.0, d)
-    true_w[::3] = 0.0
-    y = X @ true_w + 7.0 + 0.5 * gen.standard_normal(n)
-    return X, y
-
 
 RIDGE_B_HINT = (
     "the bias is not penalised: centre X and y, solve for w, then b = y_mean - x_mean @ w (a "
@@ -79,46 +40,49 @@ LASSO_JACOBI = (
     "your sweep updates every w[j] from the residual of the sweep's start: after each "
     "coordinate, update the residual (and so the next rho) before moving to the next one"
 )
+# sklearn is the checks' oracle (Ridge, Lasso, PolynomialFeatures): the exercise writes them.
+READY_MADE = kit.Shortcuts("a ready-made model this exercise asks you to write", names={"sklearn"})
 
 
-def _fit(submission, function: str, X: np.ndarray, *args) -> tuple[np.ndarray, float]:
-    """The learner's (w, b) from `function(X, y, ...)`, checked for type, shape, unchanged X, y."""
-    result = call_unchanged(submission, function, X, *args, names=("X", "y"))
-    return unpack(result, function, w=array((X.shape[1],)), b=number)
+def _wave(seed: int, n_train: int = 15, n_val: int = 200) -> tuple[np.ndarray, ...]:
+    """A noisy sine on [-1, 1]: x_train, y_train, x_val, y_val."""
+    gen = np.random.default_rng(seed)
+    x_train, x_val = gen.uniform(-1.0, 1.0, n_train), gen.uniform(-1.0, 1.0, n_val)
+    y_train = np.sin(3.0 * x_train) + 0.3 * gen.standard_normal(n_train)
+    return x_train, y_train, x_val, np.sin(3.0 * x_val) + 0.3 * gen.standard_normal(n_val)
 
 
-def _expect_fit(got, want, where: str, *, w: dict, b: dict, b_first: bool = True) -> None:
-    """Compare (w, b) with the expected pair; `w` and `b` hold each one's tolerance and hint."""
-    checks = [
-        lambda: assert_array_close(got[0], want[0], name=f"{where}: w", **w),
-        lambda: assert_number_close(got[1], float(want[1]), name=f"{where}: b", **b),
-    ]
-    for check in reversed(checks) if b_first else checks:
-        check()
+def _linear_data(seed: int, n: int, d: int, offset: float) -> tuple[np.ndarray, np.ndarray]:
+    """Features with mean `offset`, a target with a large intercept, a few zero true weights."""
+    gen = np.random.default_rng(seed)
+    X = gen.standard_normal((n, d)) + offset
+    true_w = gen.uniform(-3.0, 3.0, d)
+    true_w[::3] = 0.0
+    return X, X @ true_w + 7.0 + 0.5 * gen.standard_normal(n)
 
 
-def _mse(X: np.ndarray, w: np.ndarray, b: float, y: np.ndarray) -> float:
-    return float(np.mean((X @ w + b - y) ** 2))
+def _fit(submission, function: str, X: np.ndarray, *args, b=kit.py_float) -> tuple:
+    """The learner's (w, b) from `function(X, y, ...)`, checked for type, shape, unchanged X, y.
+    Every b is promised as a Python float; `b=number` where another check judges that."""
+    result = kit.call_unchanged(submission, function, X, *args, names=("X", "y"))
+    return kit.unpack(result, function, w=array((X.shape[1],)), b=b)
 
 
 # ------------------------------------------------------------------------------------ ridge
-
-
 @pytest.mark.points(2)
 def test_ridge_matches_sklearn(submission, seed):
     """ridge_fit matches scikit-learn's Ridge, with the bias left unpenalised"""
-    X, y = diabetes()
-    X_syn, y_syn = _linear_data(seed, 30, 4, offset=5.0)
+    X, y = kit.diabetes()
     cases = [("diabetes", X, y, alpha) for alpha in (0.01, 0.1, 1.0, 10.0)]
-    cases.append(("features with mean 5", X_syn, y_syn, 3.0))
+    cases.append(("features with mean 5", *_linear_data(seed, 30, 4, offset=5.0), 3.0))
+    b_options = {"rtol": 1e-7, "atol": 1e-7, "hint": RIDGE_B_HINT}
+    w_options = {"rtol": 1e-6, "atol": 1e-6, "hint": RIDGE_W_HINT}
     for label, data, target, alpha in cases:
         oracle = Ridge(alpha=alpha).fit(data, target)
-        got = _fit(submission, "ridge_fit", data, target, alpha)
-        _expect_fit(
-            got, (oracle.coef_, oracle.intercept_), f"ridge_fit on {label} with alpha={alpha:g}",
-            b={"rtol": 1e-7, "atol": 1e-7, "hint": RIDGE_B_HINT},
-            w={"rtol": 1e-6, "atol": 1e-6, "hint": RIDGE_W_HINT},
-        )  # fmt: skip
+        got_w, got_b = _fit(submission, "ridge_fit", data, target, alpha)
+        where = f"ridge_fit on {label} with alpha={alpha:g}"
+        kit.expect_close(got_b, oracle.intercept_, name=f"{where}: b", **b_options)
+        kit.expect_close(got_w, oracle.coef_, name=f"{where}: w", **w_options)
 
 
 @pytest.mark.points(2)
@@ -126,232 +90,184 @@ def test_ridge_gradient_descent(submission, reference, seed):
     """ridge_gradient_descent follows the reference's steps and converges to Ridge's solution"""
     X, y = _linear_data(seed, 60, 4, offset=0.0)
     alpha, lr = 15.0, 0.1
+    steps = {"rtol": 1e-9, "atol": 1e-12, "hint": RIDGE_GD_HINT}
     for n_iter in (1, 7):
-        got = _fit(submission, "ridge_gradient_descent", X, y, alpha, lr, n_iter)
-        want = reference.ridge_gradient_descent(X, y, alpha, lr, n_iter)
+        got_w, got_b = _fit(submission, "ridge_gradient_descent", X, y, alpha, lr, n_iter)
+        want_w, want_b = reference.ridge_gradient_descent(X, y, alpha, lr, n_iter)
         where = f"ridge_gradient_descent after {n_iter} step{'s' if n_iter > 1 else ''}"
-        tol = {"rtol": 1e-9, "atol": 1e-12, "hint": RIDGE_GD_HINT}
-        _expect_fit(got, want, where, w=tol, b=tol)
+        kit.expect_close(got_b, want_b, name=f"{where}: b", **steps)
+        kit.expect_close(got_w, want_w, name=f"{where}: w", **steps)
     oracle = Ridge(alpha=alpha).fit(X, y)
-    got = _fit(submission, "ridge_gradient_descent", X, y, alpha, lr, 500)
+    got_w, got_b = _fit(submission, "ridge_gradient_descent", X, y, alpha, lr, 500)
     where = "ridge_gradient_descent after 500 steps, against Ridge"
-    _expect_fit(
-        got, (oracle.coef_, oracle.intercept_), where,
-        b={"rtol": 1e-6, "atol": 1e-6,
-           "hint": "at convergence b must equal the unpenalised intercept: is alpha applied to b?"},
-        w={"rtol": 1e-6, "atol": 1e-6},
-    )  # fmt: skip
+    hint = "at convergence b must equal the unpenalised intercept: is alpha applied to b?"
+    kit.expect_close(got_b, oracle.intercept_, name=f"{where}: b", rtol=1e-6, atol=1e-6, hint=hint)
+    kit.expect_close(got_w, oracle.coef_, name=f"{where}: w", rtol=1e-6, atol=1e-6)
 
 
 # ------------------------------------------------------------------------------------ lasso
-
-
 def test_soft_threshold(submission, reference, seed):
     """soft_threshold shrinks values towards 0 by the threshold, keeping their sign"""
-    gen = np.random.default_rng(seed)
     z = np.array([-3.0, -1.0, -0.25, 0.0, 0.25, 1.0, 3.0, -1.5, 1.5])
-    random = gen.normal(0.0, 2.0, (3, 5))
+    random = np.random.default_rng(seed).normal(0.0, 2.0, (3, 5))
+    hint = (
+        "sign(z) * max(|z| - t, 0): values in [-t, t] become 0, others move t towards 0 and "
+        "keep their sign"
+    )
     for values, threshold in ((z, 1.0), (random, 0.7), (random, 0.0)):
-        assert_array_close(
-            call_unchanged(submission, "soft_threshold", values, threshold, names=("z",)),
-            reference.soft_threshold(values, threshold),
-            name=f"soft_threshold(z, {threshold:g}) on z of shape {values.shape}",
-            rtol=1e-12,
-            atol=1e-12,
-            hint="sign(z) * max(|z| - t, 0): values in [-t, t] become 0, others move t "
-            "towards 0 and keep their sign",
-        )
+        got = kit.call_unchanged(submission, "soft_threshold", values, threshold, names=("z",))
+        want = reference.soft_threshold(values, threshold)
+        name = f"soft_threshold(z, {threshold:g}) on z of shape {values.shape}"
+        kit.assert_array_close(got, want, name=name, rtol=1e-12, atol=1e-12, hint=hint)
 
 
-def _lasso_sweeps(
-    X: np.ndarray, y: np.ndarray, alpha: float, n_sweeps: int, *, jacobi: bool = False
-) -> np.ndarray:
-    """Trusted coordinate descent (cyclic, or Jacobi: every coordinate from the sweep's start)."""
+def _lasso_sweeps(X, y, alpha: float, n_sweeps: int, *, jacobi: bool = False) -> np.ndarray | None:
+    """Trusted coordinate descent (cyclic, or Jacobi: every coordinate from the sweep's start);
+    None where it does not stay finite (a mistake's variant can blow up)."""
     n, d = X.shape
-    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    Xc, yc, w = X - X.mean(axis=0), y - y.mean(), np.zeros(d)
     z = (Xc**2).sum(axis=0) / n
-    w = np.zeros(d)
-    for _ in range(n_sweeps):
-        start = w.copy()
-        for j in range(d):
-            source = start if jacobi else w
-            rho = Xc[:, j] @ (yc - Xc @ source + Xc[:, j] * source[j]) / n
-            w[j] = np.sign(rho) * max(abs(rho) - alpha, 0.0) / z[j]
-    return w
+    with np.errstate(all="ignore"):
+        for _ in range(n_sweeps):
+            start = w.copy()
+            for j in range(d):
+                source = start if jacobi else w
+                rho = Xc[:, j] @ (yc - Xc @ source + Xc[:, j] * source[j]) / n
+                w[j] = np.sign(rho) * max(abs(rho) - alpha, 0.0) / z[j]
+    return w if np.all(np.isfinite(w)) else None
 
 
 def _lasso_mistakes(X: np.ndarray, y: np.ndarray, alpha: float, n_sweeps: int) -> list[Mistake]:
-    """The weights a lasso with a typical mistake reaches on this case (None if not finite)."""
-
-    def finite(w: np.ndarray) -> np.ndarray | None:
-        return w if np.all(np.isfinite(w)) else None
-
-    with np.errstate(all="ignore"):
-        return [
-            Mistake(LASSO_UNSCALED, lambda: finite(_lasso_sweeps(X, y, alpha / len(y), n_sweeps))),
-            Mistake(
-                LASSO_JACOBI, lambda: finite(_lasso_sweeps(X, y, alpha, n_sweeps, jacobi=True))
-            ),
-        ]
-
-
-def _lasso_case(submission, X, y, alpha, n_sweeps, label):
-    """The learner's lasso on one case, with sklearn's answer; both checked for shape."""
-    oracle = Lasso(alpha=alpha, tol=1e-12, max_iter=100_000).fit(X, y)
-    got = _fit(submission, "lasso_fit", X, y, alpha, n_sweeps)
-    return got, oracle, f"lasso_fit on {label} with alpha={alpha:g}"
+    """The weights a lasso with a typical mistake reaches on this case."""
+    return [
+        Mistake(LASSO_UNSCALED, lambda: _lasso_sweeps(X, y, alpha / len(y), n_sweeps)),
+        Mistake(LASSO_JACOBI, lambda: _lasso_sweeps(X, y, alpha, n_sweeps, jacobi=True)),
+    ]
 
 
 @pytest.mark.points(2)
 def test_lasso_matches_sklearn(submission, seed):
     """lasso_fit by coordinate descent matches scikit-learn's Lasso"""
-    X, y = diabetes()
+    X, y = kit.diabetes()
     X_syn, y_syn = _linear_data(seed, 50, 6, offset=2.0)
     # Two sweeps first, against trusted sweeps: the order of the updates shows before they
     # converge (a Jacobi-style sweep and a cyclic one reach different weights after two).
     got_w, _ = _fit(submission, "lasso_fit", X_syn, y_syn, 0.3, 2)
     want_w = _lasso_sweeps(X_syn, y_syn, 0.3, 2)
-    hint = likely_mistake(
-        got_w, _lasso_mistakes(X_syn, y_syn, 0.3, 2), default=LASSO_HINT, expected=want_w
-    )
-    where = "lasso_fit on features with mean 2 with alpha=0.3 after n_sweeps=2"
-    assert_array_close(got_w, want_w, name=f"{where}: w", rtol=1e-9, atol=1e-9, hint=hint)
+    mistakes = _lasso_mistakes(X_syn, y_syn, 0.3, 2)
+    hint = kit.likely_mistake(got_w, mistakes, default=LASSO_HINT, expected=want_w)
+    where = "lasso_fit on features with mean 2 with alpha=0.3 after n_sweeps=2: w"
+    kit.assert_array_close(got_w, want_w, name=where, rtol=1e-9, atol=1e-9, hint=hint)
     cases = [(X, y, alpha, "diabetes") for alpha in (0.05, 0.1, 0.5)]
-    cases.append((X_syn, y_syn, 0.3, "features with mean 2"))
-    for data, target, alpha, label in cases:
-        got, oracle, where = _lasso_case(submission, data, target, alpha, 1000, label)
-        hint = likely_mistake(
-            got[0],
-            _lasso_mistakes(data, target, alpha, 1000),
-            default=LASSO_HINT,
-            expected=oracle.coef_,
-            rtol=1e-5,
-            atol=1e-4,
-        )
-        _expect_fit(
-            got, (oracle.coef_, oracle.intercept_), where, b_first=False,
-            w={"rtol": 1e-5, "atol": 1e-4, "hint": hint},
-            b={"rtol": 1e-6, "atol": 1e-4, "hint": "b = y_mean - x_mean @ w, with no penalty on b"},
-        )  # fmt: skip
+    b_hint = "b = y_mean - x_mean @ w, with no penalty on b"
+    b_options = {"rtol": 1e-6, "atol": 1e-4, "hint": b_hint}
+    for data, target, alpha, label in [*cases, (X_syn, y_syn, 0.3, "features with mean 2")]:
+        oracle = Lasso(alpha=alpha, tol=1e-12, max_iter=100_000).fit(data, target)
+        got_w, got_b = _fit(submission, "lasso_fit", data, target, alpha, 1000)
+        mistakes = _lasso_mistakes(data, target, alpha, 1000)
+        w_options = {"rtol": 1e-5, "atol": 1e-4, "hint": LASSO_HINT, "mistakes": mistakes}
+        where = f"lasso_fit on {label} with alpha={alpha:g}"
+        kit.expect_close(got_w, oracle.coef_, name=f"{where}: w", **w_options)
+        kit.expect_close(got_b, oracle.intercept_, name=f"{where}: b", **b_options)
 
 
 def test_lasso_exact_zeros(submission):
     """with a large alpha, lasso_fit sets weights to exactly 0.0, all of them above alpha_max"""
-    X, y = diabetes()
+    X, y = kit.diabetes()
     alpha_max = float(np.abs((X - X.mean(axis=0)).T @ (y - y.mean())).max()) / len(y)
     for alpha in (1.0, 1.05 * alpha_max):
-        (got_w, got_b), oracle, where = _lasso_case(submission, X, y, alpha, 300, "diabetes")
+        oracle = Lasso(alpha=alpha, tol=1e-12, max_iter=100_000).fit(X, y)
         want_zeros = (oracle.coef_ == 0.0).astype(np.int64)
+        got_w, got_b = _fit(submission, "lasso_fit", X, y, alpha, 300, b=number)
+        got_zeros = (got_w == 0.0).astype(np.int64)
+        where = f"lasso_fit on diabetes with alpha={alpha:g}"
         hint = "soft-thresholding returns exactly 0.0 when |rho_j| <= alpha"
-        if not np.array_equal((got_w == 0.0).astype(np.int64), want_zeros):
-            hint = likely_mistake(got_w, _lasso_mistakes(X, y, alpha, 300), default=hint)
-        assert_array_equal(
-            (got_w == 0.0).astype(np.int64),
-            want_zeros,
-            name=f"{where}: which weights are exactly 0 (1 = zero)",
-            hint=hint,
-        )
+        if not np.array_equal(got_zeros, want_zeros):
+            hint = kit.likely_mistake(got_w, _lasso_mistakes(X, y, alpha, 300), default=hint)
+        name = f"{where}: which weights are exactly 0 (1 = zero)"
+        kit.assert_array_equal(got_zeros, want_zeros, name=name, hint=hint)
         if alpha > alpha_max:
-            assert_number_close(
-                got_b,
-                float(y.mean()),
-                name=f"{where}: b when every weight is 0",
-                rtol=1e-9,
-                hint="with w = 0 the best bias is the mean of y",
-            )
+            name = f"{where}: b when every weight is 0"
+            hint = "with w = 0 the best bias is the mean of y"
+            kit.assert_number_close(got_b, float(y.mean()), name=name, rtol=1e-9, hint=hint)
 
 
 # ---------------------------------------------------------------------- under- and overfitting
-
-
 def test_polynomial_features(submission, reference, seed):
     """polynomial_features gives the columns x, x^2, ..., x^degree"""
     x = np.random.default_rng(seed).uniform(-2.0, 2.0, 7)
+    hint = "column k holds x ** (k + 1): no column of ones (the bias is fitted apart)"
     for degree in (1, 4):
-        assert_array_close(
-            submission.polynomial_features(x, degree),
-            reference.polynomial_features(x, degree),
-            name=f"polynomial_features(x, {degree}) for x of shape (7,)",
-            rtol=1e-12,
-            hint="column k holds x ** (k + 1): no column of ones (the bias is fitted apart)",
-        )
+        want = reference.polynomial_features(x, degree)
+        name = f"polynomial_features(x, {degree}) for x of shape (7,)"
+        got = submission.polynomial_features(x, degree)
+        kit.assert_array_close(got, want, name=name, rtol=1e-12, hint=hint)
 
 
-def _oracle_curve(x_train, y_train, x_val, y_val, degree, alphas):
-    """Training and validation MSE from scikit-learn's PolynomialFeatures and Ridge."""
+def _curves(submission, data, degree: int, alphas: np.ndarray) -> tuple[tuple, tuple]:
+    """The learner's (train_mse, val_mse) and scikit-learn's (PolynomialFeatures and Ridge)."""
+    errors = array(alphas.shape)
+    result = submission.validation_curve(*data, degree, alphas)
+    got = kit.unpack(result, "validation_curve", train_mse=errors, val_mse=errors)
+    x_train, y_train, x_val, y_val = data
     expand = PolynomialFeatures(degree, include_bias=False)
     P_train, P_val = expand.fit_transform(x_train[:, None]), expand.transform(x_val[:, None])
-    train, val = [], []
-    for alpha in alphas:
-        model = Ridge(alpha=float(alpha)).fit(P_train, y_train)
-        train.append(np.mean((model.predict(P_train) - y_train) ** 2))
-        val.append(np.mean((model.predict(P_val) - y_val) ** 2))
-    return np.array(train), np.array(val)
-
-
-def _curve(submission, data, degree, alphas):
-    result = submission.validation_curve(*data, degree, alphas)
-    errors = array(alphas.shape)
-    return unpack(result, "validation_curve", train_mse=errors, val_mse=errors)
+    models = [Ridge(alpha=float(alpha)).fit(P_train, y_train) for alpha in alphas]
+    train = np.array([np.mean((model.predict(P_train) - y_train) ** 2) for model in models])
+    val = np.array([np.mean((model.predict(P_val) - y_val) ** 2) for model in models])
+    return got, (train, val)
 
 
 def test_validation_curve_matches(submission, seed):
     """validation_curve gives the training and validation MSE of ridge for every alpha"""
-    data = _wave(seed, n_train=15, n_val=100)
-    alphas = 10.0 ** np.arange(-4, 3)
-    train, val = _curve(submission, data, 9, alphas)
-    want_train, want_val = _oracle_curve(*data, 9, alphas)
+    got, want = _curves(submission, _wave(seed, n_train=15, n_val=100), 9, 10.0 ** np.arange(-4, 3))
     hint = (
         "for each alpha in order: ridge_fit on the training features, then "
         "mean((X @ w + b - y) ** 2) on the training and on the validation set"
     )
-    for label, got, want in (("train_mse", train, want_train), ("val_mse", val, want_val)):
+    for label, got_mse, want_mse in zip(("train_mse", "val_mse"), got, want, strict=True):
         name = f"validation_curve's {label} (degree 9, alphas 1e-4 ... 1e2)"
-        assert_array_close(got, want, name=name, rtol=1e-6, atol=1e-9, hint=hint)
+        kit.assert_array_close(got_mse, want_mse, name=name, rtol=1e-6, atol=1e-9, hint=hint)
 
 
 def test_validation_curve_u_shape(submission):
     """the curve shows underfitting and overfitting: training error rises, validation dips"""
-    data = _wave(CURVE_SEED, n_train=20)
     alphas = 10.0 ** np.arange(-6, 3)
-    train, val = _curve(submission, data, 12, alphas)
-    want_train, want_val = _oracle_curve(*data, 12, alphas)
+    (train, val), want = _curves(submission, _wave(CURVE_SEED, n_train=20), 12, alphas)
     labels = [f"{alpha:g}" for alpha in alphas]
     if not np.all(np.diff(train) > 0):
         step = int(np.argmin(np.diff(train)))
-        raise CheckFailure(
+        raise kit.CheckFailure(
             f"validation_curve's train_mse should rise with alpha (a stronger penalty fits the "
             f"training data less closely), but it goes from {train[step]:.4g} at alpha="
             f"{labels[step]} to {train[step + 1]:.4g} at alpha={labels[step + 1]}"
         )
     best = int(np.argmin(val))
     if best in (0, len(alphas) - 1):
-        raise CheckFailure(
+        raise kit.CheckFailure(
             f"validation_curve's val_mse is lowest at the end of the grid (alpha={labels[best]}); "
             "on this data a tiny alpha overfits the 20 points and a huge one underfits, so the "
             "validation error should be lowest in between"
         )
-    for label, got, want in (("train_mse", train, want_train), ("val_mse", val, want_val)):
-        assert_array_close(
-            got, want, name=f"validation_curve's {label} (degree 12)", rtol=1e-5, atol=1e-9
-        )
+    for label, got_mse, want_mse in zip(("train_mse", "val_mse"), (train, val), want, strict=True):
+        name = f"validation_curve's {label} (degree 12)"
+        kit.assert_array_close(got_mse, want_mse, name=name, rtol=1e-5, atol=1e-9)
 
 
 # --------------------------------------------------------------------------- early stopping
+def _mse(X: np.ndarray, w: np.ndarray, b: float, y: np.ndarray) -> float:
+    return float(np.mean((X @ w + b - y) ** 2))
 
 
 def _descent_path(X_train, y_train, X_val, y_val, lr, n_iter):
     """Trusted gradient descent on the training MSE: the weights and validation MSE per step."""
-    n = len(y_train)
-    w, b = np.zeros(X_train.shape[1]), 0.0
-    path, val = [], []
+    n, w, b, path = len(y_train), np.zeros(X_train.shape[1]), 0.0, []
     for _ in range(n_iter):
         residual = X_train @ w + b - y_train
         w = w - lr * (2.0 / n) * (X_train.T @ residual)
-        b = b - lr * (2.0 / n) * residual.sum()
-        path.append((w, float(b)))
-        val.append(_mse(X_val, w, b, y_val))
-    return path, np.array(val)
+        b = float(b - lr * (2.0 / n) * residual.sum())
+        path.append((w, b))
+    return path, np.array([_mse(X_val, w, b, y_val) for w, b in path])
 
 
 def _stopping_point(val: np.ndarray, patience: int) -> tuple[int, int]:
@@ -377,81 +293,69 @@ def test_early_stopping(submission, reference, metrics):
     path, val = _descent_path(P_train, y_train, P_val, y_val, lr, max_iter)
     overall = int(np.argmin(val)) + 1
     best_10, stop_10 = _stopping_point(val, 10)
+    kinds = {"w": array((P_train.shape[1],)), "b": kit.py_float, "best_iter": kit.integer}
     # Third case: max_iter ends the run before patience does, on an iteration that improves
     # the validation loss, so a loop that runs max_iter - 1 iterations returns another one.
-    cases = [(10, max_iter), (20, max_iter), (10, best_10)]
-    for patience, max_iter in cases:
+    for patience, max_iter in [(10, STOPPING_MAX_ITER), (20, STOPPING_MAX_ITER), (10, best_10)]:
         best_iter, stop_iter = _stopping_point(val[:max_iter], patience)
         reached = max_iter < STOPPING_MAX_ITER
-        shape_ok = (
-            best_iter == stop_iter == max_iter if reached else best_iter < stop_iter < overall
-        )
-        if not shape_ok or stop_10 <= best_10:
+        usable = best_iter == stop_iter == max_iter if reached else best_iter < stop_iter < overall
+        if not usable or stop_10 <= best_10:
             raise RuntimeError("the early-stopping data no longer has the shape this check needs")
         call = f"fit_early_stopping(..., lr={lr}, max_iter={max_iter}, patience={patience})"
         args = (P_train, y_train, P_val, y_val, lr, max_iter, patience)
         result = submission.call_logged("fit_early_stopping", *args, log=metrics.emit, timeout=30)
-        kinds = {"w": array((P_train.shape[1],)), "b": number, "best_iter": integer}
-        got_w, got_b, got_iter = unpack(result, "fit_early_stopping", **kinds)
+        got_w, got_b, got_iter = kit.unpack(result, "fit_early_stopping", **kinds)
         if not 1 <= got_iter <= max_iter:
-            raise CheckFailure(f"{call} returned best_iter={got_iter}, outside 1..{max_iter}")
-        got_val = _mse(P_val, got_w, got_b, y_val)
-        claimed = val[got_iter - 1]
+            raise kit.CheckFailure(f"{call} returned best_iter={got_iter}, outside 1..{max_iter}")
+        got_val, claimed = _mse(P_val, got_w, got_b, y_val), val[got_iter - 1]
         if not np.isclose(got_val, claimed, rtol=1e-6, atol=0.0):
             later = np.flatnonzero(np.isclose(val, got_val, rtol=1e-6, atol=0.0)) + 1
             origin = f" (those of iteration {later[0]})" if later.size else ""
-            raise CheckFailure(
+            raise kit.CheckFailure(
                 f"{call}: the returned weights{origin} have validation MSE {got_val:.6g}, but "
                 f"iteration best_iter={got_iter} had {claimed:.6g}. Keep a copy of w and b "
                 "(w.copy()) whenever the validation loss improves, and return that copy, not "
                 "the weights of the last iteration"
             )
         if got_iter < best_iter:
-            raise CheckFailure(
+            raise kit.CheckFailure(
                 f"{call} stopped too early: best_iter={got_iter}, but the validation loss "
                 f"improved again at iteration {best_iter} before {patience} iterations in a row "
                 "went without improvement. Reset the count to 0 on every improvement"
             )
         if got_iter > stop_iter:
-            raise CheckFailure(
+            raise kit.CheckFailure(
                 f"{call} did not stop in time: best_iter={got_iter}, but after iteration "
                 f"{best_iter} the validation loss did not improve for {patience} iterations, so "
                 f"training should have stopped at iteration {stop_iter}"
             )
         if reached and got_iter != best_iter:
-            raise CheckFailure(
+            raise kit.CheckFailure(
                 f"{call} returned best_iter={got_iter}, expected {best_iter}: the validation "
                 f"loss improves at iteration {max_iter}, the last one max_iter allows; run "
                 f"iterations 1 to max_iter inclusive (for t in range(1, max_iter + 1))"
             )
         if got_iter != best_iter:
-            raise CheckFailure(
+            raise kit.CheckFailure(
                 f"{call} returned best_iter={got_iter}, expected {best_iter}: count iterations "
                 "from 1 (after the first step) and improve only on a strictly lower loss"
             )
         want_w, want_b = path[best_iter - 1]
-        assert_array_close(got_w, want_w, name=f"{call}: w", rtol=1e-6, atol=1e-9)
-        assert_number_close(got_b, want_b, name=f"{call}: b", rtol=1e-6, atol=1e-9)
+        kit.expect_close(got_w, want_w, name=f"{call}: w", rtol=1e-6, atol=1e-9)
+        kit.expect_close(got_b, want_b, name=f"{call}: b", rtol=1e-6, atol=1e-9)
 
 
-# sklearn is the checks' oracle (Ridge, Lasso, PolynomialFeatures): the exercise writes them.
-READY_MADE = Shortcuts("a ready-made model this exercise asks you to write", names={"sklearn"})
+VALUE_CHECKS = ("ridge_matches_sklearn", "ridge_gradient_descent", "soft_threshold",
+                "lasso_matches_sklearn", "polynomial_features",
+                "validation_curve_matches")  # fmt: skip
 
 
-@pytest.mark.needs_passing(
-    "ridge_matches_sklearn",
-    "ridge_gradient_descent",
-    "soft_threshold",
-    "lasso_matches_sklearn",
-    "polynomial_features",
-    "validation_curve_matches",
-)
+@pytest.mark.needs_passing(*VALUE_CHECKS)
 def test_written_by_hand(submission, exercise, source_tree):
     """ridge, lasso and the polynomial features are written with NumPy, not taken from sklearn"""
-    expect_no_shortcuts(
-        source_tree,
-        exercise.path,
-        READY_MADE,
-        advice="Solve the systems and sweep the coordinates yourself with NumPy: sklearn's "
-        "Ridge and Lasso are what the checks compare your weights with",
+    advice = (
+        "Solve the systems and sweep the coordinates yourself with NumPy: sklearn's Ridge and "
+        "Lasso are what the checks compare your weights with"
     )
+    kit.expect_no_shortcuts(source_tree, exercise.path, READY_MADE, advice=advice)
