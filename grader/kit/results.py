@@ -107,8 +107,9 @@ def number(value: Any, name: str) -> float:
 
 
 def py_float(value: Any, name: str) -> float:
-    """A Python float: a float (NumPy's float64 is one) or an int, not a bool, a float32, an
-    array or a tensor, which a docstring's "a Python float" rules out."""
+    """A Python float: a float or an int, not a bool, an array or a tensor, which a docstring's
+    "a Python float" rules out. NumPy float scalars (float32 too) reach a check as Python
+    floats: the codec converts them, and they act as floats wherever the learner's value goes."""
     if type(value) is bool or not isinstance(value, (int, float)):
         raise CheckFailure(
             f"{name} should be a Python float, got {type_name(value)}; convert the result "
