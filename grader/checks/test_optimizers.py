@@ -1,7 +1,5 @@
 """Checks for the optimizers exercise: step functions against torch.optim, clipping, training."""
 
-from __future__ import annotations
-
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -9,20 +7,8 @@ from typing import Any
 import pytest
 import torch
 
-from grader.datasets import diabetes
-from grader.errors import CheckFailure
-from grader.kit import (
-    Mistake,
-    Shortcuts,
-    anything,
-    call_unchanged,
-    describe,
-    expect_close,
-    expect_no_shortcuts,
-    tensor,
-    unpack,
-    unpack_dict,
-)
+from grader import kit
+from grader.kit import CheckFailure, Mistake, anything
 
 pytestmark = pytest.mark.exercise("optimizers")
 
@@ -61,7 +47,7 @@ MISTAKES = {
     "no_bias_correction": "m and v lack the bias correction by (1 - beta1**t), (1 - beta2**t)",
     "late_count": "the first step counts as t = 1 (1 - beta1**0 is 0): count before correcting",
 }
-READY_MADE = Shortcuts(
+READY_MADE = kit.Shortcuts(
     "torch's own optimizers and clipping",
     names={"torch.optim", "torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_grad_norm",
            "torch.nn.utils.clip_grad", "torch.nn.utils.get_total_norm",
@@ -71,9 +57,6 @@ IN_PLACE = (
     "build new tensors and new dicts (p - lr * v, not p -= ... or p.sub_(...); "
     "{**state, ...}, not state[...] = ...) so the caller's {name} keeps its values"
 )
-
-
-# ------------------------------------------------------------------------------------ helpers
 
 
 def _quadratic(rng: torch.Generator, device: torch.device, scale: float = 1.0, dtype=F64):
@@ -89,19 +72,6 @@ def _quadratic(rng: torch.Generator, device: torch.device, scale: float = 1.0, d
         return {n: g.to(params[n].dtype) for n, g in grads.items()}
 
     return start, grad_fn
-
-
-def _torch_run(optimizer: Callable[..., Any], start: Tensors, grad_fn: GradFn, steps: int):
-    """The parameters after each of `steps` steps of a torch.optim optimizer, fed by grad_fn."""
-    leaves = {n: torch.nn.Parameter(p.clone()) for n, p in start.items()}
-    opt, history = optimizer(list(leaves.values())), []
-    for _ in range(steps):
-        grads = grad_fn({n: p.detach() for n, p in leaves.items()})
-        for name, leaf in leaves.items():
-            leaf.grad = grads[name].clone()
-        opt.step()
-        history.append({n: p.detach().clone() for n, p in leaves.items()})
-    return history
 
 
 def _trusted_run(function: str, hyper: dict, start: Tensors, grad_fn: GradFn, steps: int,
@@ -139,43 +109,46 @@ def _trusted_run(function: str, hyper: dict, start: Tensors, grad_fn: GradFn, st
 
 def _tensors(value: Any, what: str, like: Tensors, verb: str = "return") -> Tensors:
     """A dict with the names of `like`, each a tensor of its shape, dtype and device."""
-    kinds: dict[str, Any] = {n: tensor(t.shape, t.dtype, t.device) for n, t in like.items()}
-    return dict(zip(like, unpack_dict(value, what, verb=verb, **kinds), strict=True))
+    kinds: dict[str, Any] = {n: kit.tensor(t.shape, t.dtype, t.device) for n, t in like.items()}
+    return dict(zip(like, kit.unpack_dict(value, what, verb=verb, **kinds), strict=True))
 
 
 def _step(result: Any, function: str, params: Tensors) -> tuple[Tensors, dict]:
     """A step's (new_params, new_state), checked: new_params shaped like params."""
-    new_params, state = unpack(result, function, new_params=anything, new_state=anything)
+    new_params, state = kit.unpack(result, function, new_params=anything, new_state=anything)
     if type(state) is not dict:
-        raise CheckFailure(f"{function}'s new_state should be a dict, got {describe(state)}; "
+        raise CheckFailure(f"{function}'s new_state should be a dict, got {kit.describe(state)}; "
                            "return it even when the optimizer keeps nothing in it")  # fmt: skip
     return _tensors(new_params, f"{function}'s new_params", params, verb="be"), state
 
 
-def _follow(submission, function: str, hyper: dict, start: Tensors, grad_fn: GradFn,
+def _follow(submission, function: str, hypers: list[dict], start: Tensors, grad_fn: GradFn,
             steps: int = STEPS, note: str = "") -> None:  # fmt: skip
-    """Run the learner's steps next to torch.optim's; fail at the first step that differs."""
-    label = ", ".join(f"{key}={value}" for key, value in hyper.items()) + (note and f"; {note}")
-    optimizer = torch.optim.Adam if function == "adam_step" else torch.optim.SGD
-    expected = _torch_run(lambda ps: optimizer(ps, **hyper), start, grad_fn, steps)
-    params, state = start, dict[str, Any]()
-    for step, want in enumerate(expected, start=1):
-        result = submission.call(function, params, grad_fn(params), state, **hyper)
-        params, state = _step(result, function, params)
-        for name in SHAPES:
-            mistakes = [
-                Mistake(MISTAKES[mistake], functools.partial(
-                    _trusted_run, function, hyper, start, grad_fn, step, mistake, name))
-                for mistake in MISTAKES
-            ]  # fmt: skip
-            expect_close(
-                params[name], want[name], name=f"{function} ({label}): {name} after step {step}",
-                hint=RULES[function], mistakes=mistakes, dtype=want[name].dtype,
-                **TOLERANCE[want[name].dtype],
-            )  # fmt: skip
-
-
-# ------------------------------------------------------------------------------------- checks
+    """Run the learner's steps next to torch.optim's from `start`, with each of `hypers` in
+    turn; fail at the first step that differs."""
+    for hyper in hypers:
+        label = ", ".join(f"{key}={value}" for key, value in hyper.items()) + (note and f"; {note}")
+        leaves = {n: torch.nn.Parameter(p.clone()) for n, p in start.items()}
+        optimizer = torch.optim.Adam if function == "adam_step" else torch.optim.SGD
+        trusted, params, state = optimizer(list(leaves.values()), **hyper), start, dict[str, Any]()
+        for step in range(1, steps + 1):
+            for name, grad in grad_fn({n: p.detach() for n, p in leaves.items()}).items():
+                leaves[name].grad = grad.clone()
+            trusted.step()
+            result = submission.call(function, params, grad_fn(params), state, **hyper)
+            params, state = _step(result, function, params)
+            for name, leaf in leaves.items():
+                want = leaf.detach()
+                mistakes = [
+                    Mistake(MISTAKES[mistake], functools.partial(
+                        _trusted_run, function, hyper, start, grad_fn, step, mistake, name))
+                    for mistake in MISTAKES
+                ]  # fmt: skip
+                kit.expect_close(
+                    params[name], want, name=f"{function} ({label}): {name} after step {step}",
+                    hint=RULES[function], mistakes=mistakes, dtype=want.dtype,
+                    **TOLERANCE[want.dtype],
+                )  # fmt: skip
 
 
 def test_weight_decay(submission, device, rng):
@@ -187,7 +160,7 @@ def test_weight_decay(submission, device, rng):
         got = _tensors(submission.apply_weight_decay(params, grads, wd), what, params)
         for name in SHAPES:
             p, g = params[name], grads[name]
-            expect_close(
+            kit.expect_close(
                 got[name], g + wd * p, name=f"{what}[{name!r}]", **TOLERANCE[F32],
                 hint="g + weight_decay * p: the gradient of the extra (wd / 2) * p**2",
                 mistakes=[Mistake("the decay term is half the size: the gradient of (wd / 2) * "
@@ -198,40 +171,34 @@ def test_weight_decay(submission, device, rng):
 
 def test_sgd_step(submission, device, rng):
     """sgd_step matches one step of torch.optim.SGD, with and without weight decay"""
-    start, grad_fn = _quadratic(rng, device, dtype=F32)
-    for wd in (0.0, 0.1):
-        _follow(submission, "sgd_step", {"lr": 0.1, "weight_decay": wd}, start, grad_fn, steps=1)
+    hypers = [{"lr": 0.1, "weight_decay": wd} for wd in (0.0, 0.1)]
+    _follow(submission, "sgd_step", hypers, *_quadratic(rng, device, dtype=F32), steps=1)
 
 
 @pytest.mark.points(2)
 def test_momentum_steps(submission, device, rng):
     """momentum_step follows torch.optim.SGD(momentum=0.9) for 100 steps"""
-    start, grad_fn = _quadratic(rng, device)
-    for wd in (0.0, 0.05):
-        hyper = {"lr": 0.05, "momentum": 0.9, "weight_decay": wd}
-        _follow(submission, "momentum_step", hyper, start, grad_fn)
+    hypers = [{"lr": 0.05, "momentum": 0.9, "weight_decay": wd} for wd in (0.0, 0.05)]
+    _follow(submission, "momentum_step", hypers, *_quadratic(rng, device))
 
 
 def test_nesterov_steps(submission, device, rng):
     """momentum_step with nesterov=True follows torch.optim.SGD(nesterov=True) for 100 steps"""
-    start, grad_fn = _quadratic(rng, device)
     hyper = {"lr": 0.05, "momentum": 0.8, "weight_decay": 0.01, "nesterov": True}
-    _follow(submission, "momentum_step", hyper, start, grad_fn)
+    _follow(submission, "momentum_step", [hyper], *_quadratic(rng, device))
 
 
 @pytest.mark.points(2)
 def test_adam_steps(submission, device, rng):
     """adam_step follows torch.optim.Adam for 100 steps, with and without weight decay"""
-    start, grad_fn = _quadratic(rng, device)
-    for hyper in ({"lr": 0.05}, {"lr": 0.02, "betas": (0.8, 0.99), "weight_decay": 0.05}):
-        _follow(submission, "adam_step", hyper, start, grad_fn)
+    hypers = [{"lr": 0.05}, {"lr": 0.02, "betas": (0.8, 0.99), "weight_decay": 0.05}]
+    _follow(submission, "adam_step", hypers, *_quadratic(rng, device))
 
 
 def test_adam_small_gradients(submission, device, rng):
     """adam_step matches torch.optim.Adam when every gradient is 10,000 times smaller"""
-    start, grad_fn = _quadratic(rng, device, scale=1e-4)
     note = "gradients of size about 1e-4, where eps = 1e-8 is no longer negligible"
-    _follow(submission, "adam_step", {"lr": 0.05}, start, grad_fn, note=note)
+    _follow(submission, "adam_step", [{"lr": 0.05}], *_quadratic(rng, device, 1e-4), note=note)
 
 
 @pytest.mark.needs_passing("sgd_step", "momentum_steps", "adam_steps", "clip_grad_norm")
@@ -246,12 +213,12 @@ def test_inputs_unchanged(submission, device, rng):
         params, state = start, dict[str, Any]()
         # Three steps: from the second on, the state holds tensors that could be modified.
         for _ in range(3):
-            result = call_unchanged(
+            result = kit.call_unchanged(
                 submission, function, params, grad_fn(params), state, kwargs=hyper,
                 names=("params", "grads", "state"), how=IN_PLACE,
             )  # fmt: skip
             params, state = _step(result, function, params)
-    call_unchanged(
+    kit.call_unchanged(
         submission, "clip_grad_norm", grad_fn(start), 0.1, names=("grads",),
         how="return new tensors g * scale (torch's clip_grad_norm_ scales in place; this one "
         "must not) so the caller's {name} keep their values",
@@ -271,11 +238,11 @@ def test_clip_grad_norm(submission, device, rng):
             leaf.grad = leaf.detach().clone()
         want_total = float(torch.nn.utils.clip_grad_norm_(leaves, max_norm))
         case = f"{'clipped' if max_norm < total else 'below the threshold'}, {dtype}"
-        result = submission.clip_grad_norm(sent, max_norm)
-        new, norm = unpack(result, "clip_grad_norm", context=case, new_grads=anything,
-                           total_norm=tensor((), device=device))  # fmt: skip
+        new, norm = kit.unpack(submission.clip_grad_norm(sent, max_norm), "clip_grad_norm",
+                               context=case, new_grads=anything,
+                               total_norm=kit.tensor((), device=device))  # fmt: skip
         name = f"clip_grad_norm with max_norm = {max_norm:.4g} ({case})"
-        expect_close(
+        kit.expect_close(
             norm, want_total, name=f"{name}: total_norm", rtol=1e-5,
             hint="the norm of all gradients together, sqrt of the sum of every g**2",
             mistakes=[Mistake("this is the norm after clipping; return the one from before",
@@ -285,7 +252,7 @@ def test_clip_grad_norm(submission, device, rng):
         new = _tensors(new, f"{name}: new_grads", sent)
         for (key, g), leaf in zip(sent.items(), leaves, strict=True):
             alone = g * min(1.0, max_norm / (float(g.norm()) + 1e-6))
-            expect_close(
+            kit.expect_close(
                 new[key], leaf.grad, name=f"{name}: new_grads[{key!r}]",
                 **(TOLERANCE[F32] if dtype == F32 else {"rtol": 1e-10, "atol": 1e-12}),
                 hint="one scale, min(1, max_norm / (total + 1e-6)) with total the norm of all "
@@ -308,29 +275,22 @@ def test_keeps_float32(submission, device, rng):
             result = submission.call(function, params, grad_fn(params), state, **hyper)
             params, state = _step(result, function, params)  # checks dtype and device
     result = submission.clip_grad_norm(grad_fn(start), 0.1)
-    new, _ = unpack(result, "clip_grad_norm", new_grads=anything, total_norm=anything)
+    new, _ = kit.unpack(result, "clip_grad_norm", new_grads=anything, total_norm=anything)
     _tensors(new, "clip_grad_norm's new_grads (float32)", start, verb="be")
 
 
 @pytest.mark.needs_passing(
-    "weight_decay",
-    "sgd_step",
-    "momentum_steps",
-    "nesterov_steps",
-    "adam_steps",
-    "clip_grad_norm",
+    "weight_decay", "sgd_step", "momentum_steps", "nesterov_steps", "adam_steps", "clip_grad_norm"
 )
 def test_no_ready_made_optimizers(submission, exercise, source_tree):
     """the steps and the clipping are written by hand: no torch.optim, no torch's clipping"""
     submission.apply_weight_decay({"w": torch.ones(2)}, {"w": torch.ones(2)}, 0.1)
-    expect_no_shortcuts(
+    kit.expect_no_shortcuts(
         source_tree, exercise.path, READY_MADE,
         advice="This exercise is about writing each update rule yourself from its formula; the "
         "checks already compare your numbers with torch.optim's",
     )  # fmt: skip
 
-
-# ----------------------------------------------------------------------------------- training
 
 TRAIN_STEPS = 50
 LOSS_TARGET = 0.5  # the start (all zeros) has loss 1.0; least squares reaches 0.481
@@ -344,8 +304,7 @@ OPTIMIZERS = (
 @functools.lru_cache(maxsize=1)
 def _diabetes() -> tuple[torch.Tensor, torch.Tensor]:
     """scikit-learn's diabetes data, features and target standardized to mean 0, std 1."""
-    features, target = diabetes()
-    X, y = torch.tensor(features, dtype=F64), torch.tensor(target, dtype=F64)
+    X, y = (torch.tensor(values, dtype=F64) for values in kit.diabetes())
     return (X - X.mean(0)) / X.std(0), (y - y.mean()) / y.std()
 
 
@@ -360,8 +319,8 @@ def _mse_and_grads(params: Tensors, X: torch.Tensor, y: torch.Tensor) -> tuple[f
 def test_trains_linear_regression(submission, device, metrics):
     """each optimizer fits a linear regression on the diabetes data in 50 steps"""
     X, y = (t.to(device) for t in _diabetes())
+    zeros = functools.partial(torch.zeros, dtype=F64, device=device)
     for series, function, hyper in OPTIMIZERS:
-        zeros = functools.partial(torch.zeros, dtype=F64, device=device)
         params, state = {"weight": zeros(X.shape[1]), "bias": zeros(())}, dict[str, Any]()
         loss, grads = _mse_and_grads(params, X, y)
         metrics.emit(f"{series} loss", loss, step=0)

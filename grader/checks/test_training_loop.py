@@ -1,7 +1,5 @@
 """Checks for the training_loop exercise: loaders, one epoch, evaluation, early stopping, fit."""
 
-from __future__ import annotations
-
 import collections
 import contextlib
 import functools
@@ -13,21 +11,8 @@ import torch
 from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from grader.codec import type_name
-from grader.compare import assert_close, assert_equal, expect_weights
-from grader.datasets import digits
-from grader.errors import CheckFailure, SubmissionError
-from grader.kit import (
-    Mistake,
-    anything,
-    expect_close,
-    integer,
-    likely_mistake,
-    number,
-    tensor,
-    unpack,
-    unpack_dict,
-)
+from grader import kit
+from grader.kit import CheckFailure, Mistake, anything
 
 pytestmark = pytest.mark.exercise("training_loop")
 
@@ -45,9 +30,9 @@ STOP_TRAIN_ROWS = 300
 # The provided functions of the learner's file: the learner's function each one calls, and
 # the shape of what it returns.
 PROVIDED = {
-    "loader_batches": ("make_loaders", unpack_dict),
-    "one_epoch_from": ("train_one_epoch", unpack),
-    "evaluate_from": ("evaluate", unpack_dict),
+    "loader_batches": ("make_loaders", kit.unpack_dict),
+    "one_epoch_from": ("train_one_epoch", kit.unpack),
+    "evaluate_from": ("evaluate", kit.unpack_dict),
 }
 # (val_losses, patience): ties, a single epoch, steady improvement, a late improvement.
 STOP_CASES = (([1.0, 0.8, 0.9, 0.85], 2), ([1.0, 0.8, 0.9], 2), ([1.0, 0.8, 0.8, 0.8], 2),
@@ -61,17 +46,27 @@ PER_BATCH = (
     "this is the mean of the per-batch values, where the smaller last batch counts as much as "
     "a full one; weight each batch by its number of examples"
 )
+SNAPSHOT = (
+    "Keep a snapshot taken when the best epoch appears: state_dict() hands out the live "
+    "tensors, so a snapshot must be a copy"
+)
 
 
 @functools.lru_cache(maxsize=1)
-def _digits() -> dict[str, torch.Tensor]:
+def _split() -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     """The digits with pixels scaled to [0, 1], split once into train, validation and test."""
-    features, labels = digits()
+    features, labels = kit.digits()
     X, y = torch.tensor(features, dtype=torch.float32) / 16, torch.tensor(labels)
     order = torch.randperm(len(y), generator=torch.Generator().manual_seed(SPLIT_SEED))
     parts = {"test": order[:HELD_OUT], "val": order[HELD_OUT : 2 * HELD_OUT]}
     parts["train"] = order[2 * HELD_OUT :]
-    return {f"{v}_{part}": t[rows] for part, rows in parts.items() for v, t in (("X", X), ("y", y))}
+    return {part: (X[rows], y[rows]) for part, rows in parts.items()}
+
+
+def _digits(part: str, rows: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(X, y): the first `rows` of one part of the split, "train", "val" or "test"."""
+    X, y = _split()[part]
+    return X[:rows], y[:rows]
 
 
 @contextlib.contextmanager
@@ -94,15 +89,18 @@ def _expect_state(value: Any, reference: Any, device: torch.device, what: str) -
     """A state_dict as make_model() has it: a plain dict, same names, shapes, dtypes, device."""
     restore = "the weights are a plain dict holding a detached clone of every state_dict entry"
     like = reference.make_model().state_dict()
-    return expect_weights(value, like, what=what, device=device, restore=restore, label=_describe)
+    return kit.expect_weights(
+        value, like, what=what, device=device, restore=restore, label=_describe
+    )
 
 
 def _expect_state_close(got: Mapping, want: Mapping, where: str, hint: str, mistakes=()) -> None:
     """Every entry of `got` close to `want`'s; a mistake's hint shows when all entries match it."""
     parts, expected = tuple(got[name] for name in want), tuple(want.values())
-    hint = likely_mistake(parts, mistakes, default=hint, expected=expected, **STATE_TOL)
+    hint = kit.likely_mistake(parts, mistakes, default=hint, expected=expected, **STATE_TOL)
     for name, value in want.items():
-        assert_close(got[name], value, name=f"{_describe(name)} {where}", hint=hint, **STATE_TOL)
+        where_name = f"{_describe(name)} {where}"
+        kit.assert_close(got[name], value, name=where_name, hint=hint, **STATE_TOL)
 
 
 def _model(reference: Any, state: Mapping, device: torch.device) -> torch.nn.Module:
@@ -137,9 +135,13 @@ def _epoch(reference, start, X, y, batch_size, lr, device, *, zero_grad=True, tr
     return model.state_dict(), batches
 
 
-def _scored(reference, state, X, y, device, batch_size=128) -> tuple[torch.Tensor, torch.Tensor]:
-    """Trusted: each example's loss and whether its highest score is at the label, in eval
-    mode, batch by batch as evaluate runs them (float64, on the CPU)."""
+def _scored(
+    reference, state, device, part="val", rows=None, batch_size=128
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Trusted, on the first `rows` of a part of the digits: each example's loss and whether its
+    highest score is at the label, in eval mode, batch by batch as evaluate runs them (float64,
+    on the CPU)."""
+    X, y = _digits(part, rows)
     model = _model(reference, state, device).eval()
     with _one_thread(), torch.no_grad():
         scores = torch.cat([model(chunk.to(device)).cpu() for chunk in X.split(batch_size)])
@@ -157,12 +159,12 @@ def _provided(submission: Any, provided: str, *args: Any, **parts: Any) -> tuple
     wrapped, take = PROVIDED[provided]
     try:
         result = submission.call(provided, *args)
-    except SubmissionError as error:
+    except kit.SubmissionError as error:
         # The worker names the function the check called; the TODO is in the one it wraps.
         stub = f"not implemented yet: {provided}()"
         if str(error).startswith(stub):
             message = str(error).replace(stub, f"not implemented yet: {wrapped}()")
-            raise SubmissionError(message) from None
+            raise kit.SubmissionError(message) from None
         raise
     try:
         return take(result, f"{provided} (provided)", **parts)
@@ -174,8 +176,11 @@ def _batch_order(batches: Any, X: torch.Tensor, rows: torch.Tensor, batch_size: 
     """The row numbers a loader yielded, in order, after checking its batches' shapes."""
     if type(batches) is not list or not batches:
         raise CheckFailure(f"{label} gave no batches")
-    kinds: dict[str, Any] = {"X_batch": tensor(dtype=X.dtype), "y_batch": tensor(dtype=rows.dtype)}
-    parts = [unpack(b, f"batch {i} of {label}", verb="be", **kinds) for i, b in enumerate(batches)]
+    x_batch, y_batch = kit.tensor(dtype=X.dtype), kit.tensor(dtype=rows.dtype)
+    parts = [
+        kit.unpack(b, f"batch {i} of {label}", verb="be", X_batch=x_batch, y_batch=y_batch)
+        for i, b in enumerate(batches)
+    ]
     sizes, (full, rest) = [len(y) for _, y in parts], divmod(len(rows), batch_size)
     if sizes != (expected := [batch_size] * full + [rest] * bool(rest)):
         raise CheckFailure(
@@ -186,19 +191,15 @@ def _batch_order(batches: Any, X: torch.Tensor, rows: torch.Tensor, batch_size: 
     if not torch.equal(order.sort().values, rows):
         raise CheckFailure(f"{label} does not give every row exactly once")
     hint = "each row must travel with its own label: pair X and y in one dataset"
-    assert_equal(
+    kit.assert_equal(
         torch.cat([x for x, _ in parts]), X[order], name=f"the X rows of {label}", hint=hint
     )
     return order
 
 
-# ------------------------------------------------------------------------------------- checks
-
-
 def test_make_loaders(submission, reference, seed):
     """make_loaders shuffles the training set reproducibly and keeps validation in order"""
-    data = _digits()
-    X_train, X_val = data["X_train"], data["X_val"]
+    (X_train, _), (X_val, _) = _digits("train"), _digits("val")
     # Row numbers as labels: the loaders do not care, and they show the order of the rows.
     rows_train, rows_val = torch.arange(len(X_train)), torch.arange(len(X_val))
     batch_size, passes = 64, 2
@@ -207,7 +208,7 @@ def test_make_loaders(submission, reference, seed):
         submission, "loader_batches", *args, passes, train=anything, val=anything
     )
     if type(train) is not list or len(train) != passes:
-        raise CheckFailure(f"loader_batches (provided) returned {type_name(train)}; restore it")
+        raise CheckFailure(f"loader_batches (provided) returned {kit.type_name(train)}; restore it")
     val_order = _batch_order(val, X_val, rows_val, batch_size, "the validation loader")
     if not torch.equal(val_order, rows_val):
         raise CheckFailure(
@@ -231,8 +232,7 @@ def test_make_loaders(submission, reference, seed):
 @pytest.mark.points(2)
 def test_train_one_epoch(submission, reference, device, seed):
     """train_one_epoch makes one correct optimizer step per batch, like the reference"""
-    data = _digits()
-    X, y, start = data["X_train"][:300], data["y_train"][:300], _start_state(reference, seed)
+    (X, y), start = _digits("train", 300), _start_state(reference, seed)
     state, loss = _provided(submission, "one_epoch_from", start, X, y, 32, 0.05, str(device),
                             state=anything, loss=anything)  # fmt: skip
     state = _expect_state(state, reference, device, "the weights after train_one_epoch")
@@ -245,9 +245,10 @@ def test_train_one_epoch(submission, reference, device, seed):
                 "statistics; it arrives in eval mode, so switch it to training mode first",
                 lambda: tuple(_epoch(*setup, train=False)[0].values())),
     ])  # fmt: skip
-    expect_close(
-        loss, sum(value * size for value, size in batches) / len(y),
-        name="train_one_epoch's mean loss", rtol=1e-4,
+    name = "train_one_epoch's mean loss"  # a Python float, as the docstring promises
+    kit.expect_close(
+        kit.py_float(loss, name), sum(value * size for value, size in batches) / len(y),
+        name=name, rtol=1e-4,
         hint="the mean over examples: each batch's mean loss weighted by its size, divided by "
         "the number of examples (the last batch is smaller)",
         mistakes=[Mistake(PER_BATCH, sum(value for value, _ in batches) / len(batches))],
@@ -257,19 +258,17 @@ def test_train_one_epoch(submission, reference, device, seed):
 @pytest.mark.points(2)
 def test_evaluate(submission, reference, device, seed):
     """evaluate gives the mean loss and accuracy over examples, in eval mode, without gradients"""
-    data = _digits()
-    X, y, start = data["X_val"], data["y_val"], _start_state(reference, seed)
+    (X, y), start = _digits("val"), _start_state(reference, seed)
     # Weights after one epoch from a seeded start: accuracy well away from 0 and 1, and
     # BatchNorm running statistics that differ from a batch's own statistics.
-    trained, _ = _epoch(reference, start, data["X_train"][:200], data["y_train"][:200], 32, 0.05,
-                        device)  # fmt: skip
+    trained, _ = _epoch(reference, start, *_digits("train", 200), 32, 0.05, device)
     state = {name: value.cpu() for name, value in trained.items()}
     # A batch size at which averaging per-batch accuracies gives a different answer.
-    right = _scored(reference, state, X, y, device)[1]
-    sizes = [
+    right = _scored(reference, state, device)[1]
+    sizes = (
         b for b in (50, 64, 70, 48, 80, 100) if abs(_batch_mean(right, b) - right.mean()) > 1e-3
-    ]
-    batch_size = (sizes or [50])[0]
+    )
+    batch_size = next(sizes, 50)
     loss, accuracy, after, tracked = _provided(
         submission, "evaluate_from", state, X, y, batch_size, str(device),
         loss=anything, accuracy=anything, state=anything, gradients_tracked=anything,
@@ -290,35 +289,37 @@ def test_evaluate(submission, reference, device, seed):
             "evaluate ran the model with autograd recording (outputs that require grad); run "
             "the forward passes under torch.no_grad()"
         )
-    losses, right = _scored(reference, state, X, y, device, batch_size)
+    losses, right = _scored(reference, state, device, batch_size=batch_size)
     over = (f"over all {len(y)} examples, each batch weighted by its size (with "
             f"batch_size={batch_size} the last batch is smaller)")  # fmt: skip
-    expect_close(loss, float(losses.mean()), name="evaluate's mean loss", rtol=1e-4,
-                 hint=f"the mean loss {over}",
-                 mistakes=[Mistake(PER_BATCH, _batch_mean(losses, batch_size))])  # fmt: skip
+    name = "evaluate's mean loss"  # it and the accuracy are Python floats, as promised
+    kit.expect_close(kit.py_float(loss, name), float(losses.mean()), name=name, rtol=1e-4,
+                     hint=f"the mean loss {over}",
+                     mistakes=[Mistake(PER_BATCH, _batch_mean(losses, batch_size))])  # fmt: skip
     mistakes = [
         Mistake(PER_BATCH, _batch_mean(right, batch_size)),
         Mistake("this is the number of correct examples: divide it by the number of examples",
                 float(right.sum())),
         Mistake("this is a percentage: accuracy is a fraction in [0, 1]", 100 * right.mean()),
     ]  # fmt: skip
-    expect_close(accuracy, float(right.mean()), name="evaluate's accuracy", rtol=1e-6,
-                 hint=f"the fraction of examples whose highest score is at the label, {over}",
-                 mistakes=mistakes)  # fmt: skip
+    name = "evaluate's accuracy"
+    kit.expect_close(kit.py_float(accuracy, name), float(right.mean()), name=name, rtol=1e-6,
+                     hint=f"the fraction of examples whose highest score is at the label, {over}",
+                     mistakes=mistakes)  # fmt: skip
 
 
 def test_early_stopping_rule(submission, reference):
     """early_stopping finds the best epoch and stops after `patience` epochs without improvement"""
     for losses, patience in STOP_CASES:
         call = f"early_stopping({losses}, patience={patience})"
-        best, stop = unpack(submission.early_stopping(losses, patience), call,
-                            best_index=integer, stop=anything)  # fmt: skip
+        best, stop = kit.unpack(submission.early_stopping(losses, patience), call,
+                                best_index=kit.integer, stop=anything)  # fmt: skip
         if type(stop) is not bool:
-            raise CheckFailure(f"{call}'s stop should be a bool, got {type_name(stop)}")
+            raise CheckFailure(f"{call}'s stop should be a bool, got {kit.type_name(stop)}")
         want_best, want_stop = reference.early_stopping(losses, patience)
         if best != want_best:
             last_lowest = len(losses) - 1 - losses[::-1].index(min(losses))
-            hint = likely_mistake(best, [
+            hint = kit.likely_mistake(best, [
                 Mistake("on a tie the earlier epoch stays best: only a strictly lower loss is an "
                         "improvement", last_lowest),
                 Mistake("best_index is an index into val_losses, counting from 0", want_best + 1),
@@ -338,17 +339,17 @@ def test_early_stopping_rule(submission, reference):
 
 def _fit(submission, reference, device, metrics, seed, rows=None, **settings):
     """The learner's fit on the digits: (best_state, epochs_run), checked, and what it logged."""
-    data, part, logged = _digits(), slice(rows), collections.defaultdict(list)
+    logged = collections.defaultdict(list)
 
     def log(name: str, value: float, step: int | None) -> None:
         logged[name].append(value)
         metrics.emit(name, value, step)
 
     result = submission.call_logged(
-        "fit", data["X_train"][part], data["y_train"][part], data["X_val"], data["y_val"],
-        str(device), **settings, seed=seed, log=log, timeout=FIT_TIMEOUT,
+        "fit", *_digits("train", rows), *_digits("val"), str(device), **settings, seed=seed,
+        log=log, timeout=FIT_TIMEOUT,
     )  # fmt: skip
-    state, epochs_run = unpack(result, "fit", best_state=anything, epochs_run=integer)
+    state, epochs_run = kit.unpack(result, "fit", best_state=anything, epochs_run=kit.integer)
     return _expect_state(state, reference, device, "fit's best_state"), epochs_run, logged
 
 
@@ -362,8 +363,7 @@ def test_fit_learns_digits(submission, reference, device, metrics, seed):
             f"fit says it ran {epochs_run} epochs; with epochs={FIT_SETTINGS['epochs']} it "
             "runs between 1 and that many"
         )
-    data = _digits()
-    accuracy = float(_scored(reference, state, data["X_test"], data["y_test"], device)[1].mean())
+    accuracy = float(_scored(reference, state, device, "test")[1].mean())
     metrics.emit("test accuracy", accuracy, epochs_run)
     if accuracy < TEST_ACCURACY:
         raise CheckFailure(
@@ -380,14 +380,8 @@ def test_fit_learns_digits(submission, reference, device, metrics, seed):
 
 def _stop_epoch(reference: Any, curve: list[float], patience: int, most: int) -> int:
     """The epoch after which early_stopping says stop, given these validation losses."""
-    for epoch in range(1, len(curve) + 1):
-        if reference.early_stopping(curve[:epoch], patience)[1]:
-            return epoch
-    return most
-
-
-def _near(a: float, b: float) -> bool:
-    return abs(a - b) <= 1e-4 * abs(b) + 1e-6
+    epochs = range(1, len(curve) + 1)
+    return next((e for e in epochs if reference.early_stopping(curve[:e], patience)[1]), most)
 
 
 def _judge_own_curve(submission, reference, device, state, epochs_run, curve) -> None:
@@ -409,10 +403,8 @@ def _judge_own_curve(submission, reference, device, state, epochs_run, curve) ->
             "evaluation and stop as soon as it says so"
         )
     best = reference.early_stopping(curve, patience)[0]
-    data = _digits()
-    trusted = float(_scored(reference, state, data["X_val"], data["y_val"], device)[0].mean())
-    rows = slice(STOP_TRAIN_ROWS)
-    seen = _scored(reference, state, data["X_train"][rows], data["y_train"][rows], device)[0]
+    trusted = float(_scored(reference, state, device)[0].mean())
+    seen = _scored(reference, state, device, "train", STOP_TRAIN_ROWS)[0]
     if not float(seen.mean()) < trusted:
         # Weights fitted to the training rows do better on them than on unseen ones.
         raise CheckFailure(
@@ -421,27 +413,24 @@ def _judge_own_curve(submission, reference, device, state, epochs_run, curve) ->
             "fit the validation rows better, as if they were trained on them. Train on the "
             "training loader and only evaluate on the validation one"
         )
-    try:  # measured with your own evaluate, as the logged curve was
-        yours = _provided(submission, "evaluate_from", state, data["X_val"], data["y_val"], 128,
-                          str(device), loss=number, accuracy=anything, state=anything,
-                          gradients_tracked=anything)[0]  # fmt: skip
-        measured = [yours]
-    except (CheckFailure, SubmissionError):
-        measured = []
-    values = [trusted, *measured]
-    if any(_near(value, curve[best]) for value in values):
+    values = [trusted]  # and as your own evaluate measures it, as it measured the logged curve
+    with contextlib.suppress(CheckFailure):  # (a SubmissionError is a CheckFailure too)
+        values.append(_provided(submission, "evaluate_from", state, *_digits("val"), 128,
+                                str(device), loss=kit.number, accuracy=anything,
+                                state=anything, gradients_tracked=anything)[0])  # fmt: skip
+
+    def near(loss: float) -> bool:  # (NaN is near nothing)
+        return any(abs(value - loss) <= 1e-4 * abs(loss) + 1e-6 for value in values)
+
+    if near(curve[best]):
         return
-    epochs = [k + 1 for k in range(len(curve)) if any(_near(v, curve[k]) for v in values)]
+    epochs = [epoch for epoch, loss in enumerate(curve, start=1) if near(loss)]
     story = (
         f"fit logged the validation losses [{shown}], lowest after epoch {best + 1}, and "
         f"returned weights whose validation loss is {trusted:.4f}"
     )
     if epochs and epochs[-1] == len(curve):
-        raise CheckFailure(
-            f"{story}: those of the last epoch, not the best one. Keep a snapshot taken when "
-            "the best epoch appears: state_dict() hands out the live tensors, so a snapshot "
-            "must be a copy"
-        )
+        raise CheckFailure(f"{story}: those of the last epoch, not the best one. {SNAPSHOT}")
     which = f": those of epoch {epochs[0]}" if epochs else ""
     raise CheckFailure(
         f"{story}{which}; return the weights of the epoch early_stopping names as best (a "
@@ -460,11 +449,10 @@ def test_fit_early_stopping(submission, reference, device, metrics, seed):
         _judge_own_curve(submission, reference, device, state, epochs_run, curve)
         return
     # Without a logged curve, the run is judged by the reference's, replayed from the seed.
-    data, part = _digits(), slice(STOP_TRAIN_ROWS)
     with _one_thread(), torch.random.fork_rng():
         want_state, want_epochs = reference.fit(
-            data["X_train"][part], data["y_train"][part], data["X_val"], data["y_val"],
-            str(device), **STOP_SETTINGS, seed=fit_seed,
+            *_digits("train", STOP_TRAIN_ROWS), *_digits("val"), str(device), **STOP_SETTINGS,
+            seed=fit_seed,
             log=lambda name, value, step: history.extend([value] if name == "val loss" else []),
         )  # fmt: skip
     best_epoch = min(range(len(history)), key=history.__getitem__) + 1
@@ -479,13 +467,12 @@ def test_fit_early_stopping(submission, reference, device, metrics, seed):
         raise CheckFailure(
             f"fit ran {epochs_run} of at most {STOP_SETTINGS['epochs']} epochs; {story}"
         )
-    got_loss = float(_scored(reference, state, data["X_val"], data["y_val"], device)[0].mean())
+    got_loss = float(_scored(reference, state, device)[0].mean())
     last, best = history[-1], history[best_epoch - 1]
     if abs(got_loss - last) < 1e-4 * last and abs(got_loss - best) > 1e-3:
         raise CheckFailure(
             f"fit returned the weights of the last epoch (validation loss {got_loss:.4f}), "
-            f"not the best one; {story}. Keep a snapshot taken when the best epoch appears: "
-            "state_dict() hands out the live tensors, so a snapshot must be a copy"
+            f"not the best one; {story}. {SNAPSHOT}"
         )
     hint = f"{story}; return that epoch's weights (yours have validation loss {got_loss:.4f})"
     _expect_state_close(state, want_state, "in fit's best_state", hint)

@@ -1,7 +1,5 @@
 """Checks for vae: reparameterization, the KL term, reconstruction, the ELBO and training."""
 
-from __future__ import annotations
-
 import functools
 import math
 from collections.abc import Callable
@@ -13,20 +11,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.distributions import Normal, kl_divergence
 
-from grader.compare import expect_tensor, expect_weights, fmt_pair
-from grader.datasets import digits
-from grader.errors import CheckFailure
-from grader.kit import (
-    Mistake,
-    Shortcuts,
-    anything,
-    expect_close,
-    expect_no_shortcuts,
-    matches,
-    tensor,
-    unpack,
-    unpack_dict,
-)
+from grader import kit
+from grader.kit import CheckFailure, Mistake, anything
 
 pytestmark = pytest.mark.exercise("vae")
 
@@ -63,19 +49,16 @@ ELBO_RULE = (
     "reconstruction functions fail, fix those first)"
 )
 # reparameterize takes all its randomness from eps and keeps z in autograd's graph.
-OWN_NOISE = Shortcuts(
+OWN_NOISE = kit.Shortcuts(
     "draws noise of its own instead of using eps", functions={"reparameterize"},
     names={f"torch.{name}" for name in ("randn", "randn_like", "rand", "rand_like", "normal")}
     | {"numpy.random", "random"}, methods={"normal_", "uniform_", "sample", "rsample"},
 )  # fmt: skip
-GRAPH_CUT = Shortcuts(
+GRAPH_CUT = kit.Shortcuts(
     "cuts z off from autograd's graph, so no gradient reaches mu and logvar",
     names={"torch.no_grad", "torch.inference_mode", "torch.detach"},
     methods={"detach", "detach_", "data"}, functions={"reparameterize"},
 )  # fmt: skip
-
-
-# ------------------------------------------------------------------------------------ helpers
 
 
 def _randn(rng: torch.Generator, *shape: int) -> torch.Tensor:
@@ -123,11 +106,8 @@ def _expect_rounded(submission, device, call: str, inputs: tuple[torch.Tensor, .
         got = function(*(t.to(device, dtype) for t in rounded), *extra)
         name = f"{call} in {str(dtype).removeprefix('torch.')}"
         hint = rule(got) if callable(rule) else rule
-        expect_close(got, want, name=name, hint=hint, mistakes=mistakes, dtype=dtype,
-                     device=device, **tolerance[dtype])  # fmt: skip
-
-
-# ---------------------------------------------------------------------------- reparameterize
+        kit.expect_close(got, want, name=name, hint=hint, mistakes=mistakes, dtype=dtype,
+                         device=device, **tolerance[dtype])  # fmt: skip
 
 
 @pytest.mark.points(2)
@@ -161,11 +141,11 @@ def test_reparameterize_gradients(submission, device, rng):
     mu, logvar = _latents(rng)
     eps, upstream = _randn(rng, N_ROWS, N_LATENT), _randn(rng, N_ROWS, N_LATENT)
     result = submission.reparameterize_grads(*(t.to(device) for t in (mu, logvar, eps, upstream)))
-    z, tracks_grad, d_mu, d_logvar = unpack_dict(
+    z, tracks_grad, d_mu, d_logvar = kit.unpack_dict(
         result, "reparameterize_grads (provided; restore it if changed)", z=anything,
         tracks_grad=anything, d_mu=anything, d_logvar=anything,
     )  # fmt: skip
-    expect_tensor(z, name="reparameterize's z", shape=mu.shape, dtype=F64, device=device)
+    kit.expect_tensor(z, name="reparameterize's z", shape=mu.shape, dtype=F64, device=device)
     if tracks_grad is not True:
         raise CheckFailure(
             "the z that reparameterize returns is not connected to mu and logvar in autograd's "
@@ -173,7 +153,7 @@ def test_reparameterize_gradients(submission, device, rng):
             "ordinary tensor operations: no torch.no_grad(), .detach() or torch.tensor(...)"
         )
     std = torch.exp(0.5 * logvar)
-    z_right = matches(z, mu + std * eps, **TOLERANCE[F64])
+    z_right = kit.matches(z, mu + std * eps, **TOLERANCE[F64])
     for label, got, want, rule in (
         ("mu", d_mu, upstream, "z = mu + sigma * eps moves one for one with mu, so the "
          "gradient for mu is the upstream gradient itself"),
@@ -187,8 +167,8 @@ def test_reparameterize_gradients(submission, device, rng):
                 f"torch.no_grad() on the way). {rule}"
             )
         hint = rule if z_right else "z itself is wrong (test_reparameterize_values): fix it first"
-        expect_close(got, want, name=f"the gradient of sum(z * upstream) for {label}", hint=hint,
-                     dtype=F64, device=device, **TOLERANCE[F64])  # fmt: skip
+        kit.expect_close(got, want, name=f"the gradient of sum(z * upstream) for {label}",
+                         hint=hint, dtype=F64, device=device, **TOLERANCE[F64])  # fmt: skip
 
 
 @pytest.mark.needs_passing("reparameterize_values")
@@ -198,20 +178,17 @@ def test_reparameterize_uses_eps(submission, exercise, source_tree, rng):
     eps = _randn(rng, N_ROWS, N_LATENT)
     first, second = (submission.reparameterize(mu, logvar, eps) for _ in range(2))
     for z in (first, second):
-        expect_tensor(z, name="reparameterize(mu, logvar, eps)", shape=mu.shape)
+        kit.expect_tensor(z, name="reparameterize(mu, logvar, eps)", shape=mu.shape)
     if not torch.equal(first, second):
         raise CheckFailure(
             "two calls of reparameterize with the same mu, logvar and eps gave different z: it "
             "draws noise of its own. All the randomness must come from eps"
         )
-    expect_no_shortcuts(
+    kit.expect_no_shortcuts(
         source_tree, exercise.path, OWN_NOISE, GRAPH_CUT,
         advice="The trick only works if z is built from mu, logvar and the eps it is given, "
         "inside autograd's graph: then the gradient reaches the encoder",
     )  # fmt: skip
-
-
-# ------------------------------------------------------------------------------------------ KL
 
 
 @pytest.mark.points(2)
@@ -240,7 +217,7 @@ def test_kl_monte_carlo(submission, device, rng):
     """kl_divergence agrees with a Monte-Carlo estimate from samples of q (a statistical check)"""
     mu, logvar = _latents(rng, rows=4)
     got = submission.kl_divergence(mu.to(device), logvar.to(device))
-    expect_tensor(got, name="kl_divergence(mu, logvar)", shape=(4,), dtype=F64, device=device)
+    kit.expect_tensor(got, name="kl_divergence(mu, logvar)", shape=(4,), dtype=F64, device=device)
     # KL(q || p) = E_q[log q(z) - log p(z)]: average that over many z drawn from q.
     std = torch.exp(0.5 * logvar)
     z = mu + std * _randn(rng, MC_SAMPLES, *mu.shape)
@@ -249,15 +226,12 @@ def test_kl_monte_carlo(submission, device, rng):
     for row, (value, mean, error) in enumerate(zip(got.tolist(), estimate, spread, strict=True)):
         allowed = MC_SIGMAS * float(error) + 1e-6
         if abs(value - float(mean)) > allowed:
-            got_s, want_s = fmt_pair(value, float(mean))
+            got_s, want_s = kit.fmt_pair(value, float(mean))
             raise CheckFailure(
                 f"kl_divergence gives {got_s} for row {row}, but averaging log q(z) - log p(z) "
                 f"over {MC_SAMPLES} samples z ~ q gives {want_s} (+- {allowed:.3g}, "
                 f"{MC_SIGMAS:g} standard errors).\nHint: {KL_RULE}"
             )
-
-
-# ------------------------------------------------------------------------------ reconstruction
 
 
 @pytest.mark.points(2)
@@ -311,9 +285,6 @@ def test_gaussian_reconstruction(submission, device, rng):
         )  # fmt: skip
 
 
-# --------------------------------------------------------------------------------------- ELBO
-
-
 def _averaged(mean: torch.Tensor, per_row: int, what: str, part: str) -> list[Mistake]:
     """A batch mean of per-row sums, reduced the two wrong ways (by negative_elbo or its part)."""
     return [
@@ -340,8 +311,8 @@ def test_negative_elbo(submission, device, rng):
         result = submission.negative_elbo(*(t.to(device) for t in (x, decoded, mu, logvar)),
                                           **options)  # fmt: skip
         context = ", ".join(f"{key}={value!r}" for key, value in options.items())
-        scalar = tensor((), F64, device)
-        total, reconstruction, kl = unpack(
+        scalar = kit.tensor((), F64, device)
+        total, reconstruction, kl = kit.unpack(
             result, "negative_elbo", context=context, total=scalar, reconstruction=scalar, kl=scalar
         )
         per_row = (_trusted_bernoulli(decoded, x) if likelihood == "bernoulli"
@@ -359,11 +330,9 @@ def test_negative_elbo(submission, device, rng):
                         "are costs", recon - beta * divergence),
             ]),
         ):  # fmt: skip
-            expect_close(got, want, name=f"negative_elbo's {part} ({context})", hint=ELBO_RULE,
-                         mistakes=mistakes, **SUM_TOLERANCE[F64])  # fmt: skip
-
-
-# ----------------------------------------------------------------------------------- training
+            name = f"negative_elbo's {part} ({context})"
+            kit.expect_close(got, want, name=name, hint=ELBO_RULE, mistakes=mistakes,
+                             **SUM_TOLERANCE[F64])  # fmt: skip
 
 
 class TrustedVAE(nn.Module):
@@ -380,7 +349,7 @@ def _digits() -> tuple[torch.Tensor, torch.Tensor, float]:
     """load_digits scaled to [0, 1] and split once: (training rows, held-out rows, baseline), the
     baseline being the held-out reconstruction of a model that ignores its input: every pixel at
     its training mean."""
-    X = torch.tensor(digits()[0], dtype=F32) / 16
+    X = torch.tensor(kit.digits()[0], dtype=F32) / 16
     order = torch.randperm(len(X), generator=torch.Generator().manual_seed(SPLIT_SEED))
     train, held_out = X[order[HELD_OUT:]], X[order[:HELD_OUT]]
     p = train.double().mean(dim=0).clamp(1e-6, 1 - 1e-6)
@@ -435,8 +404,8 @@ def test_training_reconstructs(submission, device, metrics, seed):
         log=metrics.emit, timeout=TRAIN_TIMEOUT,
     )  # fmt: skip
     like = TrustedVAE().state_dict()
-    state = expect_weights(state, like, what="the weights train_vae returned", device=device,
-                           restore="restore the provided VAE class and train_vae")  # fmt: skip
+    state = kit.expect_weights(state, like, what="the weights train_vae returned", device=device,
+                               restore="restore the provided VAE class and train_vae")  # fmt: skip
     trained = _model(state={name: state[name].detach().cpu() for name in like})
     _show_reconstructions(metrics, trained, f"after {epochs} epochs")
     (before, _, _), (after, sampled, kl) = _held_out(start), _held_out(trained)

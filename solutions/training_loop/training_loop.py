@@ -87,13 +87,13 @@ def train_one_epoch(
     For each batch: move it to `device`, then zero_grad, forward, loss, backward, step.
     The model is put in training mode first (model.train()).
 
-    Returns the mean training loss over all examples of the epoch, as a float: each batch's
-    loss (a mean over the batch) weighted by the batch's size.
+    Returns the mean training loss over all examples of the epoch, as a Python float (not a
+    tensor): each batch's loss (a mean over the batch) weighted by the batch's size.
     """
     # TODO: put the model in training mode (it may arrive in eval mode), then handle every
     #       batch as the docstring lists, in that order: one optimizer step per batch.
-    #       Return the mean loss over examples as a float: weight each batch's mean by the
-    #       batch's size, since the last batch may be smaller.
+    #       Return the mean loss over examples as a Python float: weight each batch's mean
+    #       by the batch's size, since the last batch may be smaller.
     # BEGIN SOLUTION
     model.train()
     total, count = 0.0, 0
@@ -118,7 +118,7 @@ def evaluate(
     torch.no_grad(). Both results are over examples, not batches: a batch counts in
     proportion to its size (the last batch may be smaller).
 
-    Returns (mean_loss, accuracy), two floats; accuracy is in [0, 1].
+    Returns (mean_loss, accuracy), two Python floats (not tensors); accuracy is in [0, 1].
     """
     # TODO: put the model in eval mode and run every batch without recording gradients.
     #       Add up the loss (each batch's mean weighted by its size) and the number of rows
