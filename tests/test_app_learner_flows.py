@@ -7,6 +7,7 @@ import argparse
 import contextlib
 import functools
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from pilot import open_first as open_exercise
 from pilot import panel_text, status_text
 from pilot import until as wait_until
 from rich.console import Console
+from textual_plotext.plot import Plot
 
 from mllab.app import MllabApp
 from mllab.catalog import load_catalog
@@ -28,7 +30,7 @@ from mllab.screens.course import CourseScreen
 from mllab.screens.editor import EditorScreen
 from mllab.screens.exercise import ExerciseScreen
 from mllab.warm import WarmRun
-from mllab.widgets.metrics import MetricsPlot, panel_groups
+from mllab.widgets.metrics import MetricsPlot, draw, panel_groups
 from mllab.workspace import init_workspace
 
 CATALOG = load_catalog(course_dirs().catalog)
@@ -236,6 +238,17 @@ def test_loss_and_accuracy_get_panels_of_their_own() -> None:
               "reconstruction": [(1.0, 900.0)]}  # fmt: skip
     groups = panel_groups(series)
     assert groups == [["reconstruction"], ["loss"], ["accuracy"]]
+
+
+def test_each_panel_draws_only_its_own_series() -> None:
+    series = {"loss": [(1.0, 2.3), (2.0, 0.4)], "accuracy": [(1.0, 0.5), (2.0, 0.9)]}
+    plt = Plot()
+    plt.plotsize(80, 10)
+    draw(plt, series)
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in plt.build().splitlines()]
+    left, right = ("\n".join(line[:40] for line in lines), "\n".join(line[40:] for line in lines))
+    assert "loss 0.4" in left and "accuracy" not in left
+    assert "accuracy 0.9" in right and "loss" not in right
 
 
 async def test_the_plot_has_a_legend_and_room_at_80x24(workspace: Path) -> None:

@@ -50,24 +50,28 @@ class MetricsPlot(PlotextPlot):
         self.stale = True
 
     def render(self) -> Any:
-        plt = self.plt
-        plt.clear_data()
-        plt.clear_figure()
-        panels = panel_groups(self.series)
-        if not panels:
-            plt.title("no training metrics yet")
-            return super().render()
-        # Side by side: a curve needs rows more than columns, and 80x24 has few rows to spare.
-        plt.subplots(1, len(panels))
-        for column, names in enumerate(panels, 1):
-            plt.subplot(1, column)
-            latest = "  ".join(f"{n} {self.series[n][-1][1]:.3g}" for n in names[:3])
-            plt.title(latest)
-            for name in names:
-                x, y = _drawn(self.series[name])
-                if x:
-                    plt.plot(x, y, label=name[:24])
+        draw(self.plt, self.series)
         return super().render()
+
+
+def draw(plt: Any, series: dict[str, list[tuple[float, float]]]) -> None:
+    """The series on `plt` (a textual_plotext Plot), in panels side by side."""
+    plt.clear_data()
+    plt.clear_figure()
+    panels = panel_groups(series)
+    if not panels:
+        plt.title("no training metrics yet")
+        return
+    # Side by side: a curve needs rows more than columns, and 80x24 has few rows to spare.
+    plt.subplots(1, len(panels))
+    for column, names in enumerate(panels, 1):
+        # The panel's own figure: the Plot's title and plot would draw on every panel at once.
+        panel = plt.subplot(1, column)
+        panel.title("  ".join(f"{n} {series[n][-1][1]:.3g}" for n in names[:3]))
+        for name in names:
+            x, y = _drawn(series[name])
+            if x:
+                panel.plot(x, y, label=name[:24])
 
 
 ACCURACY = re.compile(r"acc|f1|precision|recall|auc", re.IGNORECASE)
