@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from grader.formats import VISIBILITIES
+
 GRADE_EPILOG = """\
 A submission is a folder or a .zip file per student; its name is the student id. Writes, in OUT:
   gradebook.csv            a row per student: status, a score per exercise, total, message
@@ -109,7 +111,7 @@ def add_instructor_commands(commands: Any) -> None:
     )
     grade.add_argument(
         "--visibility",
-        choices=["visible", "after_due_date", "after_published", "hidden"],
+        choices=VISIBILITIES,
         default="visible",
         help="when students see their Gradescope results.json (default: visible)",
     )
@@ -160,7 +162,7 @@ def add_instructor_commands(commands: Any) -> None:
     gradescope.add_argument("--seed", type=int, help="the secret seed it grades with (required)")
     gradescope.add_argument(
         "--visibility",
-        choices=["visible", "after_due_date", "after_published", "hidden"],
+        choices=VISIBILITIES,
         default="visible",
         help="when students see their results (default: visible)",
     )
