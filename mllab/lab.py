@@ -69,10 +69,7 @@ class Lab:
 
     def resume_id(self) -> str | None:
         """Where the learner left off: the last exercise opened, else the first not passed."""
-        current = self.progress.current
-        if current in self.catalog.ids:
-            return current
-        return self.progress.next_pending(list(self.catalog.ids))
+        return self.progress.resume(list(self.catalog.ids))
 
     def next_id(self, after: str) -> str | None:
         """The first exercise after `after` that has not passed (wrapping round), if any."""

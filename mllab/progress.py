@@ -112,6 +112,10 @@ class Progress:
     def next_pending(self, ids: list[str]) -> str | None:
         return next((i for i in ids if self.status(i) != "passed"), None)
 
+    def resume(self, ids: list[str]) -> str | None:
+        """Where the learner left off: the last exercise opened, else the first not passed."""
+        return self.current if self.current in ids else self.next_pending(ids)
+
     def save(self) -> None:
         """Merge this instance's changes into the file on disk, atomically and under a lock."""
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -90,12 +90,6 @@ class WarmGrader:
             return None
         return ask_to_fork(control, {"args": args}, [events_fd, log_fd])
 
-    @property
-    def starting(self) -> bool:
-        """Started, alive, and not ready yet."""
-        process = self.process
-        return process is not None and process.poll() is None and not self._ready.is_set()
-
     def runner(self, request: RunRequest) -> GraderRun:
         """A run for the lab: warm when it can be (a dead warm grader is started again)."""
         self.start()

@@ -65,6 +65,15 @@ def test_next_pending(tmp_path: Path) -> None:
     assert progress.next_pending([]) is None
 
 
+def test_resume_is_the_last_opened_else_the_first_not_passed(tmp_path: Path) -> None:
+    progress = Progress(tmp_path)
+    progress.record(IDS[0], passed=True, score=1, max_score=1)
+    assert progress.resume(IDS) == IDS[1]
+    progress.set_current(IDS[-1])
+    assert progress.resume(IDS) == IDS[-1]
+    assert progress.resume(IDS[:-1]) == IDS[1]  # an exercise no longer in the course
+
+
 def test_reveal_hint_is_capped_and_persists(tmp_path: Path) -> None:
     state = tmp_path / ".mllab"
     progress = Progress(state)

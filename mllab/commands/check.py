@@ -30,11 +30,8 @@ def select(args: argparse.Namespace, catalog: Catalog, progress: Progress | None
     if args.ids:
         return list(dict.fromkeys(args.ids))
     # The exercise you are on: the one last opened in the lab, else the first not passed.
-    current = progress.current if progress else None
-    if current in catalog.ids:
-        return [current]
-    pending = progress.next_pending(catalog.ids) if progress else None
-    return [pending or catalog.ids[0]]
+    resumed = progress.resume(list(catalog.ids)) if progress else None
+    return [resumed or catalog.ids[0]]
 
 
 def choose_isolation(args: argparse.Namespace) -> str:

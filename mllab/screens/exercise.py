@@ -27,6 +27,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from grader.report import Report
 from mllab.lab import Lab
+from mllab.progress import ran_anything
 from mllab.runner import GraderFailed
 from mllab.widgets.checks import ChecksPanel
 from mllab.widgets.figures import FigurePanel
@@ -304,13 +305,14 @@ class ExerciseScreen(Screen[None]):
             self.notify(reason.splitlines()[0], title="Grader failed", severity="error")
             return
         was_passed = self.lab.status(self.exercise.id) == "passed"
+        recorded: list[str] | None
         try:
             recorded = self.lab.record(report, {self.exercise.id: self.judged})
         except OSError as exc:
-            recorded = []
+            recorded = None  # the verdict still shows; the notice says it was not saved
             self.notify(f"could not save progress: {exc}", severity="error")
         result = next((r for r in report.exercises if r.id == self.exercise.id), None)
-        if result is None or not any(c.outcome != "not_run" for c in result.checks):
+        if result is None or not ran_anything([c.outcome for c in result.checks]):
             self.show_status(
                 Text(
                     "No check could run here (cuda only without a GPU?); d picks the device. "
@@ -318,7 +320,7 @@ class ExerciseScreen(Screen[None]):
                     "yellow",
                 )  # fmt: skip
             )
-        elif self.exercise.id not in recorded:
+        elif recorded is not None and self.exercise.id not in recorded:
             self.show_status(Text("Your file changed during the run: r judges the new one.", "red"))
         elif result.passed:
             self.celebrate(result.score, result.max_score, first=not was_passed)

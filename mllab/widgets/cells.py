@@ -38,7 +38,8 @@ def _mix(stops: Sequence[RGB], t: float) -> RGB:
             round(a[2] + (b[2] - a[2]) * f))  # fmt: skip
 
 
-def _finite(value: Any) -> bool:
+def finite(value: Any) -> bool:
+    """A real number (not a bool), neither inf nor nan: what a figure can place."""
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -47,7 +48,7 @@ def colour_scale(grids: list[list[list[Any]]], low: float | None = None,
                  ) -> tuple[Callable[[Any], RGB], float, float]:  # fmt: skip
     """A value -> colour map over all the grids, and the values at its ends: diverging around 0
     when the values have both signs, sequential otherwise, or the given stops from low to high."""
-    values = [v for grid in grids for row in grid for v in row if _finite(v)]
+    values = [v for grid in grids for row in grid for v in row if finite(v)]
     low = min(values, default=0.0) if low is None else low
     high = max(values, default=1.0) if high is None else high
     if stops is None and low < 0 < high:
@@ -57,7 +58,7 @@ def colour_scale(grids: list[list[list[Any]]], low: float | None = None,
     span = high - low if high > low else 1.0
 
     def colour(value: Any) -> RGB:
-        return _mix(stops, (value - low) / span) if _finite(value) else MISSING
+        return _mix(stops, (value - low) / span) if finite(value) else MISSING
 
     return colour, low, high
 
@@ -208,12 +209,12 @@ def heatmap(data: dict[str, Any], width: int, height: int) -> tuple[Text, Text]:
     """A heat map figure, each panel on its own colour scale; and the scales' legend."""
     tiles: list[Tile] = []
     legend = Text(no_wrap=True, overflow="ellipsis")
-    for panel in _dicts(data.get("panels")):
+    for panel in dicts(data.get("panels")):
         values = _grid(panel.get("values"))
         colour, low, high = colour_scale([values])
         title = str(panel.get("title", ""))
         if len(tiles) < 2:
-            named = title and len(_dicts(data.get("panels"))) > 1
+            named = title and len(dicts(data.get("panels"))) > 1
             legend.append(f"{title} {low:.3g} " if named else f"{low:.3g} ")
             for step in range(6):
                 legend.append(
@@ -229,10 +230,10 @@ def heatmap(data: dict[str, Any], width: int, height: int) -> tuple[Text, Text]:
 
 def images(data: dict[str, Any], width: int, height: int) -> tuple[Text, Text]:
     """An image grid: one line of images per row, all on one grey scale; and the rows' legend."""
-    rows = _dicts(data.get("rows"))
+    rows = dicts(data.get("rows"))
     grids = [[_grid(image) for image in row.get("images", [])] for row in rows]
     bounds: list[Any] = data["range"] if isinstance(data.get("range"), list) else []
-    low, high = (b if _finite(b) else None for b in (*bounds, None, None)[:2])
+    low, high = (b if finite(b) else None for b in (*bounds, None, None)[:2])
     colour, _, _ = colour_scale([g for row in grids for g in row], low, high, GRAY)
     tiles = [[Tile(g, colour) for g in row] for row in grids]
     labels = [str(row.get("label", "")) for row in rows]
@@ -293,7 +294,8 @@ def _grid(value: Any) -> list[list[Any]]:
     return [row if isinstance(row, list) else [] for row in value]
 
 
-def _dicts(value: Any) -> list[dict[str, Any]]:
+def dicts(value: Any) -> list[dict[str, Any]]:
+    """The dicts of a list (nothing for anything else): the entries a figure can read."""
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 

@@ -29,9 +29,7 @@ FULL_AXES_HEIGHT = 12  # rows: a smaller scatter leaves out its frame, ticks and
 
 
 def _number(value: Any) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    return None
+    return float(value) if cells.finite(value) else None
 
 
 def _points(xs: Any, ys: Any) -> list[tuple[float, float]]:
@@ -43,11 +41,6 @@ def _points(xs: Any, ys: Any) -> list[tuple[float, float]]:
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
-
-
-def _dicts(data: dict[str, Any], key: str) -> list[dict[str, Any]]:
-    entries = data.get(key)
-    return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
 
 
 def _columns(points: list[tuple[float, float]]) -> tuple[list[float], list[float]]:
@@ -124,7 +117,7 @@ class ScatterFigure(PlotextPlot):
         plt.clear_data()
         plt.clear_figure()
         xs, ys = data.get("x"), data.get("y")
-        marks = _dicts(data, "marks")
+        marks = cells.dicts(data.get("marks"))
         box = _box(_points(xs, ys) + [p for m in marks for p in _points(m.get("x"), m.get("y"))])
         groups: list[Any] = data["group"] if isinstance(data.get("group"), list) else []
         by_group: dict[int, list[tuple[float, float]]] = {}
@@ -134,7 +127,7 @@ class ScatterFigure(PlotextPlot):
         for key, points in sorted((k, v) for k, v in by_group.items() if v):
             colour = GROUP_COLOURS[key % len(GROUP_COLOURS)] if key >= 0 else 8
             plt.scatter(*_columns(points), marker="braille", color=colour)
-        for line, colour in zip(_dicts(data, "lines"), line_colours(data), strict=True):
+        for line, colour in zip(cells.dicts(data.get("lines")), line_colours(data), strict=True):
             if "coef" in line:
                 drawn = clip_line(line["coef"], box)
             else:
@@ -165,7 +158,7 @@ class ScatterFigure(PlotextPlot):
 def line_colours(data: dict[str, Any]) -> list[int]:
     """A colour per line: a new one for each label, the previous one for a line without."""
     colours, n = [], -1
-    for line in _dicts(data, "lines"):
+    for line in cells.dicts(data.get("lines")):
         if line.get("label") or n < 0:
             n += 1
         colours.append(LINE_COLOURS[n % len(LINE_COLOURS)])
@@ -177,11 +170,11 @@ def scatter_legend(data: dict[str, Any]) -> Text:
     if isinstance(data.get("group"), list):
         for n, name in enumerate(data.get("groups", [])[: len(GROUP_COLOURS)]):
             _swatch(legend, "●", GROUP_COLOURS[n], str(name))
-    for line, colour in zip(_dicts(data, "lines"), line_colours(data), strict=True):
+    for line, colour in zip(cells.dicts(data.get("lines")), line_colours(data), strict=True):
         if line.get("label"):
             side = f" ▸ {line['side']}" if "coef" in line and line.get("side") else ""
             _swatch(legend, "─", colour, f"{line['label']}{side}")
-    for n, mark in enumerate(_dicts(data, "marks")):
+    for n, mark in enumerate(cells.dicts(data.get("marks"))):
         if mark.get("label"):
             _swatch(legend, *MARKS[n % len(MARKS)], str(mark["label"]))
     return legend

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -84,7 +85,7 @@ def panel_groups(series: dict[str, list[tuple[float, float]]]) -> list[list[str]
     series of very different size apart, so no curve is squashed flat by another's scale."""
     sized = []
     for name, points in series.items():
-        finite = [abs(y) for _, y in points if y == y and abs(y) != float("inf")]
+        finite = [abs(y) for _, y in points if math.isfinite(y)]
         if finite:
             sized.append((max(finite) or 1e-12, name))
     scores = [n for _, n in sized if ACCURACY.search(n)]
@@ -109,5 +110,5 @@ def panel_groups(series: dict[str, list[tuple[float, float]]]) -> list[list[str]
 def _drawn(points: list[tuple[float, float]]) -> tuple[list[float], list[float]]:
     stride = max(1, len(points) // DRAWN_POINTS)
     drawn = points[::stride] + ([points[-1]] if (len(points) - 1) % stride else [])
-    finite = [(x, y) for x, y in drawn if y == y and abs(y) != float("inf")]
+    finite = [(x, y) for x, y in drawn if math.isfinite(y)]
     return [x for x, _ in finite], [y for _, y in finite]
