@@ -9,3 +9,7 @@ class CheckFailure(AssertionError):
 
 class SubmissionError(CheckFailure):
     """The learner's code raised, crashed, hung or broke a limit while a check called it."""
+
+
+class CallTimedOut(SubmissionError):
+    """A call to the learner's code ran past its time limit (the worker was stopped)."""

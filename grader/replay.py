@@ -344,8 +344,7 @@ class ReplayReference:
         found = self._stand_ins.find(name) if self._stand_ins is not None else None
         if found is None:
             _not_run(why)
-        code, _ = found
-        return code(*args, **kwargs)
+        return found(*args, **kwargs)
 
 
 def open_replay(folder: Path, exercise_id: str, public_seed: bool) -> ReplayReference:

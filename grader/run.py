@@ -23,7 +23,6 @@ from grader.events import EventWriter, finite
 from grader.report import CheckResult, ExerciseResult, Report
 from grader.sandbox import isolation, trusted
 from grader.sandbox.host import Limits
-from grader.sandbox.output import clean
 from grader.submission import Submission, WorkerPool
 from mllab.catalog import Catalog, Exercise, load_catalog
 from mllab.paths import course_dirs
@@ -332,8 +331,7 @@ class GradingRun:
             points=info["max_points"] if outcome == "passed" else 0.0,
             max_points=info["max_points"],
             device=info["device"],
-            # Every message may quote the learner's text: cleaned here, before any event.
-            message=clean(message),
+            message=message,  # cleaned by CheckResult, before any event sees it
             nodeid=item.nodeid,
             duration=round(state["duration"], 4),
             output=output,
@@ -414,7 +412,7 @@ class GradingRun:
         return Report(
             exercises=exercises,
             seed_kind=self.seed_kind,
-            errors=tuple(clean(e) for e in [*self.errors, *dict.fromkeys(failures)]),
+            errors=(*self.errors, *dict.fromkeys(failures)),  # cleaned by Report
             created=created,
         )
 

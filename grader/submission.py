@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from grader.errors import SubmissionError
+from grader.errors import CallTimedOut, SubmissionError
 from grader.sandbox.host import Limits, Reporter, Worker, WorkerStartError
 from grader.sandbox.output import CappedOutput
 
@@ -146,9 +146,8 @@ class Submission:
             return worker.call_full(
                 function, args, kwargs, return_args, reporter=reporter, timeout=timeout
             )
-        except SubmissionError as exc:
-            if str(exc).startswith("timed out after"):
-                self._pool.hung[(self._exercise_id, function)] = str(exc)
+        except CallTimedOut as exc:
+            self._pool.hung[(self._exercise_id, function)] = str(exc)
             raise
         finally:
             self._collect(worker)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from grader import codec
-from grader.errors import SubmissionError
+from grader.errors import CallTimedOut, SubmissionError
 from grader.sandbox import forked, isolation, protocol
 from grader.sandbox.output import CappedOutput, clean, clean_line
 
@@ -242,35 +242,29 @@ class Worker:
         assert self.scratch is not None
         path = isolation.import_path(self.limits.hidden)
         command = isolation.python_command("grader.sandbox.worker", json.dumps(config), path=path)
-        if self.limits.isolation != "bwrap":
+
+        def start(command: list[str], fds: tuple[int, ...]) -> subprocess.Popen[bytes]:
             return subprocess.Popen(
                 command,
                 stdin=subprocess.DEVNULL,
                 stdout=output,
                 stderr=output,
-                pass_fds=pipes,
+                pass_fds=fds,
                 cwd=self.scratch,
                 env=self._environment(),
                 start_new_session=True,
                 close_fds=True,
             )
+
+        if self.limits.isolation != "bwrap":
+            return start(command, pipes)
         info_r, info_w = os.pipe()
         try:
             command = isolation.bwrap_command(
                 command, self.scratch, self.relative, self.limits.hidden, self.limits.disk_mb,
                 path=path, uid=self.uid, info_fd=info_w,
             )  # fmt: skip
-            process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=output,
-                pass_fds=(*pipes, info_w),
-                cwd=self.scratch,
-                env=self._environment(),
-                start_new_session=True,
-                close_fds=True,
-            )
+            process = start(command, (*pipes, info_w))
             os.close(info_w)
             info_w = -1
             init = isolation.read_info(info_r, time.monotonic() + self.limits.boot_timeout)
@@ -474,10 +468,10 @@ class Worker:
             self._kill()
         self._drain_output()
 
-    def _give_up(self, reason: str) -> NoReturn:
+    def _give_up(self, reason: str, error: type[SubmissionError] = SubmissionError) -> NoReturn:
         """Stop the worker and fail the current call with `reason`."""
         self._stop(reason)
-        raise SubmissionError(reason)
+        raise error(reason)
 
     def _timed_out(self, phase: str, limit: float | None = None) -> NoReturn:
         if limit is None:
@@ -486,7 +480,7 @@ class Worker:
             f"timed out after {limit:g} s {self._where(phase)} (the limit for one call); "
             "look for a loop that never ends or work that is far too slow"
         )
-        self._give_up(reason)
+        self._give_up(reason, CallTimedOut)
 
     def _died(self, phase: str) -> NoReturn:
         assert self.process is not None
