@@ -107,20 +107,19 @@ def hidden_for(args: argparse.Namespace) -> tuple[str, ...]:
     return tuple(sorted(folders))
 
 
-def batch_info(settings: Settings, shard: tuple[int, int], students: list[str]) -> dict:
+def batch_info(
+    settings: Settings, shard: tuple[int, int], students: list[str], everyone: list[str]
+) -> dict:
     """What OUT/batch.json holds: the settings that must match to share a gradebook (isolation
-    too), which shard of which class this folder grades, and its students."""
+    too), which shard of which class (`everyone`, all shards' students) this folder grades, and
+    its students."""
     return {
         **settings.describe(),
         "isolation": settings.isolation,
         "shard": list(shard),
-        "class": _class_digest(students),
+        "class": hashlib.sha256("\n".join(sorted(everyone)).encode()).hexdigest()[:16],
         "students": students,
     }
-
-
-def _class_digest(students: list[str]) -> str:
-    return hashlib.sha256("\n".join(sorted(students)).encode()).hexdigest()[:16]
 
 
 # What batch.json says of one shard alone; every other key is a setting all shards must share.
@@ -179,8 +178,8 @@ def run_grade(args: argparse.Namespace, catalog: Catalog, out: Console, err: Con
     everyone = collect(args.submissions)
     entries = everyone[index - 1 :: count]
     folder = Path(args.out)
-    info = batch_info(settings, (index, count), [e.student for e in entries])
-    info["class"] = _class_digest([e.student for e in everyone])
+    students = [e.student for e in entries]
+    info = batch_info(settings, (index, count), students, [e.student for e in everyone])
     prepare_out(folder, info, args.resume)
     todo = [e for e in entries if not (args.resume and records.load(folder, e.student))]
     if settings.isolation == "process":
@@ -298,7 +297,7 @@ def run_merge(args: argparse.Namespace, out: Console, err: Console | None = None
                 f"{shard} was graded with another {', '.join(differ)} than {shards[0]}; "
                 "shards graded with different settings cannot share a gradebook"
             )
-        if info.get("class") != first.get("class") or _count(info) != _count(first):
+        if info.get("class") != first.get("class") or _shard(info)[1] != _shard(first)[1]:
             raise UsageError(
                 f"{shard} and {shards[0]} graded different classes (another list of "
                 "submissions, or another number of shards); every shard must get the same list"
@@ -340,10 +339,6 @@ def _shard(info: dict) -> list[int]:
     return [int(shard[0]), int(shard[1])] if isinstance(shard, list) and len(shard) == 2 else [1, 1]
 
 
-def _count(info: dict) -> int:
-    return _shard(info)[1]
-
-
 def _prepare_merge(target: Path, first: dict, shards: list[Path]) -> None:
     """The merge target is new, empty, or an earlier merge of this class, which is rebuilt."""
     if any(target.resolve() == shard.resolve() for shard in shards):
@@ -366,7 +361,7 @@ def _prepare_merge(target: Path, first: dict, shards: list[Path]) -> None:
 
 def _missing(shards: list[Path], infos: list[dict], seen: dict[str, Path]) -> list[str]:
     """What a merge of these shards lacks: whole shards, and students a shard has not graded."""
-    count = _count(infos[0])
+    count = _shard(infos[0])[1]
     present = {_shard(info)[0] for info in infos}
     gaps = []
     absent = [str(k) for k in range(1, count + 1) if k not in present]

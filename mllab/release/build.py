@@ -74,19 +74,21 @@ def record(dirs: CourseDirs, ids: list[str], folder: Path) -> Report:
     return report
 
 
-def _copy(source: Path, destination: Path) -> None:
+def copy_file(source: Path, destination: Path) -> None:
+    """Copy one file, making its folder."""
     destination.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, destination)
 
 
-def _checks(dirs: CourseDirs, ids: list[str], target: Path) -> None:
+def copy_checks(dirs: CourseDirs, ids: list[str], target: Path) -> None:
+    """Copy into `target` the check modules of `ids`, the checks' helpers, and pytest.ini."""
     for path in sorted(dirs.checks.iterdir()):
         is_check = path.name.startswith("test_")
         if path.is_file() and (path.name in {f"test_{i}.py" for i in ids} or not is_check):
-            _copy(path, target / path.name)
+            copy_file(path, target / path.name)
     if not (target / "pytest.ini").is_file():
         # The checks run under the grader's own pytest settings, whichever mllab runs them.
-        _copy(grader_dir() / "checks" / "pytest.ini", target / "pytest.ini")
+        copy_file(grader_dir() / "checks" / "pytest.ini", target / "pytest.ini")
 
 
 def write_release(out: Path, catalog: Catalog, dirs: CourseDirs, ids: list[str],
@@ -100,10 +102,10 @@ def write_release(out: Path, catalog: Catalog, dirs: CourseDirs, ids: list[str],
     except StubError as exc:
         raise ReleaseError(f"a stub cannot be made: {exc}") from None
     for exercise in exercises:
-        _copy(dirs.exercises / exercise.lesson, out / exercise.lesson)
-        _copy(dirs.exercises / exercise.lesson, course / "exercises" / exercise.lesson)
+        copy_file(dirs.exercises / exercise.lesson, out / exercise.lesson)
+        copy_file(dirs.exercises / exercise.lesson, course / "exercises" / exercise.lesson)
     write_catalog(catalog, ids, course / "exercises" / "catalog.toml")
-    _checks(dirs, ids, course / "checks")
+    copy_checks(dirs, ids, course / "checks")
     shutil.copytree(replay, course / "replay")
     info = {
         "schema": "mllab-release/1",

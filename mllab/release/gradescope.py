@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import io
 import shlex
-import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from mllab.catalog import Catalog
-from mllab.paths import CourseDirs, grader_dir
+from mllab.paths import CourseDirs
+from mllab.release.build import copy_checks, copy_file
 from mllab.release.catalog_toml import write_catalog
 from mllab.release.wheel import WheelError, build_wheel
 
@@ -126,16 +126,8 @@ def _course(dirs: CourseDirs, catalog: Catalog, ids: list[str], target: Path) ->
             source = getattr(dirs, folder) / relative
             if not source.is_file():
                 raise BundleError(f"{exercise_id}: {source} is missing")
-            (target / folder / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target / folder / relative)
-    checks = target / "checks"
-    checks.mkdir(parents=True)
-    for path in sorted(dirs.checks.iterdir()):
-        wanted = not path.name.startswith("test_") or path.name in {f"test_{i}.py" for i in ids}
-        if path.is_file() and wanted:
-            shutil.copyfile(path, checks / path.name)
-    if not (checks / "pytest.ini").is_file():
-        shutil.copyfile(grader_dir() / "checks" / "pytest.ini", checks / "pytest.ini")
+            copy_file(source, target / folder / relative)
+    copy_checks(dirs, ids, target / "checks")
 
 
 def grade_options(settings: BundleSettings) -> str:

@@ -68,16 +68,13 @@ def course_answers(solutions: Path, labels: dict[str, str]) -> tuple[dict[str, s
     """Every answer of the course's solutions (`labels`: catalog path -> exercise id), and the
     solution files' bytes."""
     fingerprints: dict[str, str] = {}
-    files: set[bytes] = set()
     for relative, exercise_id in labels.items():
         path = solutions / relative
         if not path.is_file():
             continue
-        data = path.read_bytes()
-        files.add(data)
-        fingerprints.update(answers(data.decode("utf-8"), exercise_id))
-    # Other files under solutions/ (helpers an exercise imports) must not ship either.
-    files |= {p.read_bytes() for p in solutions.rglob("*.py") if p.is_file()}
+        fingerprints.update(answers(path.read_bytes().decode("utf-8"), exercise_id))
+    # Every file under solutions/ (the catalog's, and helpers an exercise imports) must not ship.
+    files = {p.read_bytes() for p in solutions.rglob("*.py") if p.is_file()}
     return fingerprints, files - {b""}
 
 

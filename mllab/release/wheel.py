@@ -22,7 +22,7 @@ import io
 import re
 import sys
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from mllab import __version__
@@ -102,12 +102,17 @@ def _metadata(version: str, requires: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def course_digest(course: Path) -> str:
-    """A short digest of a release's course: the student edition's version names it."""
+def _digest(items: Iterable[tuple[str, bytes]]) -> str:
+    """A short digest of (name, bytes) pairs, in their order."""
     total = hashlib.sha256()
-    for name, data in _course_files(course):
+    for name, data in items:
         total.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
     return total.hexdigest()[:10]
+
+
+def course_digest(course: Path) -> str:
+    """A short digest of a release's course: the student edition's version names it."""
+    return _digest(_course_files(course))
 
 
 def build_student_wheel(course: Path, target: Path) -> Path:
@@ -118,13 +123,16 @@ def build_student_wheel(course: Path, target: Path) -> Path:
 def build_wheel(target: Path, course: Path | None, tag: str) -> Path:
     """A wheel of mllab as installed, version `X.Y.Z+<tag>.<digest>`, bundling `course` as
     mllab/_course (or no course: then mllab is always run with --course)."""
-    digest = course_digest(course) if course is not None else _program_digest()
+    files = dict(_program_files())
+    if course is not None:
+        course_files = dict(_course_files(course))
+        digest = _digest(course_files.items())
+        files.update(course_files)
+    else:
+        digest = _digest(files.items())
     version = f"{__version__}+{tag}.{digest}"
     stem = f"{re.sub(r'[-.]+', '_', DISTRIBUTION)}-{version}"
     info = f"{stem}.dist-info"
-    files = dict(_program_files())
-    if course is not None:
-        files.update(_course_files(course))
     files[f"{info}/METADATA"] = _metadata(version, dependencies()).encode()
     files[f"{info}/WHEEL"] = (
         b"Wheel-Version: 1.0\nGenerator: mllab release\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
@@ -143,10 +151,3 @@ def build_wheel(target: Path, course: Path | None, tag: str) -> Path:
             archive.writestr(entry, data)
     path.write_bytes(buffer.getvalue())
     return path
-
-
-def _program_digest() -> str:
-    total = hashlib.sha256()
-    for name, data in _program_files():
-        total.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
-    return total.hexdigest()[:10]
