@@ -61,6 +61,11 @@ def fmt_shape(shape: Sequence[int]) -> str:
     return str(tuple(int(n) for n in shape))
 
 
+def fmt_dtype(dtype: torch.dtype) -> str:
+    """A dtype without its module: `float32`, `int64`."""
+    return str(dtype).removeprefix("torch.")
+
+
 def fmt_index(flat_index: int, shape: Sequence[int]) -> str:
     """The element at row-major `flat_index` as `[3, 1]`; empty for 0-d tensors."""
     if len(shape) == 0:

@@ -2,6 +2,7 @@
 
 - `logic_table` gives the four rows of a two-input logic gate (AND, OR, XOR).
 - `digits`, `diabetes`, `iris`: scikit-learn's bundled data sets as NumPy arrays.
+- `digits_split` gives the digits as tensors scaled to [0, 1], split into train and held-out rows.
 - `penguins_frame` is the Palmer penguins table; `penguins_binary` two of its species by bill
   length and bill depth.
 
@@ -53,6 +54,22 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's 8x8 digits: X (1797, 64) float64 pixel values 0..16, y (1797,) int64 0..9."""
     X, y = _sklearn("digits", False)
     return X.copy(), y.copy()
+
+
+def digits_split(
+    held_out: int, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The digits as X_train, y_train, X_held, y_held: pixels float32 in [0, 1], labels int64.
+
+    The rows are shuffled with `torch.randperm` seeded with `seed`; the first `held_out` of the
+    shuffled rows are held out, in that order, and the rest are the training rows.
+    """
+    features, labels = digits()
+    X = torch.tensor(features, dtype=torch.float32) / 16
+    y = torch.tensor(labels, dtype=torch.int64)
+    order = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))
+    held, train = order[:held_out], order[held_out:]
+    return X[train], y[train], X[held], y[held]
 
 
 def diabetes(scaled: bool = True) -> tuple[np.ndarray, np.ndarray]:

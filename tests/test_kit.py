@@ -20,6 +20,7 @@ from grader.kit import (
     expect_close,
     expect_no_shortcuts,
     find_shortcuts,
+    fmt_dtype,
     integer,
     likely_mistake,
     number,
@@ -326,6 +327,10 @@ def test_nan_inputs_left_as_they_were_count_as_unchanged() -> None:
     call_unchanged(FakeSubmission(lambda a: a.sum()), "f", x, names=("x",))
 
 
+def test_fmt_dtype_drops_the_module() -> None:
+    assert (fmt_dtype(torch.float32), fmt_dtype(torch.int64)) == ("float32", "int64")
+
+
 # ------------------------------------------------------------------------------------- datasets
 
 
@@ -342,3 +347,14 @@ def test_data_sets_are_cached_but_returned_as_fresh_copies() -> None:
     frame = datasets.penguins_frame()
     del frame["species"]
     assert "species" in datasets.penguins_frame()
+
+
+def test_digits_split_is_fixed_and_fresh() -> None:
+    X_train, y_train, X_held, y_held = datasets.digits_split(300)
+    assert X_train.shape == (1497, 64) and X_held.shape == (300, 64) and y_held.dtype == torch.int64
+    assert X_train.dtype == torch.float32 and X_train.min() == 0 and X_train.max() == 1
+    X_held[:] = 0.0
+    again = datasets.digits_split(300)
+    assert torch.equal(again[0], X_train) and torch.equal(again[3], y_held)
+    assert again[2].abs().sum() > 0
+    assert not torch.equal(datasets.digits_split(300, seed=1)[3], y_held)

@@ -160,7 +160,7 @@ def _check(submission: Any, function: str, inputs: tuple, device: torch.device,
         if loss and tensor and got.dim() > 0:
             hint = ONE_NUMBER
         kit.expect_close(
-            got, want, name=f"{function}({label}) in {str(dtype).removeprefix('torch.')}",
+            got, want, name=f"{function}({label}) in {kit.fmt_dtype(dtype)}",
             hint=hint, mistakes=_mistakes(function, exact, want, extra), dtype=dtype,
             device=device, **(LOSS_TOLERANCE if loss else TOLERANCE)[dtype],
         )  # fmt: skip

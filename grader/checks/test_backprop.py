@@ -193,7 +193,7 @@ def test_forward(submission, device, rng):
             raise kit.CheckFailure(f"forward's cache should be {what}, got {kit.describe(cache)}")
         expect_close(
             logits, _trusted_logits(params, X), mistakes=mistakes,
-            name=f"forward's logits in {str(dtype).removeprefix('torch.')}",
+            name=f"forward's logits in {kit.fmt_dtype(dtype)}",
             hint="z1 = X @ W1 + b1, h1 = relu(z1), logits = h1 @ W2 + b2", dtype=dtype,
             device=device, rtol=tolerance, atol=tolerance,
         )  # fmt: skip

@@ -369,12 +369,10 @@ CNN_SHAPES = {"conv1.weight": (8, 1, 3, 3), "conv1.bias": (8,), "conv2.weight": 
 @functools.lru_cache(maxsize=1)
 def _digits() -> dict[str, torch.Tensor]:
     """load_digits as (N, 1, 8, 8) images scaled to [0, 1], split once into train and held-out."""
-    features, labels = kit.digits()
-    X = torch.tensor(features, dtype=torch.float32).reshape(-1, 1, 8, 8) / 16
-    y = torch.tensor(labels, dtype=torch.int64)
-    order = torch.randperm(len(y), generator=torch.Generator().manual_seed(SPLIT_SEED))
-    held_out, train = order[:HELD_OUT], order[HELD_OUT:]
-    return {"X_train": X[train], "y_train": y[train], "X_test": X[held_out], "y_test": y[held_out]}
+    X_train, y_train, X_test, y_test = kit.digits_split(HELD_OUT, seed=SPLIT_SEED)
+    images = (-1, 1, 8, 8)
+    return {"X_train": X_train.reshape(images), "y_train": y_train,
+            "X_test": X_test.reshape(images), "y_test": y_test}  # fmt: skip
 
 
 def _trusted_logits(state: dict[str, torch.Tensor], X: torch.Tensor) -> torch.Tensor:

@@ -21,6 +21,7 @@ from grader.kit import (
     call_unchanged,
     expect_close,
     expect_no_shortcuts,
+    fmt_dtype,
     likely_mistake,
     matches,
     tensor,
@@ -199,7 +200,7 @@ def _rounded(dtype: torch.dtype, *tensors: torch.Tensor) -> tuple[torch.Tensor, 
 
 def _in(dtype: torch.dtype) -> str:
     """The dtype as a case's name gives it: ", in float32"; float64 cases keep their plain names."""
-    return "" if dtype == F64 else f", in {str(dtype).removeprefix('torch.')}"
+    return "" if dtype == F64 else f", in {fmt_dtype(dtype)}"
 
 
 # ------------------------------------------------------------------------------------- lookup

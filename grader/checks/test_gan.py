@@ -14,7 +14,15 @@ from torch import nn
 from grader.codec import type_name
 from grader.compare import assert_close, expect_tensor, expect_weights, fmt_number
 from grader.errors import CheckFailure
-from grader.kit import Mistake, call_unchanged, expect_close, likely_mistake, matches, py_float
+from grader.kit import (
+    Mistake,
+    call_unchanged,
+    expect_close,
+    fmt_dtype,
+    likely_mistake,
+    matches,
+    py_float,
+)
 
 pytestmark = pytest.mark.exercise("gan")
 
@@ -72,10 +80,6 @@ def _trusted_minimax(fake: torch.Tensor) -> torch.Tensor:
 
 def _trusted_non_saturating(fake: torch.Tensor) -> torch.Tensor:
     return _bce(fake, 1.0)
-
-
-def _dtype_name(dtype: torch.dtype) -> str:
-    return str(dtype).removeprefix("torch.")
 
 
 def _logits(rng: torch.Generator, rows: int) -> torch.Tensor:
@@ -146,7 +150,7 @@ def _naive(dtype: torch.dtype, formula, *logits: torch.Tensor) -> Mistake:
     """The loss through sigmoid and log in `dtype`: it loses digits (float32) before it breaks."""
     value = formula(*(torch.sigmoid(t.to(dtype)) for t in logits)).to(F64)
     return Mistake(
-        f"this is the loss computed through sigmoid and then log in {_dtype_name(dtype)}: "
+        f"this is the loss computed through sigmoid and then log in {fmt_dtype(dtype)}: "
         "1 - sigmoid(l) loses digits as l grows and is exactly 0 from about l = 17 in "
         "float32. Work from the logits (softplus, or binary_cross_entropy_with_logits)",
         value,
@@ -227,7 +231,7 @@ def test_discriminator_loss(submission, device, rng):
         _check_loss(
             got,
             _trusted_d_loss(r, f),
-            name=f"discriminator_loss({N_REAL} real, {N_FAKE} fake logits) in {_dtype_name(dtype)}",
+            name=f"discriminator_loss({N_REAL} real, {N_FAKE} fake logits) in {fmt_dtype(dtype)}",
             dtype=dtype,
             device=device,
             hint=D_RULE,
@@ -250,7 +254,7 @@ def test_minimax_generator_loss(submission, device, rng):
         _check_loss(
             got,
             _trusted_minimax(f),
-            name=f"minimax_generator_loss({N_FAKE} logits) in {_dtype_name(dtype)}",
+            name=f"minimax_generator_loss({N_FAKE} logits) in {fmt_dtype(dtype)}",
             dtype=dtype,
             device=device,
             hint=MINIMAX_RULE,
@@ -270,7 +274,7 @@ def test_non_saturating_generator_loss(submission, device, rng):
         _check_loss(
             got,
             _trusted_non_saturating(f),
-            name=f"non_saturating_generator_loss({N_FAKE} logits) in {_dtype_name(dtype)}",
+            name=f"non_saturating_generator_loss({N_FAKE} logits) in {fmt_dtype(dtype)}",
             dtype=dtype,
             device=device,
             hint=NS_RULE,
@@ -298,7 +302,7 @@ def test_extreme_logits(submission, device):
             _check_loss(
                 got,
                 want,
-                name=f"{function}{call} with logits {shown} in {_dtype_name(dtype)}",
+                name=f"{function}{call} with logits {shown} in {fmt_dtype(dtype)}",
                 dtype=dtype,
                 device=device,
                 hint="" if right else _extreme_hint(submission, function, trusted, device, dtype),
@@ -424,8 +428,10 @@ def _gradients(model: nn.Module, loss: torch.Tensor) -> dict[str, torch.Tensor]:
 
 
 def _state_close(got, want, *, network: str, where: str, hint: str, mistakes=()) -> None:
-    """Compare two weight dicts entry by entry; a mistake's hint only if all entries match it."""
-    hint = likely_mistake(got, mistakes, default=hint, expected=want, rtol=1e-6, atol=1e-9)
+    """Compare two weight dicts entry by entry; a mistake's hint only if all entries match it
+    (each mistake's variant is a weight dict in `_as_tuple` order)."""
+    hint = likely_mistake(_as_tuple(got), mistakes, default=hint, expected=_as_tuple(want),
+                          rtol=1e-6, atol=1e-9)  # fmt: skip
     for key in want:
         assert_close(got[key], want[key], name=f"the {network}'s {key!r} {where}", **STEP_TOL,
                      hint=hint)  # fmt: skip
@@ -562,12 +568,9 @@ def test_discriminator_step(submission, device, rng):
             _as_tuple(_sgd_step(start, {k: -g for k, g in grads.items()}, STEP_LR)),
         ),
     ]
-    got = _as_tuple(result["discriminator"])
     hint = f"expected {story} (if the discriminator_loss check fails, fix that first)"
-    hint = likely_mistake(got, mistakes, default=hint, expected=_as_tuple(want), rtol=1e-6,
-                          atol=1e-9)  # fmt: skip
     _state_close(result["discriminator"], want, network="discriminator",
-                 where="after discriminator_step", hint=hint)  # fmt: skip
+                 where="after discriminator_step", hint=hint, mistakes=mistakes)  # fmt: skip
     expect_close(
         result["loss"],
         float(loss),
@@ -617,16 +620,13 @@ def test_generator_step(submission, device, rng):
             _as_tuple(_sgd_step(start, wrong_label, STEP_LR)),
         ),
     ]
-    got = _as_tuple(result["generator"])
     hint = (
         f"expected one step of SGD(lr={STEP_LR}) on non_saturating_generator_loss of "
         f"D(G(z)), from parameters that hold a stale gradient of {STALE} everywhere (if the "
         "non_saturating_generator_loss check fails, fix that first)"
     )
-    hint = likely_mistake(got, mistakes, default=hint, expected=_as_tuple(want), rtol=1e-6,
-                          atol=1e-9)  # fmt: skip
     _state_close(result["generator"], want, network="generator", where="after generator_step",
-                 hint=hint)  # fmt: skip
+                 hint=hint, mistakes=mistakes)  # fmt: skip
     expect_close(
         result["loss"],
         float(loss),

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from grader.compare import assert_equal, fmt_number
-from grader.datasets import digits
+from grader.datasets import digits_split
 from grader.errors import CheckFailure
 from grader.gradcheck import autograd_gradients
 from grader.kit import (
@@ -35,6 +35,7 @@ F32, F64 = torch.float32, torch.float64
 # float64 against torch: the same formulas agree to ~1e-15; a mistake moves them far more.
 F64_TOL: dict[str, float] = {"rtol": 1e-9, "atol": 1e-11}
 F32_TOL: dict[str, float] = {"rtol": 1e-4, "atol": 1e-5}
+TOLERANCE = {F64: F64_TOL, F32: F32_TOL}
 
 BATCHNORM_RULE = (
     "per feature (column): xhat = (x - mean) / sqrt(var + eps) with the batch's mean and "
@@ -231,7 +232,7 @@ def test_batchnorm_train_forward(submission, exercise, source_tree, device, rng)
             name=f"batchnorm_forward's out ({n} rows, {d} features, eps={eps:g}, {dtype})",
             hint=BATCHNORM_RULE,
             mistakes=mistakes,
-            **(F64_TOL if dtype == F64 else F32_TOL),
+            **TOLERANCE[dtype],
         )
     _expect_own_code(source_tree, exercise, "batchnorm_forward")
 
@@ -335,7 +336,7 @@ def test_batchnorm_eval(submission, exercise, source_tree, device, rng):
                     batch,
                 )
             ],
-            **(F64_TOL if dtype == F64 else F32_TOL),
+            **TOLERANCE[dtype],
         )
     _expect_own_code(source_tree, exercise, "batchnorm_forward")
 
@@ -368,7 +369,7 @@ def test_batchnorm_backward(submission, exercise, source_tree, device, rng):
             dbeta=tensor((d,), **like),
         )
         case = f"({n} rows, {d} features, eps={eps:g}, {dtype})"
-        tol = F64_TOL if dtype == F64 else F32_TOL
+        tol = TOLERANCE[dtype]
         mean, var, _ = _batch_stats(x64)
         inv_std = 1 / torch.sqrt(var + eps)
         xhat = (x64 - mean) * inv_std
@@ -509,7 +510,7 @@ def test_layernorm_forward(submission, exercise, source_tree, device, rng):
             name=f"layernorm_forward's output (shape {shape}, eps={eps:g}, {dtype})",
             hint=LAYERNORM_RULE,
             mistakes=mistakes,
-            **(F64_TOL if dtype == F64 else F32_TOL),
+            **TOLERANCE[dtype],
         )
     _expect_own_code(source_tree, exercise, "layernorm_forward")
 
@@ -639,7 +640,7 @@ def test_dropout_masks(submission, exercise, source_tree, device, rng):
                     unscaled * (1 - p),
                 ),
             ],
-            **(F64_TOL if dtype == F64 else F32_TOL),
+            **TOLERANCE[dtype],
         )
     first = _dropout(submission, x, 0.3, True, seed)
     again = _dropout(submission, x, 0.3, True, seed)
@@ -834,12 +835,7 @@ def test_kaiming_normal(submission, exercise, source_tree, device, seed):
 @functools.lru_cache(maxsize=1)
 def _digit_split() -> tuple[torch.Tensor, ...]:
     """Digits with pixels in [0, 1]: X_train, y_train, X_held_out, y_held_out (fixed split)."""
-    features, labels = digits()
-    X = torch.tensor(features, dtype=F32) / 16
-    y = torch.tensor(labels, dtype=torch.int64)
-    order = torch.randperm(len(y), generator=torch.Generator().manual_seed(SPLIT_SEED))
-    held, train = order[:HELD_OUT], order[HELD_OUT:]
-    return X[train], y[train], X[held], y[held]
+    return digits_split(HELD_OUT, seed=SPLIT_SEED)
 
 
 def _start_weights(rng: torch.Generator) -> tuple[list[torch.Tensor], list[torch.Tensor]]:

@@ -70,7 +70,7 @@ def test_predict_step(submission, reference, device, rng):
     hint = "step(x . w + b) for every row: 1.0 where it is >= 0, else 0.0, as numbers in X's dtype"
     for dtype in (F32, F64):
         got = submission.predict(w.to(device, dtype), b.to(device, dtype), X.to(device, dtype))
-        name = f"predict(w, b, X) with {str(dtype).removeprefix('torch.')} inputs"
+        name = f"predict(w, b, X) with {kit.fmt_dtype(dtype)} inputs"
         want = reference.predict(w, b, X)
         kit.assert_equal(got, want, name=name, dtype=dtype, device=device, hint=hint)
 

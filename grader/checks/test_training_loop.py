@@ -54,13 +54,14 @@ SNAPSHOT = (
 
 @functools.lru_cache(maxsize=1)
 def _split() -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-    """The digits with pixels scaled to [0, 1], split once into train, validation and test."""
-    features, labels = kit.digits()
-    X, y = torch.tensor(features, dtype=torch.float32) / 16, torch.tensor(labels)
-    order = torch.randperm(len(y), generator=torch.Generator().manual_seed(SPLIT_SEED))
-    parts = {"test": order[:HELD_OUT], "val": order[HELD_OUT : 2 * HELD_OUT]}
-    parts["train"] = order[2 * HELD_OUT :]
-    return {part: (X[rows], y[rows]) for part, rows in parts.items()}
+    """The digits with pixels scaled to [0, 1], split once into train, validation and test:
+    the held-out rows of the split are the test rows, then the validation rows."""
+    X_train, y_train, X_held, y_held = kit.digits_split(2 * HELD_OUT, seed=SPLIT_SEED)
+    return {
+        "test": (X_held[:HELD_OUT], y_held[:HELD_OUT]),
+        "val": (X_held[HELD_OUT:], y_held[HELD_OUT:]),
+        "train": (X_train, y_train),
+    }
 
 
 def _digits(part: str, rows: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,7 @@ from grader.kit import (
     call_unchanged,
     expect_close,
     expect_no_shortcuts,
+    fmt_dtype,
     likely_mistake,
     matches,
 )
@@ -244,18 +246,6 @@ def _lm_from_parts(submission, device, model: _TrustedLM, tokens: torch.Tensor):
         return model.head(x)
 
 
-def _once(compute: Callable[[], Any]) -> Callable[[], Any]:
-    """`compute`, run at the first call only (it costs calls to the worker)."""
-    results: list[Any] = []
-
-    def value() -> Any:
-        if not results:
-            results.append(compute())
-        return results[0]
-
-    return value
-
-
 def _judge(got: Any, want: torch.Tensor, own: Callable[[], Any]) -> tuple[torch.Tensor, bool]:
     """(the value `got` is compared with, whether that is torch's): torch's result `want` when
     `got` matches it or the learner's parts reproduce it, else the parts' composite `own()`."""
@@ -306,7 +296,7 @@ def test_layer_norm(submission, device, rng):
             module.bias.copy_(_randn(rng, D, scale=0.5))
             want = module(x)
         weight, bias = module.weight.detach(), module.bias.detach()
-        case = f"x {tuple(shape)} {str(dtype).removeprefix('torch.')}, eps={eps:g}"
+        case = f"x {tuple(shape)} {fmt_dtype(dtype)}, eps={eps:g}"
         args = (x.to(device, dtype), weight.to(device, dtype), bias.to(device, dtype), eps)
         got = call_unchanged(submission, "layer_norm", *args, names=("x", "weight", "bias"))
         mistakes = _layer_norm_mistakes(x, weight, bias, eps)
@@ -475,7 +465,7 @@ def test_lm_forward(submission, device, rng):
     got = call_unchanged(submission, "lm_forward", _on(_weights_of(model), device),
                          tokens.to(device), 4, 2, names=("params", "tokens"))  # fmt: skip
     expect_tensor(got, name="lm_forward(tokens (9, 8))", shape=(9, 8, 13), device=device)
-    composite = _once(lambda: _lm_from_parts(submission, device, model, tokens))
+    composite = functools.cache(lambda: _lm_from_parts(submission, device, model, tokens))
     leak = _leaks(got.detach().cpu().to(F64), 8)
     # A leak that the learner's own blocks make is transformer_block's (test_causal's) mistake.
     if leak is not None and not matches(got, composite(), **TIGHT):
@@ -511,7 +501,9 @@ def test_lm_loss(submission, device, rng):
     expect_tensor(got, name="lm_loss(tokens (3, 9))", shape=(), dtype=F64, device=device)
     with torch.no_grad():
         logits = model(tokens[:, :-1])
-    own_logits = _once(lambda: _own(submission, device, "lm_forward", params, tokens[:, :-1], 4, 2))
+    own_logits = functools.cache(
+        lambda: _own(submission, device, "lm_forward", params, tokens[:, :-1], 4, 2)
+    )
     want, exact = _judge(got, _next_token_loss(logits, tokens[:, 1:]),
                          lambda: _loss_from(own_logits(), tokens))  # fmt: skip
     if not exact:  # judged with the learner's own logits, which lm_forward's check judges

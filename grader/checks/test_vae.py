@@ -104,7 +104,7 @@ def _expect_rounded(submission, device, call: str, inputs: tuple[torch.Tensor, .
         want, mistakes = trusted(*rounded)
         function = getattr(submission, call.split("(")[0])
         got = function(*(t.to(device, dtype) for t in rounded), *extra)
-        name = f"{call} in {str(dtype).removeprefix('torch.')}"
+        name = f"{call} in {kit.fmt_dtype(dtype)}"
         hint = rule(got) if callable(rule) else rule
         kit.expect_close(got, want, name=name, hint=hint, mistakes=mistakes, dtype=dtype,
                          device=device, **tolerance[dtype])  # fmt: skip
@@ -349,9 +349,7 @@ def _digits() -> tuple[torch.Tensor, torch.Tensor, float]:
     """load_digits scaled to [0, 1] and split once: (training rows, held-out rows, baseline), the
     baseline being the held-out reconstruction of a model that ignores its input: every pixel at
     its training mean."""
-    X = torch.tensor(kit.digits()[0], dtype=F32) / 16
-    order = torch.randperm(len(X), generator=torch.Generator().manual_seed(SPLIT_SEED))
-    train, held_out = X[order[HELD_OUT:]], X[order[:HELD_OUT]]
+    train, _, held_out, _ = kit.digits_split(HELD_OUT, seed=SPLIT_SEED)
     p = train.double().mean(dim=0).clamp(1e-6, 1 - 1e-6)
     logits = torch.log(p / (1 - p)).expand(len(held_out), -1)
     return train, held_out, float(_trusted_bernoulli(logits, held_out.double()).mean())
