@@ -71,6 +71,10 @@ CALL_CASES = {
 }
 
 
+# Building and encoding a 320 MiB reply can take longer than 3 s on a loaded machine; these
+# cases are about what is sent, not about time, so they get room.
+TIMEOUTS = {"huge_result": "30"}
+
 # A function that timed out once is not called again in the run (one timeout per run, not one
 # per check): the checks that would call it fail at once, saying so.
 NOT_CALLED_AGAIN = "timed out, so this one was not made"
@@ -99,7 +103,7 @@ def test_bad_call_fails_only_its_check(tmp_path: Path, case: str) -> None:
     body, expected = CALL_CASES[case]
     inner = "".join(f"    {line}\n" for line in body.splitlines())
     source = solution_with(predict_prefix=ONLY_IN_PREDICT_STEP + inner)
-    graded = grade(workspace_with(tmp_path, source), "--timeout", "3")
+    graded = grade(workspace_with(tmp_path, source), "--timeout", TIMEOUTS.get(case, "3"))
     checks = graded.checks()
     assert checks["predict_step"]["outcome"] == "failed"
     assert expected in checks["predict_step"]["message"]
