@@ -56,10 +56,15 @@ def call_key(function: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> st
     A function passed as an argument (a callback) counts as CALLBACK: its calls are recorded.
     """
     plain_args, plain_kwargs, _ = _callbacks(args, kwargs)
+    return _keyed(function, plain_args, plain_kwargs)[0]
+
+
+def _keyed(function: str, plain_args: list, plain_kwargs: dict) -> tuple[str | None, bytes]:
+    """The call's key (None where the arguments do not encode exactly) and their encoding."""
     data = codec.encode([plain_args, plain_kwargs])
     if not _exact(codec.decode(data), [plain_args, plain_kwargs]):
-        return None
-    return f"{function}:{hashlib.sha256(data).hexdigest()}"
+        return None, data
+    return f"{function}:{hashlib.sha256(data).hexdigest()}", data
 
 
 def _exact(copy: Any, real: Any) -> bool:
@@ -204,10 +209,10 @@ class RecordingReference:
             return value
 
         def record(*args: Any, **kwargs: Any) -> Any:
-            key = call_key(name, args, kwargs)
+            plain_args, plain_kwargs, _ = _callbacks(args, kwargs)
+            key, before = _keyed(name, plain_args, plain_kwargs)
             if key is None:
                 return value(*args, **kwargs)
-            plain_args, plain_kwargs, _ = _callbacks(args, kwargs)
             calls: list[Any] = []
             spoiled: list[str] = []
             count = iter(range(len(args) + len(kwargs)))
@@ -228,7 +233,6 @@ class RecordingReference:
 
             call_args = [spy(a) for a in args]
             call_kwargs = {k: spy(v) for k, v in kwargs.items()}
-            before = codec.encode([plain_args, plain_kwargs])
             result = value(*call_args, **call_kwargs)
             if codec.encode([plain_args, plain_kwargs]) != before:
                 self._recording.mark(key, "it changed its arguments in place")

@@ -29,15 +29,17 @@ class Snapshot:
 
     @classmethod
     def take(cls, workspace: Path, paths: Iterable[str], solutions: Path) -> Snapshot:
-        snapshot = cls()
+        """The learner's files at `paths` and every reference file in their exercises' folders."""
+        snapshot, paths = cls(), list(paths)
         for relative in paths:
             data = _read(workspace / relative, MAX_LEARNER_FILE)
             if data is not None:
                 snapshot.learner[relative] = data
-        for relative, path in _files(solutions):
-            data = _read(path)
-            if data is not None:
-                snapshot.references[relative] = data
+        for folder in sorted(_exercise_folders(("", relative) for relative in paths)):
+            for relative, path in _files(solutions / folder):
+                data = _read(path)
+                if data is not None:
+                    snapshot.references[f"{folder}/{relative}"] = data
         return snapshot
 
 
