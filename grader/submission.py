@@ -44,8 +44,9 @@ class WorkerPool:
         missing = relative not in self.contents if self.contents is not None else None
         if missing or (missing is None and not source.is_file()):
             message = (
-                f"{relative} is missing from the workspace {self.workspace}; restore it "
-                "(`mllab init` writes a fresh stub) or point --workspace at the right folder"
+                f"{relative} is missing from the workspace {self.workspace}; restore it (a "
+                "workspace made elsewhere, `mllab init /tmp/fresh-course`, holds a fresh stub to "
+                "copy) or point --workspace at the right folder"
             )
             self.failures[exercise_id] = message
             raise SubmissionError(message)

@@ -4,9 +4,10 @@ instructors' `grade`, `grade-merge` and `release`."""
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from rich.console import Console
 
@@ -28,7 +29,36 @@ class UsageError(Exception):
     """A mistake in how mllab was called; printed without a traceback, exit status 2."""
 
 
+def unknown_exercise(name: str, catalog: Catalog, listing: bool = False) -> UsageError:
+    """The error for an exercise the course does not have, naming the one most likely meant.
+
+    With `listing`, every id follows when there is no likely one.
+    """
+    guess = _likely_exercise(name, catalog)
+    if guess is not None:
+        return UsageError(f"unknown exercise {name!r}; did you mean {guess!r}? (see `mllab list`)")
+    if listing:
+        return UsageError(
+            f"unknown exercise {name!r}; the course has: {', '.join(catalog.ids)} "
+            "(see `mllab list`)"
+        )
+    return UsageError(f"unknown exercise {name!r}; see `mllab list`")
+
+
+def _likely_exercise(name: str, catalog: Catalog) -> str | None:
+    """A typo's exercise, or the one whose file or folder a tab-completed path names."""
+    cleaned = name.strip().rstrip("/").lower()
+    for exercise in catalog.exercises:
+        path = PurePosixPath(exercise.path)
+        if cleaned in (exercise.id, str(path).lower(), str(path.parent).lower(), path.name.lower()):
+            return exercise.id
+    close = difflib.get_close_matches(cleaned, catalog.ids, n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from mllab.commands.options import add_instructor_commands, positive_seconds
+
     parser = argparse.ArgumentParser(
         prog="mllab",
         description="A terminal lab for learning machine learning by implementing it.",
@@ -62,7 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed", type=int, help="seed for the random inputs (instructors: a secret one)"
     )
     check.add_argument(
-        "--timeout", type=float, help="seconds one call into your code may take (10)"
+        "--timeout",
+        type=positive_seconds,
+        metavar="SECONDS",
+        help="seconds one call into your code may take (10)",
     )
     check.add_argument(
         "--isolation",
@@ -81,7 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
         "doctor", help="check that python, torch, devices and the workspace are ready"
     )
     init = commands.add_parser("init", help="create a workspace with the stubs and lessons")
-    init.add_argument("dir", nargs="?", default="mllab-course", metavar="DIR")
+    init.add_argument(
+        "dir", nargs="?", default="mllab-course", metavar="DIR", help="(default: mllab-course)"
+    )
 
     dev = commands.add_parser("dev", help="tools for exercise authors")
     dev_commands = dev.add_subparsers(dest="dev_command", metavar="COMMAND", required=True)
@@ -98,8 +133,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dev_new.add_argument("id", metavar="ID", help="the new exercise's id, such as dropout")
     dev_new.add_argument("--track", help="the catalog track (default: the course's last track)")
-    from mllab.commands.options import add_instructor_commands
-
     add_instructor_commands(commands)
     return parser
 
@@ -137,6 +170,10 @@ def main(argv: list[str] | None = None) -> int:
             return run_hint(args, load_course(), out)
         if args.command == "init":
             from mllab.commands.browse import run_init
+
+            if not args.dir.strip():
+                # Path("") is the current folder: an empty $DIR must not fill it with stubs.
+                raise UsageError("mllab init: the folder name is empty")
 
             return run_init(Path(args.dir), load_course(), out)
         if args.command == "doctor":

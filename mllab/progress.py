@@ -51,8 +51,17 @@ class Progress:
                 _validate_entry(exercise_id, entry)
         except (OSError, ValueError, RecursionError) as exc:
             kept = self.path.with_name(f"{self.path.name}.corrupt-{time.time_ns()}")
-            with contextlib.suppress(FileNotFoundError):
+            try:
                 os.replace(self.path, kept)
+            except FileNotFoundError:  # another mllab set it aside first
+                pass
+            except OSError as move:
+                # A read-only workspace: the file stays as it is, and nothing is saved over it.
+                self.notice = (
+                    f"your progress file {self.path} could not be read ({exc}) nor set aside "
+                    f"({move.strerror or move}); progress is not remembered until it is removed"
+                )
+                return empty
             self.notice = (
                 f"your progress file could not be read ({exc}); it was kept as {kept.name} "
                 "and progress starts again from the checks you run next"
@@ -143,6 +152,14 @@ class Progress:
                 yield
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def unsaved(progress: Progress, exc: OSError) -> str:
+    """What to tell the learner when `progress.save()` failed (a read-only workspace, say)."""
+    return (
+        f"your progress could not be saved in {progress.path.parent} ({exc.strerror or exc}), "
+        "so mllab will not remember this"
+    )
 
 
 def ran_anything(outcomes: list[str]) -> bool:

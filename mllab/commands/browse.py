@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 
 from rich.console import Console
@@ -10,9 +11,9 @@ from rich.table import Table
 from rich.text import Text
 
 from mllab.catalog import Catalog
-from mllab.cli import UsageError
+from mllab.cli import UsageError, unknown_exercise
 from mllab.paths import course_dirs
-from mllab.progress import STATUS_STYLE, Progress
+from mllab.progress import STATUS_STYLE, Progress, unsaved
 from mllab.workspace import Workspace, WorkspaceError, find_workspace, init_workspace
 
 
@@ -64,22 +65,33 @@ def run_hint(args: argparse.Namespace, catalog: Catalog, out: Console) -> int:
     try:
         exercise = catalog.get(args.id)
     except KeyError:
-        raise UsageError(f"unknown exercise {args.id!r}; see `mllab list`") from None
+        raise unknown_exercise(args.id, catalog) from None
     if not exercise.hints:
         out.print(f"{exercise.id} has no hints; its lesson is in {exercise.lesson}")
         return 0
     progress = _progress(_workspace(catalog), out)
+    remembered = progress is not None
     if args.all:
         shown = len(exercise.hints)
     elif progress is not None:
         shown = progress.reveal_hint(exercise.id, len(exercise.hints))
-        progress.save()
+        try:
+            progress.save()
+        except OSError as exc:
+            out.print(Text(f"note: {unsaved(progress, exc)}", style="yellow"))
+            remembered = False
     else:
         shown = 1
     for number, hint in enumerate(exercise.hints[:shown], start=1):
         out.print(Text(f"Hint {number}/{len(exercise.hints)}: ", style="bold"), Text(hint))
     if shown < len(exercise.hints):
-        out.print(Text(f"Run `mllab hint {exercise.id}` again for the next one.", style="dim"))
+        # Where nothing remembers the hints shown, asking again gives the same one.
+        again = (
+            f"Run `mllab hint {exercise.id}` again for the next one."
+            if remembered
+            else f"`mllab hint {exercise.id} --all` shows the others."
+        )
+        out.print(Text(again, style="dim"))
     return 0
 
 
@@ -90,7 +102,9 @@ def run_init(target: Path, catalog: Catalog, out: Console) -> int:
         raise UsageError(str(exc)) from None
     out.print(Text(f"Created the workspace {target} ({len(created)} files).", style="green"))
     first = catalog.exercises[0]
-    out.print(f"Next: cd {target}, read {first.lesson}, edit {first.path}, then `mllab check`.")
+    # Quoted so that the command can be pasted whatever the folder's name holds (spaces, say).
+    where = shlex.quote(str(target))
+    out.print(f"Next: cd {where}, read {first.lesson}, edit {first.path}, then `mllab check`.")
     return 0
 
 
@@ -108,8 +122,11 @@ def run_welcome(catalog: Catalog, out: Console) -> int:
         out.print(Text("Every exercise passes. Well done!", style="bold green"))
         return 0
     exercise = catalog.get(pending)
+    lesson = workspace.file(exercise.lesson)
+    if not lesson.is_file():  # a folder of learner files only, or a lesson the learner removed
+        lesson = course_dirs().exercises / exercise.lesson
     out.print(Text(f"Next: {exercise.title}", style="bold"))
-    out.print(f"  lesson: {workspace.file(exercise.lesson)}")
+    out.print(f"  lesson: {lesson}")
     out.print(f"  edit:   {workspace.file(exercise.path)}")
     out.print(f"  then:   mllab check {exercise.id}    (mllab hint {exercise.id} if stuck)")
     return 0

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+import hashlib
+from pathlib import Path, PurePosixPath
 
 from rich.console import Console
 from rich.text import Text
@@ -11,27 +12,54 @@ from rich.text import Text
 from grader import formats
 from grader.report import CheckResult, ExerciseResult, Report
 from mllab.catalog import Catalog
-from mllab.cli import UsageError
-from mllab.progress import Progress, ran_anything
+from mllab.cli import UsageError, unknown_exercise
+from mllab.progress import Progress, ran_anything, unsaved
 from mllab.runner import GraderFailed, GraderRun, RunRequest
 from mllab.summary import LiveLines, render_summary
-from mllab.workspace import WorkspaceError, find_workspace
+from mllab.workspace import Workspace, WorkspaceError, find_workspace
 
 
-def select(args: argparse.Namespace, catalog: Catalog, progress: Progress | None) -> list[str]:
+def select(
+    args: argparse.Namespace,
+    catalog: Catalog,
+    progress: Progress | None,
+    here: str | None = None,
+) -> list[str]:
+    """The exercises to check: those named, all of them, else the one the learner is on.
+
+    `here` is the exercise whose folder the learner runs mllab in (see `exercise_here`).
+    """
     unknown = [i for i in args.ids if i not in catalog.ids]
     if unknown:
-        raise UsageError(
-            f"unknown exercise {unknown[0]!r}; the course has: {', '.join(catalog.ids)} "
-            "(see `mllab list`)"
-        )
+        raise unknown_exercise(unknown[0], catalog, listing=True)
     if args.all:
         return catalog.ids
     if args.ids:
         return list(dict.fromkeys(args.ids))
+    if here is not None:
+        return [here]
     # The exercise you are on: the one last opened in the lab, else the first not passed.
     resumed = progress.resume(list(catalog.ids)) if progress else None
     return [resumed or catalog.ids[0]]
+
+
+def exercise_here(catalog: Catalog, workspace: Workspace) -> str | None:
+    """The exercise whose folder the current folder is (or is inside), when only one lives there.
+
+    A learner who cds into perceptron/ to edit it means that exercise by a bare `mllab check`.
+    """
+    try:
+        relative = Path.cwd().resolve().relative_to(workspace.root)
+    except (OSError, ValueError):  # the folder is gone, or outside the workspace
+        return None
+    inside = (relative, *relative.parents)
+    found = [
+        exercise.id
+        for exercise in catalog.exercises
+        if PurePosixPath(exercise.path).parent.parts  # one at the top lives in every folder
+        and Path(PurePosixPath(exercise.path).parent) in inside
+    ]
+    return found[0] if len(found) == 1 else None
 
 
 def choose_isolation(args: argparse.Namespace) -> str:
@@ -53,7 +81,9 @@ def run_check(args: argparse.Namespace, catalog: Catalog, out: Console, err: Con
     progress = Progress(workspace.state_dir) if workspace.managed else None
     if progress and progress.notice:
         err.print(Text(f"note: {progress.notice}", style="yellow"))
-    ids = select(args, catalog, progress)
+    ids = select(args, catalog, progress, exercise_here(catalog, workspace))
+    if args.output:
+        check_output(Path(args.output), workspace, catalog)
     machine = args.format != "text"
     # Live lines go to the terminal only; machine formats keep stdout clean for the report.
     live_console = err if machine or args.output else out
@@ -67,6 +97,7 @@ def run_check(args: argparse.Namespace, catalog: Catalog, out: Console, err: Con
         hide=(args.output,) if args.output else (),
     )  # fmt: skip
     live = LiveLines(live_console) if live_console.is_terminal else None
+    judged = {i: fingerprint(workspace.file(catalog.get(i).path)) for i in ids}
     status = 0
     try:
         report = GraderRun(request).run(live)
@@ -75,15 +106,73 @@ def run_check(args: argparse.Namespace, catalog: Catalog, out: Console, err: Con
         report = failed_report(ids, catalog, str(exc))
         status = 2
     if progress is not None and not status:
-        # A run that judged nothing (no CUDA here, a grader that failed) leaves progress alone.
-        for exercise in report.exercises:
-            if ran_anything([c.outcome for c in exercise.checks]):
-                progress.record(exercise.id, exercise.passed, exercise.score, exercise.max_score)
-        progress.save()
+        record(progress, report, workspace, catalog, judged, err)
     emit(report, args, out)
     if status:
         return status
     return 0 if report.all_passed else 1
+
+
+def record(
+    progress: Progress,
+    report: Report,
+    workspace: Workspace,
+    catalog: Catalog,
+    judged: dict[str, str | None],
+    err: Console,
+) -> None:
+    """Record each exercise the run judged, if its file is still the one judged, and save.
+
+    A run that judged nothing (no CUDA here) leaves progress alone, and so does a file saved
+    again during the run: progress only ever holds the verdict on the file that is on disk.
+    """
+    for exercise in report.exercises:
+        if not ran_anything([c.outcome for c in exercise.checks]):
+            continue
+        path = catalog.get(exercise.id).path
+        if fingerprint(workspace.file(path)) != judged.get(exercise.id):
+            err.print(
+                Text(
+                    f"note: {path} changed during the run, so this result was not recorded; "
+                    f"run `mllab check {exercise.id}` again",
+                    style="yellow",
+                ),
+                soft_wrap=True,
+            )
+            continue
+        progress.record(exercise.id, exercise.passed, exercise.score, exercise.max_score)
+    try:
+        progress.save()
+    except OSError as exc:
+        # A read-only workspace still gets its report; only the progress is not kept.
+        err.print(
+            Text(f"note: {unsaved(progress, exc)}", style="yellow"),
+            soft_wrap=True,
+        )
+
+
+def fingerprint(path: Path) -> str | None:
+    """A hash of a learner's file as it is on disk now (None when it cannot be read)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def check_output(target: Path, workspace: Workspace, catalog: Catalog) -> None:
+    """Refuse an --output the report cannot be written to, or that is one of the learner's own
+    files, before a run that may take minutes rather than after it."""
+    if target.is_dir():
+        raise UsageError(f"--output {target}: is a folder; name a file to write the report to")
+    if not target.parent.is_dir():
+        raise UsageError(f"--output {target}: there is no folder {target.parent}")
+    learner = {
+        workspace.file(relative).resolve()
+        for exercise in catalog.exercises
+        for relative in (exercise.path, exercise.lesson)
+    }
+    if target.resolve() in learner:
+        raise UsageError(f"--output {target}: that is one of your exercise files; name another")
 
 
 def emit(report: Report, args: argparse.Namespace, out: Console) -> None:

@@ -6,13 +6,14 @@ import importlib.metadata
 import json
 import subprocess
 import sys
+import tempfile
 
 from rich.console import Console
 from rich.text import Text
 
 from mllab.catalog import Catalog, CatalogError, Exercise, load_catalog
 from mllab.course import StubError, stub_text
-from mllab.paths import CourseDirs, course_dirs
+from mllab.paths import CourseDirs, CourseNotFound, course_dirs
 from mllab.workspace import WorkspaceError, find_workspace
 
 # grader.replay's schema, spelled out: doctor never imports the grader (it imports torch).
@@ -56,13 +57,17 @@ def run_doctor(out: Console) -> int:
     )
     problems += not good_python
 
-    dirs = course_dirs()
+    catalog: Catalog | None = None
     try:
+        dirs = course_dirs()
         catalog = load_catalog(dirs.catalog, dirs.checks)
         problems += _course(out, dirs, catalog)
+    except CourseNotFound as exc:
+        # A wrong MLLAB_COURSE is one problem among others: doctor still checks the rest.
+        _line(out, False, "course", str(exc))
+        problems += 1
     except CatalogError as exc:
         _line(out, False, "course", f"{exc}; reinstall mllab")
-        catalog = None
         problems += 1
 
     for package in PACKAGES:
@@ -89,10 +94,17 @@ def run_doctor(out: Console) -> int:
 
 def _torch(out: Console) -> int:
     # In a subprocess: the app never imports torch, and a broken install must not crash doctor.
+    # In an empty folder: `python -c` imports from its current folder first, where a learner's
+    # own torch.py or json.py (or a folder deleted under the shell) would pass for a broken torch.
     try:
-        probe = subprocess.run(
-            [sys.executable, "-c", TORCH_PROBE], capture_output=True, text=True, timeout=120
-        )
+        with tempfile.TemporaryDirectory(prefix="mllab-doctor-") as neutral:
+            probe = subprocess.run(
+                [sys.executable, "-c", TORCH_PROBE],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                cwd=neutral,
+            )
     except subprocess.TimeoutExpired:
         _line(out, False, "torch", "importing torch took over 2 minutes")
         return 1

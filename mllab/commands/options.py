@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Any
 
 from grader.formats import VISIBILITIES
@@ -47,10 +48,20 @@ def _formatted(commands: Any, name: str, help_text: str, epilog: str) -> argpars
     return parser
 
 
-def _positive(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text}")
+# The longest limit taken: far beyond any check, and within what the grader's timers can hold.
+MAX_SECONDS = 7 * 24 * 3600
+
+
+def positive_seconds(text: str) -> float:
+    """A time limit: seconds above 0, at most a week (nan, inf or 1e12 would break the timers)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= MAX_SECONDS:  # also false for nan
+        raise argparse.ArgumentTypeError(
+            f"expected a number of seconds above 0 and at most {MAX_SECONDS}, got {text}"
+        )
     return value
 
 
@@ -83,13 +94,13 @@ def add_instructor_commands(commands: Any) -> None:
     )
     grade.add_argument(
         "--timeout",
-        type=_positive,
+        type=positive_seconds,
         metavar="SECONDS",
         help="seconds one call into a submission may take (10)",
     )
     grade.add_argument(
         "--max-time",
-        type=_positive,
+        type=positive_seconds,
         default=1800.0,
         metavar="SECONDS",
         help="seconds one submission may take in all (1800)",
@@ -179,7 +190,7 @@ def add_instructor_commands(commands: Any) -> None:
     )
     gradescope.add_argument(
         "--timeout",
-        type=_positive,
+        type=positive_seconds,
         metavar="SECONDS",
         help="seconds one call into a submission may take (10)",
     )
