@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader.report import NOT_RUN
 from mllab.batch.records import ERROR, GRADED, Record
 from mllab.batch.submissions import BadSubmission, Entry, stage
 from mllab.paths import CourseDirs
@@ -207,6 +208,12 @@ class Batch:
             reason = report.errors[0].strip().splitlines()[0] if report.errors[0].strip() else ""
             return dataclasses.replace(
                 staged, status=ERROR, message=f"could not be graded: {reason or 'grader error'}"
+            )
+        if report.checks and all(check.outcome == NOT_RUN for check in report.checks):
+            # 0 out of 0 is no grade: nothing could run here (--device cuda without CUDA).
+            why = report.checks[0].message.strip().splitlines()
+            return dataclasses.replace(
+                staged, status=ERROR, message=f"no check could run: {why[0] if why else 'not run'}"
             )
         return dataclasses.replace(staged, report=report)
 

@@ -159,16 +159,33 @@ def _folder_files(source: Path) -> dict[PurePosixPath, Path]:
     return found
 
 
+# What file managers add beside a student's files: macOS's Finder zips a `__MACOSX/` folder of
+# resource forks and `.DS_Store` files along, Windows's Explorer leaves `Thumbs.db` and
+# `desktop.ini`. None of it is the student's work.
+_LITTER_FOLDERS = {"__MACOSX"}
+_LITTER_FILES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+
+
+def _is_litter(path: PurePosixPath) -> bool:
+    """Whether `path` is a file manager's litter rather than something the student put there."""
+    return path.parts[0] in _LITTER_FOLDERS or path.name in _LITTER_FILES
+
+
 def _strip_top_folder(
     files: dict[PurePosixPath, Any], wanted: list[str]
 ) -> dict[PurePosixPath, Any]:
-    """Zips often wrap everything in one folder (alice/perceptron/...); look inside it."""
+    """Zips often wrap everything in one folder (alice/perceptron/...); look inside it.
+
+    A file manager's litter beside that folder (`__MACOSX/`, `.DS_Store`) does not count as
+    another folder or file at the top.
+    """
     if any(PurePosixPath(w) in files for w in wanted):
         return files
-    tops = {path.parts[0] for path in files if len(path.parts) > 1}
-    if len(tops) != 1 or any(len(path.parts) == 1 for path in files):
+    own = [path for path in files if not _is_litter(path)]
+    tops = {path.parts[0] for path in own if len(path.parts) > 1}
+    if len(tops) != 1 or any(len(path.parts) == 1 for path in own):
         return files
-    return {PurePosixPath(*path.parts[1:]): value for path, value in files.items()}
+    return {PurePosixPath(*path.parts[1:]): files[path] for path in own}
 
 
 def _read_file(relative: str, path: Path) -> bytes:
@@ -226,5 +243,9 @@ def _stage_files(
             handle.write(data)
     missing = sorted(set(wanted) - set(staged))
     notes = [f"missing: {', '.join(missing)}"] if missing else []
-    ignored = sorted(str(p) for p in files if str(p) not in wanted and "__pycache__" not in p.parts)
+    ignored = sorted(
+        str(p)
+        for p in files
+        if str(p) not in wanted and "__pycache__" not in p.parts and not _is_litter(p)
+    )
     return notes, ignored

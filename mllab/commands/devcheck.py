@@ -133,6 +133,17 @@ def stub_problems(result: ExerciseResult | None) -> list[str]:
 
 def run_dev_check(catalog: Catalog, out: Console, only: list[str] | None = None) -> int:
     dirs = course_dirs()
+    if not dirs.solutions.is_dir() and dirs.replay.is_dir():
+        # Otherwise every check would "fail on the solution" with advice meant for learners.
+        out.print(
+            Text(
+                f"✗ {dirs.root} is the course of a student release: it holds no solutions to "
+                "check; run `mllab dev check` in the instructors' course (or name it with "
+                "--course DIR)",
+                style="red",
+            )
+        )
+        return 2
     unknown = [name for name in only or [] if name not in catalog.ids]
     if unknown:
         out.print(Text(f"✗ not in the catalog: {', '.join(unknown)}", style="red"))

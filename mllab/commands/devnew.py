@@ -173,6 +173,21 @@ def scaffold(catalog: Catalog, dirs: CourseDirs, exercise_id: str, track: str | 
             "this is the course an installed mllab bundles; run `mllab dev new` in a checkout "
             "of the course, or name one with --course DIR"
         )
+    if dirs.replay.is_dir():
+        # A solution written here would be handed to the students with their repository.
+        raise ScaffoldError(
+            f"{dirs.root} is the course of a student release, which holds no solutions; run "
+            "`mllab dev new` in the instructors' course (or name it with --course DIR), then "
+            "release again"
+        )
+    if not dirs.checks.resolve().is_relative_to(dirs.root.resolve()):
+        # Without a checks/ folder of its own, a course uses the checks of the installed mllab;
+        # a check module written there would sit in mllab's own package, outside the course.
+        raise ScaffoldError(
+            f"nothing was written: {dirs.root} has no checks/ folder, so its checks are those "
+            f"of the installed mllab ({dirs.checks}); give the course its own first, such as "
+            f"`cp -r {dirs.checks} {dirs.root / 'checks'}`, then run this again"
+        )
     files = planned_files(dirs, exercise_id)
     taken = [str(path) for path in files if path.exists()]
     if taken:

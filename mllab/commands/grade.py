@@ -108,14 +108,22 @@ def hidden_for(args: argparse.Namespace) -> tuple[str, ...]:
 
 
 def batch_info(
-    settings: Settings, shard: tuple[int, int], students: list[str], everyone: list[str]
+    settings: Settings,
+    shard: tuple[int, int],
+    students: list[str],
+    everyone: list[str],
+    options: GradescopeOptions | None = None,
 ) -> dict:
     """What OUT/batch.json holds: the settings that must match to share a gradebook (isolation
-    too), which shard of which class (`everyone`, all shards' students) this folder grades, and
-    its students."""
+    too, and what students' results.json show: a resume or a merge must not show one student
+    the expected values that another's hide), which shard of which class (`everyone`, all
+    shards' students) this folder grades, and its students."""
+    options = options or GradescopeOptions()
     return {
         **settings.describe(),
         "isolation": settings.isolation,
+        "visibility": options.visibility,
+        "hide_expected": not options.show_expected,
         "shard": list(shard),
         "class": hashlib.sha256("\n".join(sorted(everyone)).encode()).hexdigest()[:16],
         "students": students,
@@ -126,12 +134,19 @@ def batch_info(
 PER_SHARD = ("shard", "class", "students", "merged", "shards", "partial")
 
 
+# How the messages name a setting whose key does not read as one.
+_LABELS = {"hide_expected": "--hide-expected choice"}
+_DEFAULTS = {"visibility": GradescopeOptions().visibility, "hide_expected": False}
+
+
 def _differences(earlier: Any, now: dict, also: tuple[str, ...] = ()) -> list[str]:
     """The settings (and `also`) in which two batch.json files differ."""
     if not isinstance(earlier, dict):
         return ["settings file"]
+    # A batch.json written before these settings were kept was graded with their defaults.
+    earlier = {**_DEFAULTS, **earlier}
     keys = [k for k in dict.fromkeys([*now, *earlier]) if k not in PER_SHARD] + list(also)
-    return [k for k in keys if earlier.get(k) != now.get(k)]
+    return [_LABELS.get(k, k) for k in keys if earlier.get(k) != now.get(k)]
 
 
 def read_batch(folder: Path) -> dict | None:
@@ -179,9 +194,10 @@ def run_grade(args: argparse.Namespace, catalog: Catalog, out: Console, err: Con
     entries = everyone[index - 1 :: count]
     folder = Path(args.out)
     students = [e.student for e in entries]
-    info = batch_info(settings, (index, count), students, [e.student for e in everyone])
+    options = gradescope_options(args)
+    info = batch_info(settings, (index, count), students, [e.student for e in everyone], options)
     prepare_out(folder, info, args.resume)
-    todo = [e for e in entries if not (args.resume and records.load(folder, e.student))]
+    todo = [e for e in entries if not (args.resume and _graded(folder, e.student))]
     if settings.isolation == "process":
         err.print(
             "note: --isolation process: submissions run as this user, without a sandbox: they "
@@ -196,6 +212,7 @@ def run_grade(args: argparse.Namespace, catalog: Catalog, out: Console, err: Con
     skipped = len(entries) - len(todo)
     if skipped:
         err.print(f"resuming: {skipped} of {len(entries)} submissions were already graded")
+    _note_left_out(folder, students, err)
     jobs = args.jobs or os.cpu_count() or 1
     dirs = course_dirs()
     # One warm grader forks a run per submission: no Python and torch start-up for each one.
@@ -207,13 +224,34 @@ def run_grade(args: argparse.Namespace, catalog: Catalog, out: Console, err: Con
         with _terminate_as_interrupt():
             batch = Batch(settings, dirs, warm)
             try:
-                grade_all(batch, todo, jobs, folder, err, gradescope_options(args))
+                grade_all(batch, todo, jobs, folder, err, options)
             finally:
                 batch.close()
     finally:
         if warm is not None:
             warm.close()
-    return finish(folder, list(settings.exercises), out)
+    return finish(folder, list(settings.exercises), out, students)
+
+
+def _graded(folder: Path, student: str) -> bool:
+    """Whether --resume may skip a student: graded already. An error row is graded again, so
+    that a submission fixed since (a duplicate removed, a broken zip replaced) gets its grade."""
+    record = records.load(folder, student)
+    return record is not None and record.status == records.GRADED
+
+
+def _note_left_out(folder: Path, students: list[str], err: Console) -> None:
+    """Say which earlier records of OUT belong to no submission of this run: the gradebook, like
+    that of a run on a new folder, leaves them out (their files stay in students/)."""
+    wanted = set(students)
+    gone = [record.student for record in records.load_all(folder) if record.student not in wanted]
+    if gone:
+        shown = ", ".join(gone[:10]) + (" ..." if len(gone) > 10 else "")
+        err.print(
+            f"note: {len(gone)} student(s) graded earlier in {folder} are not among the "
+            f"submissions now and are left out of the gradebook: {shown}",
+            soft_wrap=True,
+        )
 
 
 @contextlib.contextmanager
@@ -265,8 +303,15 @@ def grade_all(
         batch.run(todo, jobs, done)
 
 
-def finish(folder: Path, exercises: list[str], out: Console) -> int:
+def finish(
+    folder: Path, exercises: list[str], out: Console, students: list[str] | None = None
+) -> int:
+    """Build the class files from the records of `students` (default: every record in folder);
+    the exit status: 0 when each of them was graded, 1 when some are error rows."""
     graded = records.load_all(folder)
+    if students is not None:
+        wanted = set(students)
+        graded = [record for record in graded if record.student in wanted]
     summary = publish(folder, graded, exercises)
     out.print(summary.rstrip(), soft_wrap=True)
     out.print(f"Results: {folder / 'gradebook.csv'} (and students/, junit.xml, checks.csv)")
@@ -305,8 +350,13 @@ def run_merge(args: argparse.Namespace, out: Console, err: Console | None = None
     target = Path(args.out)
     _prepare_merge(target, first, shards)
     seen: dict[str, Path] = {}
-    for shard in shards:
+    for shard, info in zip(shards, infos, strict=True):
+        # Only the shard's own students: a record left from an earlier list of submissions
+        # (a --resume after the list changed) is in no gradebook.
+        own = {str(s) for s in info["students"]} if "students" in info else None
         for record in records.load_all(shard):
+            if own is not None and record.student not in own:
+                continue
             if record.student in seen and seen[record.student] != shard:
                 raise UsageError(
                     f"{record.student} was graded in both {seen[record.student]} "

@@ -14,13 +14,16 @@ The zip holds:
 
 Each submission is graded by `mllab grade` exactly as a class is graded on your machine (staged:
 only the learner files are used), and its results.json becomes Gradescope's. Students may submit
-their repository (GitHub, Bitbucket, or a zip of it) or upload the exercise files alone: a file
-missing at its catalog path is taken from the top of the submission when its name is unique.
+their repository (GitHub, Bitbucket, or a zip of it, which may wrap everything in one folder) or
+upload the exercise files alone: a file missing at its catalog path is taken from the top of the
+submission when its name is unique. A submission holding none of them gets a results.json that
+names the files looked for.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import shlex
 import tempfile
 import zipfile
@@ -75,19 +78,44 @@ set -u
 export PATH=/autograder/mllab-venv/bin:$PATH
 work=$(mktemp -d)
 mkdir -p "$work/submission" /autograder/results
+root=/autograder/submission
+# A zipped repository (GitHub's "Download ZIP", a folder compressed by a file manager) wraps
+# everything in one folder, with litter such as __MACOSX/ beside it: when no learner file is at
+# its catalog path, look inside that folder.
+found=0
+while IFS= read -r path; do
+    if [ -n "$path" ] && [ -e "$root/$path" ]; then found=1; fi
+done < /autograder/source/paths.txt
+tops=()
+for entry in "$root"/* "$root"/.[!.]*; do
+    [ -e "$entry" ] || [ -L "$entry" ] || continue
+    case "$(basename "$entry")" in __MACOSX|.DS_Store|Thumbs.db|desktop.ini) continue ;; esac
+    tops+=("$entry")
+done
+if [ "$found" = 0 ] && [ "${{#tops[@]}}" = 1 ] && [ -d "${{tops[0]}}" ] \\
+    && [ ! -L "${{tops[0]}}" ]; then
+    root="${{tops[0]}}"
+fi
 # Each learner file from its catalog path, or else from the top of the submission.
 while IFS= read -r path; do
     [ -n "$path" ] || continue
-    source="/autograder/submission/$path"
-    if [ ! -f "$source" ] && [ -f "/autograder/submission/$(basename "$path")" ] \\
+    source="$root/$path"
+    if [ ! -f "$source" ] && [ -f "$root/$(basename "$path")" ] \\
         && [ "$(grep -c "/$(basename "$path")\\$" /autograder/source/paths.txt)" = 1 ]; then
-        source="/autograder/submission/$(basename "$path")"
+        source="$root/$(basename "$path")"
     fi
     if [ -f "$source" ] && [ ! -L "$source" ]; then
         mkdir -p "$work/submission/$(dirname "$path")"
         cp "$source" "$work/submission/$path"
     fi
 done < /autograder/source/paths.txt
+if [ -z "$(ls -A "$work/submission")" ]; then
+    # Graded, this would read "the submission is empty": say what was looked for instead.
+    cat > /autograder/results/results.json <<'EOF'
+{nothing}
+EOF
+    exit 0
+fi
 mllab --course /autograder/source/course grade "$work/submission" --out "$work/graded" \\
     --jobs 1 --device cpu {options}
 results="$work/graded/students/submission/results.json"
@@ -141,6 +169,24 @@ def grade_options(settings: BundleSettings) -> str:
     return " ".join(shlex.quote(option) for option in options)
 
 
+def nothing_found(paths: list[str], visibility: str) -> str:
+    """The results.json of a submission holding none of the learner files: what was looked for."""
+    output = (
+        "This submission could not be graded: none of the exercise files is in it. Submit "
+        "your repository (the files at their paths), or upload the exercise files themselves: "
+        f"{', '.join(paths)}."
+    )
+    results = {
+        "score": 0.0,
+        "execution_time": 0.0,
+        "visibility": visibility,
+        "output_format": "text",
+        "output": output,
+        "tests": [],
+    }
+    return json.dumps(results)
+
+
 def write_bundle(
     out: Path, catalog: Catalog, dirs: CourseDirs, ids: list[str], settings: BundleSettings
 ) -> Path:
@@ -161,7 +207,9 @@ def write_bundle(
         texts = {
             "setup.sh": SETUP.format(packages=packages),
             "run_autograder": RUN.format(
-                options=grade_options(settings), visibility=settings.visibility
+                options=grade_options(settings),
+                visibility=settings.visibility,
+                nothing=nothing_found(paths, settings.visibility),
             ),
             "paths.txt": "".join(f"{path}\n" for path in paths),
             "README.md": README.format(
