@@ -158,7 +158,9 @@ class GradingRun:
                 blocked=(str(self.dirs.solutions), str(self.dirs.checks), str(self.dirs.replay)),
                 isolation=self.isolation,
             )
-            self._pool = WorkerPool(self.workspace, limits, self.snapshot.learner)
+            # Batch grading (mllab grade) is the run that passes a course manifest.
+            batch = bool(self.option(self.config, "course-manifest"))
+            self._pool = WorkerPool(self.workspace, limits, self.snapshot.learner, batch)
         return self._pool
 
     def protect(self) -> None:

@@ -15,9 +15,15 @@ class WorkerPool:
     """One worker per exercise, restarted after a crash; an import failure is remembered."""
 
     def __init__(
-        self, workspace: Path, limits: Limits, contents: dict[str, bytes] | None = None
+        self,
+        workspace: Path,
+        limits: Limits,
+        contents: dict[str, bytes] | None = None,
+        batch: bool = False,
     ) -> None:
         self.workspace = workspace
+        # A class's submission (mllab grade): its workspace is a staging folder of ours.
+        self.batch = batch
         self.limits = limits
         # The learner's files as read before any learner code ran (grader/sandbox/trusted.py).
         self.contents = contents
@@ -44,7 +50,9 @@ class WorkerPool:
         missing = relative not in self.contents if self.contents is not None else None
         if missing or (missing is None and not source.is_file()):
             message = (
-                f"{relative} is missing from the workspace {self.workspace}; restore it (a "
+                f"{relative} is not in the submission: it is graded from that path"
+                if self.batch
+                else f"{relative} is missing from the workspace {self.workspace}; restore it (a "
                 "workspace made elsewhere, `mllab init /tmp/fresh-course`, holds a fresh stub to "
                 "copy) or point --workspace at the right folder"
             )

@@ -235,3 +235,17 @@ def test_a_class_graded_where_no_check_can_run_gets_no_zero_grades(tmp_path: Pat
     status, score, *_, message = gradebook(tmp_path / "out")["ada"]
     assert (status, score) == ("error", "")  # never 0 out of 0 for a correct submission
     assert message.startswith("no check could run: ") and "CUDA" in message
+
+
+def test_a_file_missing_from_a_submission_is_named_as_the_submissions(tmp_path: Path) -> None:
+    alice = tmp_path / "subs" / "alice" / "perceptron"
+    alice.mkdir(parents=True)
+    (alice / "perceptron.py").write_text(SOLUTION.read_text())
+    out = tmp_path / "out"
+    graded = mllab("grade", str(alice.parent), "--out", str(out), "--exercise", "perceptron",
+                   "--exercise", "activations_losses", "--isolation", "process")  # fmt: skip
+    assert graded.returncode == 0, graded.stderr
+    feedback = (out / "students" / "alice" / "feedback.txt").read_text(encoding="utf-8")
+    assert "activations_losses/functions.py is not in the submission" in feedback
+    # Nothing of the grader's staging folder, nor advice meant for a learner's workspace.
+    assert "mllab-grade-" not in feedback and "--workspace" not in feedback
