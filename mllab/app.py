@@ -14,6 +14,7 @@ from mllab.lab import Lab, RunnerFactory
 from mllab.paths import CourseDirs, course_dirs
 from mllab.runner import GraderRun
 from mllab.screens.course import CourseScreen
+from mllab.screens.editor import EditorScreen
 from mllab.screens.exercise import ExerciseScreen
 from mllab.warm import WarmGrader
 from mllab.workspace import MARKER, WorkspaceError, find_workspace, init_workspace
@@ -76,14 +77,16 @@ class MllabApp(App[None]):
             self.exit()
             return
         target = folder if folder.is_absolute() else self.start / folder
-        if (target / MARKER).is_dir():
-            self.open_lab(target)  # it is there already: open it rather than refuse
-            return
         try:
-            files = init_workspace(target, self.catalog, self.dirs)
+            # Inside the try: a name too long, or a folder that cannot be searched, raises here.
+            there = (target / MARKER).is_dir()
+            files = [] if there else init_workspace(target, self.catalog, self.dirs)
         except (WorkspaceError, OSError) as exc:
             self.notify(str(exc), title="Could not create the workspace", severity="error")
             self.push_screen(CreateWorkspace(target), self.created)
+            return
+        if there:
+            self.open_lab(target)  # it is there already: open it rather than refuse
             return
         self.notify(f"Created {target} with {len(files)} files.", title="Workspace ready")
         self.open_lab(target)
@@ -105,6 +108,13 @@ class MllabApp(App[None]):
             self.switch_screen(screen)
         else:
             self.push_screen(screen)
+
+    async def action_quit(self) -> None:
+        """Quit (q, ctrl+q, the palette), but not at once over unsaved work in the editor."""
+        for screen in self.screen_stack:
+            if isinstance(screen, EditorScreen) and not screen.may_leave("ctrl+q again quits"):
+                return
+        await super().action_quit()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

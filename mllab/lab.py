@@ -14,7 +14,7 @@ from typing import Any
 
 from grader.report import CheckResult, Report
 from mllab.catalog import Catalog, Exercise
-from mllab.course import reference_text
+from mllab.course import StubError, reference_text, stub_text
 from mllab.paths import CourseDirs, course_dirs
 from mllab.progress import Progress, ran_anything
 from mllab.runner import GraderRun, RunRequest
@@ -72,10 +72,11 @@ class Lab:
         return self.progress.resume(list(self.catalog.ids))
 
     def next_id(self, after: str) -> str | None:
-        """The first exercise after `after` that has not passed (wrapping round), if any."""
+        """The first other exercise after `after` that has not passed (wrapping round), if any."""
         ids = list(self.catalog.ids)
-        start = ids.index(after) + 1
-        for candidate in ids[start:] + ids[:start]:
+        start = ids.index(after)
+        # Never `after` itself: "next" would reopen the exercise the learner is on.
+        for candidate in ids[start + 1 :] + ids[:start]:
             if self.status(candidate) != "passed":
                 return candidate
         return None
@@ -91,6 +92,13 @@ class Lab:
             if path.is_file():
                 return path.read_text(encoding="utf-8", errors="replace")
         return f"# {exercise.title}\n\n{exercise.summary}\n\n(The lesson file is missing.)"
+
+    def stub(self, exercise: Exercise) -> str | None:
+        """The exercise's starting file, to begin again from when the learner's is gone."""
+        try:
+            return stub_text(self.dirs, exercise)
+        except (StubError, OSError):
+            return None
 
     def solution_text(self, exercise: Exercise) -> str | None:
         """The reference as shown after a pass (markers and TODOs gone), if it is installed."""

@@ -22,17 +22,20 @@ class EditorScreen(Screen[None]):
         Binding("escape", "close", "Close", priority=True),
     ]
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, start: str | None = None) -> None:
+        """Edit `path` (OSError if it cannot be read), or begin from `start` when it is missing."""
         super().__init__()
         self.path = path
-        self.saved_text = path.read_text(encoding="utf-8", errors="replace")
+        self.start = path.read_text(encoding="utf-8", errors="replace") if start is None else start
+        # What the file on disk holds, so closing warns about unsaved text ("" when missing).
+        self.saved_text = self.start if start is None else ""
 
     def compose(self) -> ComposeResult:
         yield Header()
         try:
-            area = TextArea.code_editor(self.saved_text, language="python", id="editor")
+            area = TextArea.code_editor(self.start, language="python", id="editor")
         except Exception:  # noqa: BLE001 - highlighting needs tree-sitter; editing does not
-            area = TextArea.code_editor(self.saved_text, id="editor")
+            area = TextArea.code_editor(self.start, id="editor")
         yield area
         yield Footer()
 
@@ -44,6 +47,8 @@ class EditorScreen(Screen[None]):
     def action_save(self) -> None:
         text = self.query_one(TextArea).text
         try:
+            # The folder too may have gone (the file was deleted with it): saving brings it back.
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             self.path.write_text(text, encoding="utf-8")
         except OSError as exc:
             self.notify(f"could not save {self.path}: {exc}", severity="error")
@@ -52,11 +57,17 @@ class EditorScreen(Screen[None]):
         self.notify(f"Saved {self.path.name}", timeout=2)
 
     def action_close(self) -> None:
-        if self.query_one(TextArea).text != self.saved_text:
-            self.notify("Unsaved changes: ctrl+s saves them; escape again discards them.")
-            self.saved_text = self.query_one(TextArea).text
-            return
-        self.app.pop_screen()
+        if self.may_leave("escape again discards them"):
+            self.app.pop_screen()
+
+    def may_leave(self, again: str) -> bool:
+        """True when leaving loses nothing; else warn, once: leaving again discards the changes."""
+        text = self.query_one(TextArea).text
+        if text == self.saved_text:
+            return True
+        self.notify(f"Unsaved changes: ctrl+s saves them; {again}.")
+        self.saved_text = text
+        return False
 
 
 def run_editor(app: App[object], editor: str, path: Path) -> str | None:

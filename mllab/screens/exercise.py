@@ -132,7 +132,10 @@ class ExerciseScreen(Screen[None]):
         self.show_hints()
         note = Text("Last result shown in the Checks tab; r runs again.", "dim") if last else None
         self.show_status(note)
-        self.lab.open(self.exercise.id)
+        try:
+            self.lab.open(self.exercise.id)
+        except OSError as exc:  # a read-only or full disk: the lab works on, unsaved
+            self.not_saved(exc)
         self.focus_tab()
 
     def focus_tab(self) -> None:
@@ -173,6 +176,10 @@ class ExerciseScreen(Screen[None]):
             text.append("\n")
             text.append_text(note)
         self.query_one("#status", Static).update(text)
+
+    def not_saved(self, exc: OSError) -> None:
+        """Say that progress could not be written; what the learner did still shows."""
+        self.notify(f"could not save progress: {exc}", severity="error")
 
     def show_hints(self) -> None:
         shown = self.lab.hints_shown(self.exercise)
@@ -310,7 +317,7 @@ class ExerciseScreen(Screen[None]):
             recorded = self.lab.record(report, {self.exercise.id: self.judged})
         except OSError as exc:
             recorded = None  # the verdict still shows; the notice says it was not saved
-            self.notify(f"could not save progress: {exc}", severity="error")
+            self.not_saved(exc)
         result = next((r for r in report.exercises if r.id == self.exercise.id), None)
         if result is None or not ran_anything([c.outcome for c in result.checks]):
             self.show_status(
@@ -366,22 +373,48 @@ class ExerciseScreen(Screen[None]):
     # -------------------------------------------------------------------------- actions
 
     def action_edit(self) -> None:
-        from mllab.screens.editor import EditorScreen, run_editor
+        from mllab.screens.editor import run_editor
 
         path = self.lab.learner_file(self.exercise)
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
         if not editor:
-            self.app.push_screen(EditorScreen(path))
+            self.built_in_editor()
             return
         problem = run_editor(self.app, editor, path)
         if problem is not None:
             # Never a dead end: say what went wrong and edit in the lab instead.
             self.notify(f"{problem}; using the built-in editor.", title="Editor", timeout=8,
                         severity="warning")  # fmt: skip
-            self.app.push_screen(EditorScreen(path))
+            self.built_in_editor()
             return
         if self.watching and self.runner is None:
             self.action_run()
+
+    def built_in_editor(self) -> None:
+        """The lab's editor on the learner's file; on the exercise's stub when the file is gone."""
+        from mllab.screens.editor import EditorScreen
+
+        path = self.lab.learner_file(self.exercise)
+        try:
+            screen = EditorScreen(path)
+        except FileNotFoundError:
+            stub = self.lab.stub(self.exercise)
+            if stub is None:
+                self.notify(
+                    f"{self.exercise.path} is missing from the workspace.", severity="error"
+                )
+                return
+            self.notify(
+                f"{self.exercise.path} is missing from the workspace: this is the exercise's "
+                "stub; ctrl+s saves it there.",
+                severity="warning",
+                timeout=8,
+            )
+            screen = EditorScreen(path, stub)
+        except OSError as exc:  # a folder in its place, or no permission to read it
+            self.notify(f"could not open {self.exercise.path}: {exc}", severity="error")
+            return
+        self.app.push_screen(screen)
 
     def action_zoom(self) -> None:
         """The live plot and figure fill the Checks tab, or share it with the checks again."""
@@ -395,7 +428,10 @@ class ExerciseScreen(Screen[None]):
         if not self.exercise.hints:
             self.notify("This exercise has no hints.", timeout=3)
         else:
-            self.lab.reveal_hint(self.exercise)
+            try:
+                self.lab.reveal_hint(self.exercise)
+            except OSError as exc:  # revealed all the same: the learner asked for it
+                self.not_saved(exc)
             self.show_hints()
         self.action_show_tab("hints")
 
@@ -424,7 +460,10 @@ class ExerciseScreen(Screen[None]):
     def action_next(self) -> None:
         following = self.lab.next_id(self.exercise.id)
         if following is None:
-            self.notify("Every exercise passes. Well done!")
+            if self.lab.status(self.exercise.id) == "passed":
+                self.notify("Every exercise passes. Well done!")
+            else:
+                self.notify("Every other exercise passes: this is the last exercise left.")
             return
         self.app.open_exercise(following, replace=True)  # type: ignore[attr-defined]
 

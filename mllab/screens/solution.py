@@ -25,12 +25,20 @@ class SolutionScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="side-by-side"):
-            mine = self.mine.read_text(encoding="utf-8", errors="replace")
-            for label, code in (("Yours", mine), ("Reference", self.reference)):
+            for label, code in (self.yours(), ("Reference", self.reference)):
                 with VerticalScroll(classes="code-pane"):
                     yield Label(label, classes="pane-title")
                     yield Static(Syntax(code, "python", line_numbers=True, word_wrap=True))
         yield Footer()
+
+    def yours(self) -> tuple[str, str]:
+        """The learner's pane: its title and code; the title says why when the file is gone."""
+        try:
+            return "Yours", self.mine.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return "Yours: the file is missing from the workspace", ""
+        except OSError as exc:
+            return f"Yours: cannot be read ({exc.strerror or exc})", ""
 
     def on_mount(self) -> None:
         self.title = "Your solution and the reference"

@@ -120,6 +120,9 @@ class ChecksPanel(VerticalScroll):
         self.not_run_row.update(text)
 
     def cancelled(self) -> None:
+        if not self.rows:  # cancelled while the grader was starting: no "Starting…" left behind
+            self.show_message("Cancelled before any check ran.")
+            return
         for nodeid, row in self.rows.items():
             if nodeid not in self.done:
                 row.update(check_text(self.checks[nodeid], "not_run").append(" (cancelled)"))

@@ -6,6 +6,7 @@ import math
 import re
 from typing import Any
 
+from rich.text import Text
 from textual_plotext import PlotextPlot
 
 MAX_POINTS = 2000  # per series; older points are thinned so a long run stays cheap to draw
@@ -44,7 +45,10 @@ class MetricsPlot(PlotextPlot):
             self.series.clear()
             self.check = check
         points = self.series.setdefault(name, [])
-        x = float(step) if step is not None else float(len(points) + 1)
+        try:
+            x = float(step) if step is not None else float(len(points) + 1)
+        except OverflowError:  # a learner's step beyond any float (10**400): count instead
+            x = float(len(points) + 1)
         points.append((x, value))
         if len(points) > MAX_POINTS:
             del points[::2]
@@ -52,7 +56,14 @@ class MetricsPlot(PlotextPlot):
 
     def render(self) -> Any:
         draw(self.plt, self.series)
-        return super().render()
+        try:
+            return super().render()
+        except Exception as exc:  # noqa: BLE001 - a plot must never take the lab down
+            # plotext cannot scale an axis over some values a learner's run may log (a loss
+            # below the smallest normal float, values spanning more than the largest one).
+            latest = "  ".join(f"{name} {points[-1][1]:.3g}" for name, points in
+                               self.series.items() if points)  # fmt: skip
+            return Text(f"{latest}\ncannot draw these values: {exc}", style="red")
 
 
 def draw(plt: Any, series: dict[str, list[tuple[float, float]]]) -> None:
