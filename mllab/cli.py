@@ -76,7 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="run the checks of exercises and report the result")
     check.add_argument(
-        "ids", nargs="*", metavar="ID", help="exercises to check (default: the next one)"
+        "ids",
+        nargs="*",
+        metavar="ID",
+        help="exercises to check (default: the one you are on: last opened in the lab, else "
+        "the first not passed)",
     )
     check.add_argument("--all", action="store_true", help="check every exercise in the course")
     check.add_argument(

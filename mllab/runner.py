@@ -114,6 +114,8 @@ class GraderRun:
         With a warm grader that is ready, the run is a fork of it; if that fork cannot start or
         ends without a report (and was not cancelled), the run is done again by a cold grader.
         """
+        if self.cancelled:  # cancelled before it began: nothing to start
+            return
         if self.warm is not None and self.warm.ready:
             outcome = yield from self._stream(warm=True)
             if outcome != FALL_BACK:
@@ -128,6 +130,8 @@ class GraderRun:
         try:
             start = self._start_warm if warm else self._start_cold
             self.process = start(write_fd, log)
+            if self.cancelled:  # cancel() came while the process was starting, and found none
+                self._kill()
         finally:
             os.close(write_fd)
         if self.process is None:

@@ -31,6 +31,12 @@ def late(log=None):
 def bad(log):
     log(3, 1.0)
 
+def far(log):
+    log("loss", 1.0, 10**400)
+    log("loss", 2.0, -(2**60))
+    log("loss", 3.0, 2**53)
+    return "far"
+
 def slow(seconds):
     time.sleep(seconds)
     return seconds
@@ -73,6 +79,12 @@ def test_a_kept_log_from_an_earlier_call_is_ignored(worker: Worker) -> None:
 def test_a_bad_report_fails_the_call_with_the_learners_error(worker: Worker) -> None:
     with pytest.raises(SubmissionError, match="name must be a str"):
         worker.call_full("bad", (), {}, reporter=Reporter(lambda *v: None))
+
+
+def test_a_step_no_plot_can_place_is_dropped(worker: Worker) -> None:
+    seen: list[object] = []
+    reply = worker.call_full("far", (), {}, reporter=Reporter(lambda *v: seen.append(v)))
+    assert reply["value"] == "far" and seen == [("loss", 3.0, 2**53)]
 
 
 def test_a_longer_timeout_for_one_call(worker: Worker) -> None:

@@ -167,6 +167,25 @@ def test_cancel_kills_the_forked_grader_and_its_worker(tmp_path: Path, warm: War
     assert not _alive(worker), "the submission worker outlived its cancelled run"
 
 
+def test_a_cancel_while_the_grader_starts_stops_it(tmp_path: Path, monkeypatch) -> None:
+    runner = GraderRun(RunRequest(workspace_with(tmp_path, SOLUTION.read_text()), ("perceptron",)))
+    start = GraderRun._start_cold
+
+    def cancelled_while_starting(self: GraderRun, events_fd: int, log: Any) -> Any:
+        self.cancel()  # lands before there is a process to kill
+        return start(self, events_fd, log)
+
+    monkeypatch.setattr(GraderRun, "_start_cold", cancelled_while_starting)
+    events = list(runner.events())
+    assert runner.report is None, "the run went on to its verdict after cancel()"
+    assert all(event.get("event") != "run_finished" for event in events)
+    runner.process.wait(timeout=10)
+    # A run cancelled before it began starts nothing at all.
+    early = GraderRun(RunRequest(tmp_path, ("perceptron",)))
+    early.cancel()
+    assert list(early.events()) == [] and early.process is None
+
+
 def test_a_dead_warm_grader_means_cold_runs_then_a_new_one(tmp_path: Path) -> None:
     grader = WarmGrader().start()
     try:

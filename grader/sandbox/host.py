@@ -33,6 +33,7 @@ from grader.sandbox.output import CappedOutput, clean, clean_line
 
 BLOCKED_NAMES = ["mllab", "grader", "solutions", "exercises", "tests"]
 MiB = 2**20
+MAX_STEP = 2**53  # steps beyond this are no longer exact floats
 
 
 class WorkerStartError(RuntimeError):
@@ -102,8 +103,8 @@ class Reporter:
         name, value, step = message.get("name"), message.get("value"), message.get("step")
         if not isinstance(name, str) or type(value) is not float:
             return
-        if step is not None and type(step) is not int:
-            return
+        if step is not None and (type(step) is not int or abs(step) > MAX_STEP):
+            return  # a step no plot can place (10**400 is no float)
         self.count += 1
         if self.count <= self.cap:
             self.receive(clean_line(name, 80) or "value", value, step)
