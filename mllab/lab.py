@@ -6,17 +6,16 @@ other front ends) on its own.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.report import CheckResult, Report
+from grader.report import Report
 from mllab.catalog import Catalog, Exercise
 from mllab.course import StubError, reference_text, stub_text
 from mllab.paths import CourseDirs, course_dirs
-from mllab.progress import Progress, ran_anything
+from mllab.progress import Progress, fingerprint, record_report
 from mllab.runner import GraderRun, RunRequest
 from mllab.workspace import Workspace
 
@@ -129,28 +128,14 @@ class Lab:
 
     def fingerprint(self, exercise: Exercise) -> str | None:
         """A hash of the learner's file as it is on disk now (None when it cannot be read)."""
-        try:
-            return hashlib.sha256(self.learner_file(exercise).read_bytes()).hexdigest()
-        except OSError:
-            return None
+        return fingerprint(self.learner_file(exercise))
 
     def record(self, report: Report, judged: dict[str, str | None] | None = None) -> list[str]:
-        """Record each exercise the run judged; returns the ids recorded.
-
-        Skipped: an exercise whose checks could not run at all (its recorded result stays as it
-        was), and one whose file is no longer the one judged (`judged`: id -> fingerprint at the
-        start of the run), so progress never holds a verdict for a file that is gone.
-        """
-        recorded = []
-        for result in report.exercises:
-            if not ran_anything([c.outcome for c in result.checks]):
-                continue
-            if judged is not None and result.id in judged:
-                if self.fingerprint(self.exercise(result.id)) != judged[result.id]:
-                    continue
-            checks = [_check_entry(c) for c in result.checks]
-            self.progress.record(result.id, result.passed, result.score, result.max_score, checks)
-            recorded.append(result.id)
+        """Record each exercise the run judged, if its file is still the one judged (`judged`:
+        id -> fingerprint at the start of the run), and save; returns the ids recorded."""
+        recorded, _ = record_report(
+            self.progress, report, judged, lambda i: self.learner_file(self.exercise(i))
+        )
         if recorded:
             self.save()
         return recorded
@@ -165,15 +150,3 @@ class Lab:
     def save(self) -> None:
         if self.saves:
             self.progress.save()
-
-
-MESSAGE_KEPT = 1500  # characters of a check's message kept in progress.json for the next visit
-
-
-def _check_entry(check: CheckResult) -> dict[str, Any]:
-    """One check of the last run, as the checks panel shows it when the exercise reopens."""
-    return {
-        "nodeid": check.nodeid or check.name, "name": check.name, "title": check.title,
-        "outcome": check.outcome, "points": check.points, "max_points": check.max_points,
-        "device": check.device, "message": check.message[:MESSAGE_KEPT],
-    }  # fmt: skip

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from grader.report import CheckResult, Report
 from mllab.files import write_atomic
 
 SCHEMA = "mllab-progress/1"
@@ -160,6 +162,53 @@ def unsaved(progress: Progress, exc: OSError) -> str:
         f"your progress could not be saved in {progress.path.parent} ({exc.strerror or exc}), "
         "so mllab will not remember this"
     )
+
+
+MESSAGE_KEPT = 1500  # characters of a check's message kept in progress.json for the next visit
+
+
+def record_report(
+    progress: Progress,
+    report: Report,
+    judged: dict[str, str | None] | None,
+    learner_file: Callable[[str], Path],
+) -> tuple[list[str], list[str]]:
+    """Record each exercise the run judged, with its checks as the lab shows them when it
+    reopens; returns (ids recorded, ids whose file changed during the run). Nothing is saved.
+
+    Skipped: an exercise whose checks could not run at all (its recorded result stays as it
+    was), and one whose file is no longer the one judged (`judged`: id -> fingerprint at the
+    start of the run), so progress never holds a verdict for a file that is gone.
+    """
+    recorded, changed = [], []
+    for result in report.exercises:
+        if not ran_anything([c.outcome for c in result.checks]):
+            continue
+        if judged is not None and result.id in judged:
+            if fingerprint(learner_file(result.id)) != judged[result.id]:
+                changed.append(result.id)
+                continue
+        checks = [_check_entry(c) for c in result.checks]
+        progress.record(result.id, result.passed, result.score, result.max_score, checks)
+        recorded.append(result.id)
+    return recorded, changed
+
+
+def fingerprint(path: Path) -> str | None:
+    """A hash of a learner's file as it is on disk now (None when it cannot be read)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _check_entry(check: CheckResult) -> dict[str, Any]:
+    """One check of the last run, as the checks panel shows it when the exercise reopens."""
+    return {
+        "nodeid": check.nodeid or check.name, "name": check.name, "title": check.title,
+        "outcome": check.outcome, "points": check.points, "max_points": check.max_points,
+        "device": check.device, "message": check.message[:MESSAGE_KEPT],
+    }  # fmt: skip
 
 
 def ran_anything(outcomes: list[str]) -> bool:

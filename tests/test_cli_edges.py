@@ -225,6 +225,16 @@ def test_a_file_changed_during_the_run_is_not_recorded(
     assert Progress(workspace / MARKER).status("perceptron") == "not started"
 
 
+def test_a_check_from_the_shell_keeps_the_checks_the_lab_shows_on_reopening(
+    workspace: Path, fake_grader: type[FakeRun], capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workspace / PERCEPTRON.path).write_text(SOLUTION, encoding="utf-8")
+    code, _, _ = run(capsys, "check", "perceptron", "--workspace", str(workspace))
+    assert code == 0
+    kept = Progress(workspace / MARKER).last_checks("perceptron")
+    assert kept and all(check["outcome"] == "passed" for check in kept)
+
+
 def test_a_report_comes_even_when_progress_cannot_be_saved(
     workspace: Path, fake_grader: type[FakeRun], capsys: pytest.CaptureFixture[str]
 ) -> None:

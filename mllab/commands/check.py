@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 from pathlib import Path, PurePosixPath
 
 from rich.console import Console
@@ -13,7 +12,7 @@ from grader import formats
 from grader.report import CheckResult, ExerciseResult, Report
 from mllab.catalog import Catalog
 from mllab.cli import UsageError, unknown_exercise
-from mllab.progress import Progress, ran_anything, unsaved
+from mllab.progress import Progress, fingerprint, record_report, unsaved
 from mllab.runner import GraderFailed, GraderRun, RunRequest
 from mllab.summary import LiveLines, render_summary
 from mllab.workspace import Workspace, WorkspaceError, find_workspace
@@ -126,21 +125,19 @@ def record(
     A run that judged nothing (no CUDA here) leaves progress alone, and so does a file saved
     again during the run: progress only ever holds the verdict on the file that is on disk.
     """
-    for exercise in report.exercises:
-        if not ran_anything([c.outcome for c in exercise.checks]):
-            continue
-        path = catalog.get(exercise.id).path
-        if fingerprint(workspace.file(path)) != judged.get(exercise.id):
-            err.print(
-                Text(
-                    f"note: {path} changed during the run, so this result was not recorded; "
-                    f"run `mllab check {exercise.id}` again",
-                    style="yellow",
-                ),
-                soft_wrap=True,
-            )
-            continue
-        progress.record(exercise.id, exercise.passed, exercise.score, exercise.max_score)
+    _, changed = record_report(
+        progress, report, judged, lambda i: workspace.file(catalog.get(i).path)
+    )
+    for exercise_id in changed:
+        path = catalog.get(exercise_id).path
+        err.print(
+            Text(
+                f"note: {path} changed during the run, so this result was not recorded; "
+                f"run `mllab check {exercise_id}` again",
+                style="yellow",
+            ),
+            soft_wrap=True,
+        )
     try:
         progress.save()
     except OSError as exc:
@@ -149,14 +146,6 @@ def record(
             Text(f"note: {unsaved(progress, exc)}", style="yellow"),
             soft_wrap=True,
         )
-
-
-def fingerprint(path: Path) -> str | None:
-    """A hash of a learner's file as it is on disk now (None when it cannot be read)."""
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
 
 
 def check_output(target: Path, workspace: Workspace, catalog: Catalog) -> None:
