@@ -74,10 +74,11 @@ class Catalog:
         return list(seen)
 
 
-def load_catalog(path: Path, checks: Path | None = None) -> Catalog:
+def load_catalog(path: Path, checks: Path | None = None, *, allow_empty: bool = False) -> Catalog:
     """Read and validate a catalog file. Raises CatalogError with a message a person can act on.
 
     With `checks` (a folder of check modules), each exercise's points are its checks' total.
+    `allow_empty` accepts a course without exercises yet (for `mllab dev new`, which adds one).
     """
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -87,7 +88,7 @@ def load_catalog(path: Path, checks: Path | None = None) -> Catalog:
         raise CatalogError(f"{path}: cannot read the catalog ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise CatalogError(f"{path}: not valid TOML: {exc}") from None
-    catalog = parse_catalog(data, path)
+    catalog = parse_catalog(data, path, allow_empty=allow_empty)
     if checks is None:
         return catalog
     points = check_points(checks)
@@ -95,15 +96,15 @@ def load_catalog(path: Path, checks: Path | None = None) -> Catalog:
     return replace(catalog, exercises=exercises)
 
 
-def parse_catalog(data: dict[str, Any], source: Path) -> Catalog:
+def parse_catalog(data: dict[str, Any], source: Path, *, allow_empty: bool = False) -> Catalog:
     course = data.get("course", {})
     if not isinstance(course, dict):
         raise CatalogError(f"{source}: [course] must be a table")
     title = course.get("title", "mllab course")
     if not isinstance(title, str):
         raise CatalogError(f"{source}: [course] key 'title': expected a string")
-    entries = data.get("exercise")
-    if not isinstance(entries, list) or not entries:
+    entries = data.get("exercise", [] if allow_empty else None)
+    if not isinstance(entries, list) or not (entries or allow_empty):
         raise CatalogError(f"{source}: no [[exercise]] entries; add at least one")
     exercises: list[Exercise] = []
     for number, entry in enumerate(entries, start=1):

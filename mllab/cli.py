@@ -141,10 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def load_course() -> Catalog:
+def load_course(allow_empty: bool = False) -> Catalog:
     try:
         dirs = course_dirs()
-        return load_catalog(dirs.catalog, dirs.checks)
+        return load_catalog(dirs.catalog, dirs.checks, allow_empty=allow_empty)
     except CatalogError as exc:
         raise UsageError(f"the course catalog is broken: {exc}") from None
 
@@ -188,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.dev_command == "new":
                 from mllab.commands.devnew import run_dev_new
 
-                return run_dev_new(load_course(), out, args.id, args.track)
+                # A new course's catalog may hold no exercise yet: this adds its first.
+                return run_dev_new(load_course(allow_empty=True), out, args.id, args.track)
             from mllab.commands.devcheck import run_dev_check
 
             return run_dev_check(load_course(), out, args.ids)

@@ -249,3 +249,20 @@ def test_a_file_missing_from_a_submission_is_named_as_the_submissions(tmp_path: 
     assert "activations_losses/functions.py is not in the submission" in feedback
     # Nothing of the grader's staging folder, nor advice meant for a learner's workspace.
     assert "mllab-grade-" not in feedback and "--workspace" not in feedback
+
+
+def test_a_new_course_gets_its_first_exercise(tmp_path: Path) -> None:
+    course = tmp_path / "course"
+    for folder in ("exercises", "solutions", "checks"):
+        (course / folder).mkdir(parents=True)
+    (course / "exercises" / "catalog.toml").write_text('[course]\ntitle = "Mine"\n')
+    made = mllab("--course", str(course), "dev", "new", "relu")
+    assert made.returncode == 0, made.stderr
+    catalog = load_catalog(course / "exercises" / "catalog.toml", course / "checks")
+    assert [exercise.id for exercise in catalog.exercises] == ["relu"]
+    # Every other command still says what an empty course lacks.
+    listed = mllab("--course", str(tmp_path / "course"), "list")
+    assert listed.returncode == 0, listed.stderr
+    (course / "exercises" / "catalog.toml").write_text('[course]\ntitle = "Mine"\n')
+    empty = mllab("--course", str(course), "list")
+    assert empty.returncode == 2 and "no [[exercise]] entries" in empty.stderr
