@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -350,3 +351,17 @@ def test_the_welcome_points_to_a_lesson_that_exists(
     text = out.file.getvalue()  # type: ignore[attr-defined]
     lesson = next(line for line in text.splitlines() if "lesson:" in line)
     assert Path(lesson.split("lesson:", 1)[1].strip()).is_file()
+
+
+@pytest.mark.parametrize("width", [60, 80])
+def test_list_cuts_no_id_nor_status_in_a_narrow_terminal(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, width: int
+) -> None:
+    monkeypatch.chdir(workspace)
+    out = Console(file=io.StringIO(), width=width, markup=False, highlight=False)
+    assert browse.run_list(CATALOG, out) == 0
+    lines = out.file.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= width
+    rows = [line for line in lines if re.match(r"│ +\d+ │", line)]  # numbered: exercises
+    assert [row.split("│")[2].strip() for row in rows] == list(CATALOG.ids)
+    assert all("not started" in row for row in rows)

@@ -35,16 +35,24 @@ def _progress(workspace: Workspace | None, out: Console) -> Progress | None:
 
 def run_list(catalog: Catalog, out: Console) -> int:
     progress = _progress(_workspace(catalog), out)
-    table = Table(title=catalog.title, title_justify="left")
     # A narrow terminal gets the track as a heading row instead of a column, so nothing is cut.
     track_column = out.width >= 110
-    columns = ("#", "id", "title", *(("track",) if track_column else ()), "points", "status")
+    table = Table(title=catalog.title, title_justify="left", expand=not track_column)
+    # Below this the heading rows leave no room for titles; the ids say what each one is.
+    title_column = out.width >= 78
+    columns = ("#", "id", *(("title",) if title_column else ()),
+               *(("track",) if track_column else ()), "points", "status")  # fmt: skip
+    longest_id = max((len(exercise.id) for exercise in catalog.exercises), default=2)
     for column in columns:
-        # Ids are what the other commands take: never cut; titles wrap instead.
+        # Ids are what the other commands take: never cut (the id column is as wide as the
+        # longest, and only a track heading in it may wrap); titles wrap instead.
         table.add_column(
             column,
             justify="right" if column in ("#", "points") else "left",
-            no_wrap=column != "title",
+            no_wrap=column not in ("title", "id"),
+            min_width=len("not started") if column == "status" else None,
+            width=longest_id if column == "id" else None,
+            ratio=1 if column == "title" else None,  # the title takes what is left
         )
     track = None
     for number, exercise in enumerate(catalog.exercises, start=1):
@@ -53,7 +61,7 @@ def run_list(catalog: Catalog, out: Console) -> int:
             table.add_row("", Text(exercise.track, style="bold"), *[""] * (len(columns) - 2))
         track = exercise.track
         table.add_row(
-            str(number), exercise.id, exercise.title,
+            str(number), exercise.id, *((exercise.title,) if title_column else ()),
             *((exercise.track,) if track_column else ()), f"{exercise.points:g}",
             Text(status, style=STATUS_STYLE.get(status, "")),
         )  # fmt: skip
