@@ -22,6 +22,7 @@ from mllab.course import load_course_catalog
 from mllab.paths import COURSE_ENV, course_dirs
 from mllab.progress import Progress
 from mllab.runner import RunRequest
+from mllab.summary import render_summary
 from mllab.workspace import MARKER, WorkspaceError, find_workspace, init_workspace
 
 DIRS = course_dirs()
@@ -365,3 +366,13 @@ def test_list_cuts_no_id_nor_status_in_a_narrow_terminal(
     rows = [line for line in lines if re.match(r"│ +\d+ │", line)]  # numbered: exercises
     assert [row.split("│")[2].strip() for row in rows] == list(CATALOG.ids)
     assert all("not started" in row for row in rows)
+
+
+@pytest.mark.parametrize(("outcome", "colour"), [("not_run", "33"), ("failed", "31")])
+def test_an_exercise_with_no_check_run_is_not_shown_as_failing(outcome: str, colour: str) -> None:
+    check_result = CheckResult(name="cuda_only", outcome=outcome, points=0.0, max_points=1.0,
+                               device="cuda", message="needs CUDA")  # fmt: skip
+    report = Report(exercises=(ExerciseResult(id="perceptron", title="t", checks=(check_result,)),))
+    out = Console(file=io.StringIO(), width=100, record=True, color_system="standard")
+    render_summary(out, report)
+    assert f"\x1b[{colour}mperceptron" in out.export_text(styles=True)  # yellow, or red
