@@ -10,13 +10,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 from grading import REPO, SOLUTION, mllab
 from rich.console import Console
+from test_gradescope import autograder as unpacked_autograder
 
 from mllab.batch.submissions import Entry, stage
 from mllab.catalog import load_catalog
@@ -67,15 +67,7 @@ def autograder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = mllab("release", str(bundle), "--gradescope", "--seed", "4242",
                    "--exercise", "perceptron", "--isolation", "process")  # fmt: skip
     assert result.returncode == 0, result.stderr
-    with zipfile.ZipFile(bundle) as archive:
-        archive.extractall(root / "source")
-    script = root / "source" / "run_autograder"
-    script.write_text(script.read_text().replace("/autograder", str(root)))
-    shim = root / "mllab-venv" / "bin" / "mllab"
-    shim.parent.mkdir(parents=True)
-    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m mllab "$@"\n')
-    shim.chmod(0o755)
-    return root
+    return unpacked_autograder(bundle, root)
 
 
 def gradescope_run(root: Path, files: dict[str, str]) -> dict:
