@@ -131,14 +131,53 @@ PROBES: dict[str, tuple[Program, list[float]]] = {
     "x * x (a node used twice)": ([["mul", 0, 0]], [0.7]),
 }  # fmt: skip
 OPERATIONS = ("+", "*", "**", "exp", "log", "tanh", "relu")
-EVERYTHING = (*OPERATIONS, "x * x (a node used twice)")
+ORDER = "topological_order"
+GRAPHS = (*OPERATIONS, ORDER)
+EVERYTHING = (*GRAPHS, "x * x (a node used twice)")
 UNSEEDED = "backward (the output must start at gradient 1)"
+STALLED = "backward (no gradient gets past the output)"
+STALLED_HINT = (
+    "no gradient gets past the output, for any operation: backward must pass each node's "
+    "gradient on to its children, visiting the nodes from the output back to the inputs "
+    "(reverse topological order)"
+)
+# Graphs whose topological order a common slip gets wrong. In the second, the output's last
+# child is made from its first: marking a node as handled when it is pushed, rather than when
+# it is popped, lists tanh(x) before x.
+ORDER_PROBES: tuple[tuple[Program, list[float]], ...] = (
+    ([["mul", 0, 1], ["tanh", 3], ["add", 3, 4], ["exp", 2], ["mul", 5, 4]], [0.5, -0.7, 0.3]),
+    ([["tanh", 0], ["mul", 0, 1]], [0.6]),
+)
 
 
-def _broken(submission: Any, parts: Sequence[str] = OPERATIONS) -> list[str]:
+def _stalled(submission: Any) -> bool:
+    """Every operation's probe has the output at gradient 1 and nothing below it: the ops
+    are not to blame, backward stops at the output."""
+    for name in OPERATIONS:
+        program, inputs = PROBES[name]
+        try:
+            _, grads = _evaluate(submission, program, inputs)
+        except (CheckFailure, SubmissionError):
+            return False  # an operation that raises is to blame on its own
+        if not (bool(_close(grads[-1], 1.0)) and not bool(grads[:-1].any())):
+            return False
+    return True
+
+
+def _broken(submission: Any, parts: Sequence[str] = GRAPHS) -> list[str]:
     """The parts that already go wrong on a simple input, each judged by its own probe."""
+    if any(name in OPERATIONS for name in parts) and _stalled(submission):
+        return [STALLED]  # every probe fails alike; the operations may well be right
     broken = []
     for name in parts:
+        if name == ORDER:
+            try:
+                problems = [_order_problem(submission, *probe) for probe in ORDER_PROBES]
+            except (CheckFailure, SubmissionError):
+                problems = ["it fails on a small graph"]
+            if any(problems):
+                broken.append(ORDER)
+            continue
         program, inputs = PROBES[name]
         try:
             values, grads = _evaluate(submission, program, inputs)
@@ -207,11 +246,13 @@ def _check_cases(submission, device, cases: list[Case], built_from: Sequence[str
         got, want = grads[:leaves].tolist(), want_grads[:leaves].tolist()
         wrong = [i for i in range(leaves) if not bool(_close(got[i], want[i]))]
         if wrong:
-            hint = likely_mistake(tuple(got), case.mistakes, default=case.rule, expected=want)
             listed = "; ".join(
                 "d/d{} is {}, expected {}".format(names[i], *fmt_pair(got[i], want[i]))
                 for i in wrong
             )
+            if not any(got) and _stalled(submission):
+                raise CheckFailure(f"the gradient of {at} is off: {listed}\nHint: {STALLED_HINT}")
+            hint = likely_mistake(tuple(got), case.mistakes, default=case.rule, expected=want)
             raise CheckFailure(
                 f"the gradient of {at} is off: {listed}\nHint: {hint}"
                 + _fix_first(_broken(submission, built_from))
@@ -344,34 +385,37 @@ def _reachable(program: Program, count: int) -> set[int]:
     return found
 
 
-def test_topological_order(submission, rng):
-    """topological_order lists each node once, after every node it was made from"""
-    inputs = [_draw(rng, low=0.2) for _ in range(3)]
-    # n3 = x * y; n4 = tanh(n3); n5 = n3 + n4; n6 = exp(z) is not used; n7 = n5 * n4.
-    program = [["mul", 0, 1], ["tanh", 3], ["add", 3, 4], ["exp", 2], ["mul", 5, 4]]
+def _order_problem(
+    submission: Any, program: Program, inputs: Sequence[float], where: str = ""
+) -> str:
+    """What is wrong with the learner's topological order of a program ("" when nothing);
+    `where` names the graph, by default by listing it."""
     names, count = _names(program, inputs), len(inputs)
-    lines = "; ".join(_line(program, names, k) for k in range(count, len(names)))
-    where = f"for the graph {lines} (inputs x, y, z)"
-    got = submission.order(program, inputs)
+    if not where:
+        lines = "; ".join(_line(program, names, k) for k in range(count, len(names)))
+        where = f"for the graph {lines} (inputs {', '.join(names[:count])})"
+    got = submission.order(program, list(inputs))
     if type(got) is not list or any(type(n) is not int for n in got):
         raise CheckFailure(f"order should return a list of ints, got {describe(got)}")
-    twice = [n for i, n in enumerate(got) if n in got[:i]]
-    if twice:
-        what = names[twice[0]] if twice[0] >= 0 else "a constant or an inner node"
-        raise CheckFailure(
-            f"topological_order lists {what} twice {where}: remember which nodes "
-            "you have handled, and list each one once"
-        )
+    listed: set[int] = set()
+    for n in got:
+        if n in listed:
+            what = names[n] if n >= 0 else "a constant or an inner node"
+            return (
+                f"topological_order lists {what} twice {where}: remember which nodes you have "
+                "handled, and list each one once"
+            )
+        listed.add(n)
     reachable = _reachable(program, count)
-    missing = sorted(reachable - set(got))
+    missing = sorted(reachable - listed)
     if missing:
-        raise CheckFailure(
+        return (
             f"topological_order leaves out {', '.join(names[n] for n in missing)} {where}; it "
             f"should hold every node the output {names[-1]} depends on"
         )
     extra = sorted(n for n in got if n >= 0 and n not in reachable)
     if extra:
-        raise CheckFailure(
+        return (
             f"topological_order lists {', '.join(names[n] for n in extra)} {where}, but the "
             f"output {names[-1]} does not depend on it: follow children from the output only"
         )
@@ -379,10 +423,22 @@ def test_topological_order(submission, rng):
     for k in sorted(reachable - set(range(count))):
         for a in _operands(program[k - count]):
             if position[a] > position[k]:
-                raise CheckFailure(
+                return (
                     f"topological_order puts {_line(program, names, k)} before {names[a]}, which "
                     f"it is made from, {where}: a node joins the list only after its children"
                 )
+    return ""
+
+
+def test_topological_order(submission, rng):
+    """topological_order lists each node once, after every node it was made from"""
+    x, y, z = (_draw(rng, low=0.2) for _ in range(3))
+    # n3 = x * y; n4 = tanh(n3); n5 = n3 + n4; n6 = exp(z) is not used; n7 = n5 * n4. Then
+    # n1 = tanh(x); n2 = x * n1, whose last child is made from its first (see ORDER_PROBES).
+    for (program, _), inputs in zip(ORDER_PROBES, ([x, y, z], [x]), strict=True):
+        problem = _order_problem(submission, program, inputs)
+        if problem:
+            raise CheckFailure(problem)
 
 
 # --------------------------------------------------------------------------- whole graphs
@@ -401,7 +457,7 @@ def _compare_graph(submission, program, inputs, want, got, what: str) -> None:
         got_s, want_s = fmt_pair(float(values[k]), float(want_values[k]))
         raise CheckFailure(
             f"{what}: {_line(program, names, k)} gives {got_s} with {known}; "
-            f"expected {want_s}" + _fix_first(_broken(submission))
+            f"expected {want_s}" + _fix_first(_broken(submission, OPERATIONS))
         )
     bad = (~_close(grads, want_grads)).nonzero().flatten().tolist()
     if not bad:
@@ -412,7 +468,21 @@ def _compare_graph(submission, program, inputs, want, got, what: str) -> None:
     k = max(bad)
     made = [u for u in range(count, len(names)) for a in _operands(program[u - count]) if a == k]
     got_s, want_s = fmt_pair(float(grads[k]), float(want_grads[k]))
-    uses = "; ".join(_line(program, names, u) for u in dict.fromkeys(made))
+    try:
+        problem = _order_problem(submission, program, inputs, where="in this graph")
+    except (CheckFailure, SubmissionError):
+        problem = ""  # the order is judged by its own check; say what the gradients show
+    if problem:
+        # backward passes a node's gradient on before all of it has arrived.
+        raise CheckFailure(
+            f"{what}: {names[k]} gets gradient {got_s}, expected {want_s}, and {problem}. "
+            "backward needs that order to pass on only complete gradients: fix "
+            "topological_order first (see its own check)"
+        )
+    shown = list(dict.fromkeys(made))
+    uses = "; ".join(_line(program, names, u) for u in shown[:3])
+    if len(shown) > 3:
+        uses += f"; and {len(shown) - 3} more"
     message = (
         f"{what}: {names[k]} gets gradient {got_s}, expected {want_s}, although the nodes made "
         f"from it get theirs right ({uses}): the step back into {names[k]} goes wrong"

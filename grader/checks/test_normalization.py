@@ -291,6 +291,11 @@ def test_batchnorm_running_statistics(submission, device, rng):
                         "weights are the other way round",
                         momentum * old_var + (1 - momentum) * unbiased,
                     ),
+                    Mistake(
+                        "it matches the update with the biased variance times (N - 1) / N: "
+                        "the unbiased variance is the biased one times N / (N - 1)",
+                        (1 - momentum) * old_var + momentum * biased * (n - 1) / n,
+                    ),
                 ],
                 **F64_TOL,
             )
@@ -370,10 +375,17 @@ def test_batchnorm_backward(submission, exercise, source_tree, device, rng):
         )
         case = f"({n} rows, {d} features, eps={eps:g}, {dtype})"
         tol = TOLERANCE[dtype]
-        mean, var, _ = _batch_stats(x64)
+        mean, var, unbiased = _batch_stats(x64)
         inv_std = 1 / torch.sqrt(var + eps)
         xhat = (x64 - mean) * inv_std
         dxhat = dout64 * g
+        # The same formulas with the unbiased variance: a slip that only shows in xhat's scale.
+        inv_std_u = 1 / torch.sqrt(unbiased + eps)
+        xhat_u = (x64 - mean) * inv_std_u
+        unbiased_hint = (
+            "it matches the formulas with xhat and inv_std from the UNBIASED variance (divide "
+            "by N - 1); the forward pass normalises with the biased one (divide by N)"
+        )
         expect_close(
             dbeta,
             want_dbeta,
@@ -393,6 +405,7 @@ def test_batchnorm_backward(submission, exercise, source_tree, device, rng):
                     (dout64 * x64).sum(0),
                 ),
                 Mistake("it is N times too small: sum over the batch", want_dgamma / n),
+                Mistake(unbiased_hint, (dout64 * xhat_u).sum(0)),
             ],
             **tol,
         )
@@ -412,6 +425,10 @@ def test_batchnorm_backward(submission, exercise, source_tree, device, rng):
                 "it matches the formula with dout in place of dxhat: multiply dout by gamma "
                 "first (out = gamma * xhat + beta)",
                 inv_std / n * (n * dout64 - dout64.sum(0) - xhat * (dout64 * xhat).sum(0)),
+            ),
+            Mistake(
+                unbiased_hint,
+                inv_std_u / n * (n * dxhat - dxhat.sum(0) - xhat_u * (dxhat * xhat_u).sum(0)),
             ),
         ]
         expect_close(
@@ -804,6 +821,11 @@ def test_kaiming_normal(submission, exercise, source_tree, device, seed):
                     "the gain is missing: for a ReLU layer the variance is 2 / fan_in, not "
                     "1 / fan_in",
                     1 / gain**2,
+                ),
+                Mistake(
+                    "that is 2 * gain**2 / fan_in: the 2 of ReLU's variance 2 / fan_in is the "
+                    "gain squared, so it is already in gain; std = gain / sqrt(fan_in)",
+                    2.0,
                 ),
                 Mistake(
                     "that is (gain**2 / fan_in)**2: gain / sqrt(fan_in) is the standard "

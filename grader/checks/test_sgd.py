@@ -56,7 +56,7 @@ TRAIN_BATCHES = (1, 32)  # judged on the test set; the full batch is drawn for c
 TEST_ACCURACY = 0.92
 TRAIN_TIMEOUT = 60.0
 # Check titles, as a learner sees them (for "fix ... first").
-STEP_TITLE = "logistic_step moves w and b against the gradient of the batch's mean loss (autograd)"
+STEP_TITLE = "logistic_step moves w and b against the gradient of the batch's mean loss"
 LOOP_TITLE = (
     "sgd makes one step per batch, with new batches every epoch, for batch sizes 1, b and N"
 )
@@ -233,7 +233,7 @@ def test_minibatches_reproducible(submission, seed):
 
 @pytest.mark.points(2)
 def test_step_is_mean_gradient(submission, device, rng):
-    """logistic_step moves w and b against the gradient of the batch's mean loss (autograd)"""
+    """logistic_step moves w and b against the gradient of the batch's mean loss"""
     cases = ((16, F64, F64_TOL), (1, F64, F64_TOL), (16, F32, F32_TOL))
     lr = 0.3
     for size, dtype, tol in cases:
@@ -417,15 +417,56 @@ def _learner_rates(submission, schedule, lr, epochs, per_epoch) -> list[float]:
     ]
 
 
-def _replay(X, y, epochs, rates, step: Callable[..., Any]):
-    """w, b and the loss after each step: step(w, b, X_batch, y_batch, rate) over the batches."""
+def _replay(X, y, epochs, rates, step: Callable[..., Any], batch_loss: bool = False):
+    """w, b and the loss after each step: step(w, b, X_batch, y_batch, rate) over the batches.
+
+    With batch_loss, the loss recorded is the batch's own (a mistake) rather than all the data's.
+    """
     w = torch.zeros(X.shape[1], dtype=X.dtype, device=X.device)
     b = torch.zeros((), dtype=X.dtype, device=X.device)
     losses = []
     for batch, rate in zip([one for epoch in epochs for one in epoch], rates, strict=True):
         w, b = step(w, b, X[batch], y[batch], rate)
-        losses.append(_trusted_loss(w, b, X, y))
+        losses.append(_trusted_loss(w, b, X[batch], y[batch]) if batch_loss else
+                      _trusted_loss(w, b, X, y))  # fmt: skip
     return w, b, torch.stack(losses)
+
+
+def _rate_mistakes(
+    schedule, lr: float, count: int, per_epoch: int, full: int
+) -> list[tuple[str, list | None]]:
+    """(hint, the rate of every step) for the usual slips in applying a schedule in the loop;
+    `full` is the number of full batches in an epoch."""
+    total = count * per_epoch
+    steps = [(epoch, i, epoch * per_epoch + i) for epoch in range(count) for i in range(per_epoch)]
+    if schedule is None:
+        return []
+    if schedule["name"] == "step_decay":
+        drop, every = schedule["drop"], schedule["every"]
+        return [(
+            "the rate decays at every step: step_decay takes the epoch number, not the count of "
+            "steps, so the rate changes once per epoch",
+            [lr * drop ** (t // every) for _, _, t in steps],
+        )]  # fmt: skip
+    lr_min = schedule["lr_min"]
+
+    def rate(step: int, of: int) -> float:
+        return lr_min + (lr - lr_min) * (1 + math.cos(math.pi * step / of)) / 2
+
+    return [
+        ("the cosine rate changes once per epoch: its step counts the steps of the whole run "
+         "(0 for the first batch), out of total = epochs * batches per epoch",
+         [rate(epoch, count) for epoch, _, _ in steps]),
+        ("the cosine schedule starts over every epoch: its step counts the steps of the whole "
+         "run, out of total = epochs * batches per epoch",
+         [rate(i, per_epoch) for _, i, _ in steps]),
+        ("the cosine rate is one step ahead: step is the number of steps taken BEFORE this one, "
+         "so the first batch uses step 0 and lr itself",
+         [rate(t + 1, total) for _, _, t in steps]),
+        ("cosine's total counts only the full batches: the shorter last batch of each epoch "
+         "makes a step too, so total = epochs * ceil(N / batch_size)",
+         None if full == per_epoch else [rate(t, count * full) for _, _, t in steps]),
+    ]  # fmt: skip
 
 
 def _sgd_result(result: Any, X: torch.Tensor, steps: int, label: str):
@@ -495,8 +536,27 @@ def test_sgd_follows_its_batches(submission, device, seed, rng):
             if count == 1 or batch_size >= N
             else lambda e=repeated, r=rates: _replay(X, y, e, r, _trusted_step)[2],
         )
+        batch_only = Mistake(
+            "each loss recorded is the loss on the step's batch alone: record bce_loss over ALL "
+            "the data (X and y, not X[batch] and y[batch]) after each step",
+            None
+            if batch_size >= N
+            else lambda e=epochs, r=rates: _replay(X, y, e, r, _trusted_step, True)[2],
+        )
+        # w = 0 and b = 0 score every example 0, a loss of log 2, before the first step.
+        before = Mistake(
+            "each loss is recorded before its step is taken: record the loss of the new w and "
+            "b, after the step",
+            lambda want=want_losses: torch.cat([want.new_full((1,), math.log(2)), want[:-1]]),
+        )
+        rate_slips = [
+            Mistake(text, lambda e=epochs, r=wrong: _replay(X, y, e, r, _trusted_step)[2])
+            if wrong is not None
+            else Mistake(text, None)
+            for text, wrong in _rate_mistakes(schedule, lr, count, per_epoch, N // batch_size)
+        ]
         for name, got, want, mistakes in (
-            ("losses", losses, want_losses, [same_order]),
+            ("losses", losses, want_losses, [same_order, batch_only, before, *rate_slips]),
             ("final w", w, want_w, []),
             ("final b", b, want_b, []),
         ):

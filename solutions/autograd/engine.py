@@ -236,11 +236,10 @@ class Value:
         calls' gradients. Setting grads back to 0 between training steps is the caller's job.
         Changes no node's data. Works on graphs of any depth (no recursion).
         """
-        # TODO: visit the nodes from self back to the leaves in reverse topological order.
-        #       Keep this call's derivative of each node in a dictionary of your own, starting
-        #       from 1 for self; when you reach a node its derivative is complete, so add it to
-        #       the node's grad, then pass upstream times local gradient to each child, adding
-        #       to what that child has already received.
+        # TODO: apply the chain rule of the docstring, visiting the nodes from self back to
+        #       the leaves so that each node's derivative is complete before you pass it on.
+        #       Keep this call's sums apart from .grad (in a dictionary of your own), and add
+        #       each node's to its grad once it is complete.
         # BEGIN SOLUTION
         upstream: dict[Value, float] = {self: 1.0}
         for node in reversed(topological_order(self)):
