@@ -302,6 +302,7 @@ def test_cross_val_scores(submission, seed):
     for alpha in (0.1, 1.0):
         args, name = (X, y, folds, alpha), f"cross_val_scores(X, y, folds, {alpha})"
         got = kit.call_unchanged(submission, "cross_val_scores", *args, names=("X", "y", "folds"))
+        got = kit.array((len(folds),))(got, name)  # a wrong type says so, without the rule's hint
         want = cross_val_score(Ridge(alpha=alpha), X, y, cv=folds)
         kit.assert_array_close(got, want, name=name, rtol=1e-6, hint=hint)
 
@@ -319,13 +320,9 @@ def test_grid_search(submission, seed):
     hint = _scores_first(submission, X, y, folds, rule, mean_scores, want)
     name = "grid_search's mean_scores"
     kit.assert_array_close(mean_scores, want, name=name, rtol=1e-6, hint=hint)
-    hint = (
-        f"GridSearchCV picks the alpha with the highest mean R^2 ({want.max():.4f}, the lowest "
-        f"is {want.min():.4f}): R^2 is better when higher, so take alphas[np.argmax(mean_scores)]"
-    )
     best = float(search.best_params_["alpha"])
     name = f"grid_search's best alpha (of {len(ALPHAS)} from 1e-4 to 10)"
-    kit.assert_number_close(best_alpha, best, name=name, rtol=1e-12, hint=hint)
+    kit.expect_close(best_alpha, best, name=name, rtol=1e-12, **_best_hints(ALPHAS, want))
 
 
 def test_random_search(submission, reference, seed):
@@ -352,12 +349,34 @@ def test_random_search(submission, reference, seed):
     hint = _scores_first(submission, X, y, folds, rule, mean_scores, want)
     kit.assert_array_close(mean_scores, want, name=f"{call}'s mean_scores", rtol=1e-6, hint=hint)
     best = float(alphas[np.argmax(want)])
-    hint = "the best is the alpha with the highest mean R^2"
-    kit.assert_number_close(best_alpha, best, name=f"{call}'s best alpha", rtol=1e-12, hint=hint)
+    name = f"{call}'s best alpha"
+    kit.expect_close(best_alpha, best, name=name, rtol=1e-12, **_best_hints(alphas, want))
     again = submission.random_search(X, y, low, high, n_iter, folds, 8)
     _, again_alphas, _ = unpack(again, f"a second {call}", **dict(kinds, alphas=anything))
     name = f"a second {call}'s alphas"
     kit.assert_array_equal(again_alphas, alphas, name=name, hint=GLOBAL_RNG_HINT)
+
+
+def _best_hints(alphas: np.ndarray, means: np.ndarray) -> dict[str, Any]:
+    """The rule for the best alpha, and the two mistakes that pick another value."""
+    hint = (
+        f"the best alpha is the one with the highest mean R^2 ({means.max():.4f}; the first on "
+        "a tie), returned as the alpha itself: alphas[i], not its position i"
+    )
+    i = int(np.argmax(means))
+    mistakes = [
+        kit.Mistake(
+            f"this is the alpha with the lowest mean R^2 ({means.min():.4f}): R^2 is better "
+            "when higher, so take the position of the largest mean",
+            float(alphas[np.argmin(means)]),
+        ),
+        # A position that is also an alpha of the grid would be ambiguous: no hint then.
+        kit.Mistake(
+            f"this is the position {i} of the best alpha in alphas: return alphas[{i}] itself",
+            None if np.any(np.isclose(alphas, i)) else float(i),
+        ),
+    ]
+    return {"hint": hint, "mistakes": mistakes}
 
 
 def _scores_first(submission, X, y, folds, rule: str, got: Any, want: np.ndarray) -> str:
@@ -397,7 +416,11 @@ def test_bootstrap_ci(submission, seed):
         value = kit.call_unchanged(submission, "bootstrap_ci", *args, names=("y_true", "y_pred"))
         estimate, low, high = _interval(value, call)
         accuracy = float(np.mean(y_true == y_pred))
-        name, hint = f"{call}'s estimate", "the estimate is the accuracy on all the rows"
+        name, hint = f"{call}'s estimate", "the estimate is the accuracy on all N rows, once"
+        # The mean of the resampled accuracies lands within a few standard errors of it.
+        near = 5 * np.sqrt(accuracy * (1 - accuracy) / n / n_boot)
+        if estimate != accuracy and abs(estimate - accuracy) < near:
+            hint += ", not the mean of the resampled accuracies (which only comes close to it)"
         kit.assert_number_close(estimate, accuracy, name=name, rtol=1e-12, hint=hint)
         if not low <= estimate <= high:
             raise CheckFailure(

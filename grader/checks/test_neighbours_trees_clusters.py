@@ -124,13 +124,21 @@ def test_knn_classify_matches_sklearn(submission, seed):
         ("penguins", *_split(_standardize(X_peng), y_peng, seed + 1, 80), 7),
         ("random labels", X_rand, y_rand, gen.normal(size=(40, 3)), 4),
     ]
+    rule = (
+        "the k training rows nearest to each query (equal distances: the lower index first) "
+        "vote; a tie goes to the smallest label"
+    )
     for label, X_train, y_train, X_query, k in cases:
         queries = _clear_queries(X_train, X_query, k)
         oracle = KNeighborsClassifier(n_neighbors=k, algorithm="brute").fit(X_train, y_train)
-        assert_array_equal(submission.knn_classify(X_train, y_train, queries, k),
-                           oracle.predict(queries), name=f"knn_classify on {label} with k={k}",
-                           hint="the k training rows nearest to each query (equal distances: the "
-                           "lower index first) vote; a tie goes to the smallest label")  # fmt: skip
+        got, want = submission.knn_classify(X_train, y_train, queries, k), oracle.predict(queries)
+        # Labels 0..C-1 are their own positions: only other labels show this mistake.
+        positions = np.searchsorted(oracle.classes_, want)
+        hint = kit.likely_mistake(got, [Mistake(
+            "these are positions among the sorted labels (0 to C-1), not the labels: return "
+            "the label at that position", None if np.array_equal(positions, want) else positions,
+        )], default=rule, expected=want, rtol=0.0, atol=0.0)  # fmt: skip
+        assert_array_equal(got, want, name=f"knn_classify on {label} with k={k}", hint=hint)
 
 
 def test_knn_regress_matches_sklearn(submission, seed):
@@ -183,6 +191,17 @@ def test_naive_bayes_fit_matches_sklearn(submission, seed):
         ])  # fmt: skip
 
 
+def _posterior(priors, means, variances, X, *, prior=True, log_det=True) -> np.ndarray:
+    """Trusted posteriors; prior=False or log_det=False drop that term (typical mistakes)."""
+    joint = -0.5 * ((X[:, None, :] - means[None]) ** 2 / variances[None]).sum(axis=2)
+    if prior:
+        joint = joint + np.log(priors)
+    if log_det:
+        joint = joint - 0.5 * np.log(2.0 * np.pi * variances).sum(axis=1)
+    joint = joint - joint.max(axis=1, keepdims=True)
+    return np.exp(joint) / np.exp(joint).sum(axis=1, keepdims=True)
+
+
 @pytest.mark.points(2)
 def test_naive_bayes_proba_matches_sklearn(submission, reference, seed):
     """naive_bayes_predict_proba matches GaussianNB, even for points far from every class"""
@@ -199,6 +218,11 @@ def test_naive_bayes_proba_matches_sklearn(submission, reference, seed):
                          name=f"naive_bayes_predict_proba on {label}, {part}", mistakes=[
                 Mistake("nan far from every class: each joint probability underflows to 0 there "
                         "and 0 / 0 is nan; normalise in log space with log-sum-exp", direct),
+                Mistake("these posteriors leave out the log prior log(priors[c])",
+                        _posterior(*params, queries, prior=False)),
+                Mistake("these posteriors leave out -0.5 * sum_d log(2 pi variances[c, d]): it "
+                        "differs between classes, so it does not cancel",
+                        _posterior(*params, queries, log_det=False)),
             ], hint="the log prior plus the per-feature Gaussian log densities, then each row "
                "normalised with log-sum-exp (shifted by the row's maximum)")  # fmt: skip
 

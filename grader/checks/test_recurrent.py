@@ -118,16 +118,20 @@ def _rnn_mistakes(x, h, c, p) -> list[Mistake]:
         _seen("an RNN without bias_hh: both biases take part", torch.tanh(inner - p["bias_hh"])),
         _seen("an RNN that leaves out h: the step adds W_hh h + b_hh",
               torch.tanh(inner - h @ p["weight_hh"].T)),
+        _seen("an RNN with h @ weight_hh, not transposed: torch stores every weight as "
+              "(outputs, inputs), so a row of h meets weight_hh.T, as x meets weight_ih.T",
+              torch.tanh(inner - h @ p["weight_hh"].T + h @ p["weight_hh"])),
     ]  # fmt: skip
 
 
-def _lstm(x, h, c, p, *, out_tanh=True, cell_rule="standard", bias_hh=True):
+def _lstm(x, h, c, p, *, out_tanh=True, cell_rule="standard", bias_hh=True, out_old_c=False):
     gates = x @ p["weight_ih"].T + p["bias_ih"] + h @ p["weight_hh"].T + p["bias_hh"] * bias_hh
     i, f, g, o = gates.chunk(4, dim=1)
     i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
     c_new = {"standard": f * c + i * g, "tanh_old": f * torch.tanh(c) + i * g,
              "tanh_new": torch.tanh(f * c + i * g)}[cell_rule]  # fmt: skip
-    return (o * torch.tanh(c_new) if out_tanh else o * c_new), c_new
+    shown = c if out_old_c else c_new
+    return (o * torch.tanh(shown) if out_tanh else o * shown), c_new
 
 
 def _lstm_mistakes(x, h, c, p) -> list[Mistake]:
@@ -135,6 +139,8 @@ def _lstm_mistakes(x, h, c, p) -> list[Mistake]:
         *_order_mistakes("an LSTM", ("i", "f", "g", "o"), p, lambda q: _lstm(x, h, c, q)),
         _seen("an LSTM with h_new = o * c_new: the output is o * tanh(c_new)",
               _lstm(x, h, c, p, out_tanh=False)),
+        _seen("an LSTM with h_new = o * tanh(c), the old cell state: h_new shows the new one, "
+              "o * tanh(c_new)", _lstm(x, h, c, p, out_old_c=True)),
         _seen("an LSTM with c_new = f * tanh(c) + i * g: the old c goes in as it is, no tanh",
               _lstm(x, h, c, p, cell_rule="tanh_old")),
         _seen("an LSTM with c_new = tanh(f * c + i * g): c_new is the plain sum, tanh is for h_new",
@@ -441,6 +447,10 @@ def test_learns_sine(submission, device, metrics, seed):
     if not mse < BEAT_REPEAT * repeat:
         went = f" (your logged loss: {losses[0]:.4f} to {losses[-1]:.4f})" if losses else ""
         why = (
+            f"Your logged loss fell to {losses[-1]:.4f}, below the variance of the noise in the "
+            f"targets ({SINE_NOISE**2:g}), which no forecast of a noisy next value can reach: "
+            "compute the loss against y, the values that follow x, not against x itself"
+            if losses and losses[-1] < 0.5 * SINE_NOISE**2 else
             "The training runs, but weights trained in a model that differs from torch's LSTM "
             "with a linear head do not work here: make the cell and lstm_forward checks pass "
             "first, and predict as train_next_value's docstring says"

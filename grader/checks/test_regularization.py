@@ -40,6 +40,9 @@ LASSO_JACOBI = (
     "your sweep updates every w[j] from the residual of the sweep's start: after each "
     "coordinate, update the residual (and so the next rho) before moving to the next one"
 )
+# Check titles as learners see them (for "fix ... first").
+RIDGE_TITLE = "ridge_fit matches scikit-learn's Ridge, with the bias left unpenalised"
+POLY_TITLE = "polynomial_features gives the columns x, x^2, ..., x^degree"
 # sklearn is the checks' oracle (Ridge, Lasso, PolynomialFeatures): the exercise writes them.
 READY_MADE = kit.Shortcuts("a ready-made model this exercise asks you to write", names={"sklearn"})
 
@@ -85,6 +88,34 @@ def test_ridge_matches_sklearn(submission, seed):
         kit.expect_close(got_w, oracle.coef_, name=f"{where}: w", **w_options)
 
 
+def _ridge_steps(X, y, alpha: float, lr: float, n_iter: int, *, scale=2.0, fresh_b=False):
+    """Trusted ridge descent; `scale` replaces the 2 of 2/N, `fresh_b` takes b's step from the
+    residual after w has moved (both typical mistakes)."""
+    n, w, b = len(y), np.zeros(X.shape[1]), 0.0
+    for _ in range(n_iter):
+        residual = X @ w + b - y
+        w = w - lr * (scale / n) * (X.T @ residual + alpha * w)
+        if fresh_b:
+            residual = X @ w + b - y
+        b = b - lr * (scale / n) * float(residual.sum())
+    return w, b
+
+
+def _gd_mistakes(X, y, alpha: float, lr: float, n_iter: int) -> list[Mistake]:
+    return [
+        Mistake(
+            "your steps are half the right size: the derivative of r**2 is 2 * r, so both "
+            "gradients carry 2/N, not 1/N",
+            lambda: _ridge_steps(X, y, alpha, lr, n_iter, scale=1.0),
+        ),
+        Mistake(
+            "b's step uses the residual after w has moved: compute r once per step, from the "
+            "current w and b, and take both gradients from it",
+            lambda: _ridge_steps(X, y, alpha, lr, n_iter, fresh_b=True),
+        ),
+    ]
+
+
 @pytest.mark.points(2)
 def test_ridge_gradient_descent(submission, reference, seed):
     """ridge_gradient_descent follows the reference's steps and converges to Ridge's solution"""
@@ -95,8 +126,10 @@ def test_ridge_gradient_descent(submission, reference, seed):
         got_w, got_b = _fit(submission, "ridge_gradient_descent", X, y, alpha, lr, n_iter)
         want_w, want_b = reference.ridge_gradient_descent(X, y, alpha, lr, n_iter)
         where = f"ridge_gradient_descent after {n_iter} step{'s' if n_iter > 1 else ''}"
-        kit.expect_close(got_b, want_b, name=f"{where}: b", **steps)
-        kit.expect_close(got_w, want_w, name=f"{where}: w", **steps)
+        got = (got_w, got_b)
+        hint = kit.likely_mistake(got, _gd_mistakes(X, y, alpha, lr, n_iter), default=RIDGE_GD_HINT)
+        kit.expect_close(got_b, want_b, name=f"{where}: b", **dict(steps, hint=hint))
+        kit.expect_close(got_w, want_w, name=f"{where}: w", **dict(steps, hint=hint))
     oracle = Ridge(alpha=alpha).fit(X, y)
     got_w, got_b = _fit(submission, "ridge_gradient_descent", X, y, alpha, lr, 500)
     where = "ridge_gradient_descent after 500 steps, against Ridge"
@@ -204,8 +237,9 @@ def test_polynomial_features(submission, reference, seed):
         kit.assert_array_close(got, want, name=name, rtol=1e-12, hint=hint)
 
 
-def _curves(submission, data, degree: int, alphas: np.ndarray) -> tuple[tuple, tuple]:
-    """The learner's (train_mse, val_mse) and scikit-learn's (PolynomialFeatures and Ridge)."""
+def _curves(submission, data, degree: int, alphas: np.ndarray) -> tuple[tuple, tuple, str]:
+    """The learner's (train_mse, val_mse), scikit-learn's (PolynomialFeatures and Ridge), and
+    a hint naming the learner's own part (features or ridge_fit) that is wrong here, or ""."""
     errors = array(alphas.shape)
     result = submission.validation_curve(*data, degree, alphas)
     got = kit.unpack(result, "validation_curve", train_mse=errors, val_mse=errors)
@@ -215,13 +249,41 @@ def _curves(submission, data, degree: int, alphas: np.ndarray) -> tuple[tuple, t
     models = [Ridge(alpha=float(alpha)).fit(P_train, y_train) for alpha in alphas]
     train = np.array([np.mean((model.predict(P_train) - y_train) ** 2) for model in models])
     val = np.array([np.mean((model.predict(P_val) - y_val) ** 2) for model in models])
-    return got, (train, val)
+    want = (train, val)
+    if kit.matches(got, want, rtol=1e-5, atol=1e-9):
+        return got, want, ""
+    return got, want, _parts_first(submission, P_train, y_train, P_val, degree, models)
+
+
+def _parts_first(submission, P_train, y_train, P_val, degree: int, models: list) -> str:
+    """The curve is built from the learner's own parts: when one is wrong, fix it first."""
+    x = P_train[:, 0]
+    try:
+        features = submission.polynomial_features(x, degree)
+    except kit.CheckFailure:
+        features = None
+    if not kit.matches(features, P_train, rtol=1e-9, atol=1e-12):
+        return f"your polynomial_features is wrong on these points: fix {POLY_TITLE!r} first"
+    for model in models:
+        try:
+            fit = submission.ridge_fit(P_train, y_train, model.alpha)
+            w, b = kit.unpack(fit, "ridge_fit", w=array((degree,)), b=number)
+        except kit.CheckFailure:
+            return f"your ridge_fit fails on these features: fix {RIDGE_TITLE!r} first"
+        # Predictions, not weights: on 12 powers of x, w is ill-conditioned at a tiny alpha.
+        if not kit.matches(P_val @ w + b, model.predict(P_val), rtol=1e-5, atol=1e-6):
+            return (
+                f"your ridge_fit(P, y, {model.alpha:g}) differs from Ridge on these features: "
+                f"fix {RIDGE_TITLE!r} first"
+            )
+    return ""
 
 
 def test_validation_curve_matches(submission, seed):
     """validation_curve gives the training and validation MSE of ridge for every alpha"""
-    got, want = _curves(submission, _wave(seed, n_train=15, n_val=100), 9, 10.0 ** np.arange(-4, 3))
-    hint = (
+    data, alphas = _wave(seed, n_train=15, n_val=100), 10.0 ** np.arange(-4, 3)
+    got, want, parts = _curves(submission, data, 9, alphas)
+    hint = parts or (
         "for each alpha in order: ridge_fit on the training features, then "
         "mean((X @ w + b - y) ** 2) on the training and on the validation set"
     )
@@ -233,25 +295,26 @@ def test_validation_curve_matches(submission, seed):
 def test_validation_curve_u_shape(submission):
     """the curve shows underfitting and overfitting: training error rises, validation dips"""
     alphas = 10.0 ** np.arange(-6, 3)
-    (train, val), want = _curves(submission, _wave(CURVE_SEED, n_train=20), 12, alphas)
+    (train, val), want, parts = _curves(submission, _wave(CURVE_SEED, n_train=20), 12, alphas)
     labels = [f"{alpha:g}" for alpha in alphas]
+    first = f" Hint: {parts}" if parts else ""
     if not np.all(np.diff(train) > 0):
         step = int(np.argmin(np.diff(train)))
         raise kit.CheckFailure(
             f"validation_curve's train_mse should rise with alpha (a stronger penalty fits the "
             f"training data less closely), but it goes from {train[step]:.4g} at alpha="
-            f"{labels[step]} to {train[step + 1]:.4g} at alpha={labels[step + 1]}"
+            f"{labels[step]} to {train[step + 1]:.4g} at alpha={labels[step + 1]}.{first}"
         )
     best = int(np.argmin(val))
     if best in (0, len(alphas) - 1):
         raise kit.CheckFailure(
             f"validation_curve's val_mse is lowest at the end of the grid (alpha={labels[best]}); "
             "on this data a tiny alpha overfits the 20 points and a huge one underfits, so the "
-            "validation error should be lowest in between"
+            f"validation error should be lowest in between.{first}"
         )
     for label, got_mse, want_mse in zip(("train_mse", "val_mse"), (train, val), want, strict=True):
         name = f"validation_curve's {label} (degree 12)"
-        kit.assert_array_close(got_mse, want_mse, name=name, rtol=1e-5, atol=1e-9)
+        kit.assert_array_close(got_mse, want_mse, name=name, rtol=1e-5, atol=1e-9, hint=parts)
 
 
 # --------------------------------------------------------------------------- early stopping
@@ -312,6 +375,12 @@ def test_early_stopping(submission, reference, metrics):
         if not np.isclose(got_val, claimed, rtol=1e-6, atol=0.0):
             later = np.flatnonzero(np.isclose(val, got_val, rtol=1e-6, atol=0.0)) + 1
             origin = f" (those of iteration {later[0]})" if later.size else ""
+            if later.size and later[0] == got_iter + 1:
+                raise kit.CheckFailure(
+                    f"{call}: the returned weights are those of iteration {later[0]} (after "
+                    f"{later[0]} steps), but best_iter={got_iter}: count the iterations from 1, "
+                    "so that the first step is iteration 1"
+                )
             raise kit.CheckFailure(
                 f"{call}: the returned weights{origin} have validation MSE {got_val:.6g}, but "
                 f"iteration best_iter={got_iter} had {claimed:.6g}. Keep a copy of w and b "
@@ -344,6 +413,31 @@ def test_early_stopping(submission, reference, metrics):
         want_w, want_b = path[best_iter - 1]
         kit.expect_close(got_w, want_w, name=f"{call}: w", rtol=1e-6, atol=1e-9)
         kit.expect_close(got_b, want_b, name=f"{call}: b", rtol=1e-6, atol=1e-9)
+    _expect_strict_improvement(submission, metrics, kinds)
+
+
+def _expect_strict_improvement(submission, metrics, kinds: dict) -> None:
+    """A loss that stops changing is no improvement: the best stays the first iteration.
+
+    With X^T X / N = 1, zero-mean features and lr = 0.5, the first step lands exactly on the
+    least-squares solution (w = 1, b = 1, all numbers exact in binary), so every later
+    iteration has exactly the same validation loss; only "strictly lower" keeps best_iter = 1.
+    """
+    X_train, y_train = np.array([[1.0], [-1.0], [1.0], [-1.0]]), np.array([3.0, -1.0, 1.0, 1.0])
+    X_val, y_val = np.array([[2.0], [0.0]]), np.array([0.0, 0.0])
+    call = "fit_early_stopping(..., lr=0.5, max_iter=20, patience=3) on a loss that stays flat"
+    args = (X_train, y_train, X_val, y_val, 0.5, 20, 3)
+    result = submission.call_logged("fit_early_stopping", *args, log=metrics.emit, timeout=30)
+    got_w, got_b, got_iter = kit.unpack(result, "fit_early_stopping", **dict(kinds, w=array((1,))))
+    if got_iter != 1:
+        raise kit.CheckFailure(
+            f"{call} returned best_iter={got_iter}, expected 1: the first step reaches the "
+            "least-squares solution, so the validation loss is exactly the same at every "
+            "iteration after it. An equal loss is no improvement: improve only on a strictly "
+            "lower loss (<, not <=), and stop after `patience` iterations without one"
+        )
+    kit.expect_close(got_w, np.array([1.0]), name=f"{call}: w", rtol=1e-9, atol=1e-12)
+    kit.expect_close(got_b, 1.0, name=f"{call}: b", rtol=1e-9, atol=1e-12)
 
 
 VALUE_CHECKS = ("ridge_matches_sklearn", "ridge_gradient_descent", "soft_threshold",
