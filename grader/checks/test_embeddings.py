@@ -123,12 +123,15 @@ def _pairs(
 
 def _cosine(
     a: torch.Tensor, b: torch.Tensor, *, norm_a: bool = True, norm_b: bool = True,
-    floor: bool = True,
+    floor: bool = True, add_eps: bool = False,
 ) -> torch.Tensor:  # fmt: skip
-    """Trusted cosines; without norm_a, norm_b or floor, the usual mistakes."""
+    """Trusted cosines; without norm_a, norm_b or floor, or with add_eps (||a|| + eps instead
+    of max(||a||, eps)), the usual mistakes."""
     a_norm = a.norm(dim=1, keepdim=True)
     b_norm = b.norm(dim=1, keepdim=True)
-    if floor:
+    if add_eps:
+        a_norm, b_norm = a_norm + 1e-8, b_norm + 1e-8
+    elif floor:
         a_norm, b_norm = a_norm.clamp_min(1e-8), b_norm.clamp_min(1e-8)
     return (a / a_norm if norm_a else a) @ (b / b_norm if norm_b else b).T
 
@@ -224,7 +227,7 @@ def test_embedding_lookup(submission, device, rng):
         got = call_unchanged(submission, "embedding_lookup", *sent, names=("weight", "indices"))
         with torch.no_grad():
             want = layer(indices).to(dtype)
-        name = f"embedding_lookup(weight, indices) with indices {tuple(shape)}, {dtype}"
+        name = f"embedding_lookup(weight, indices) with indices {tuple(shape)}{_in(dtype)}"
         expect_close(got, want, name=name, hint=LOOKUP_RULE, dtype=dtype, device=device, **EXACT)
 
 
@@ -301,6 +304,10 @@ def test_cosine_similarity(submission, device, rng):
                     _cosine(x, y, norm_a=False, norm_b=False)),
             Mistake("a zero vector gives 0 / 0 = NaN: floor each norm at eps, as the "
                     "docstring says, so that its similarities are 0", _cosine(x, y, floor=False)),
+            Mistake("eps is added to every norm, which moves every cosine a little (about "
+                    "eps / ||a_i||): the docstring floors each norm instead, "
+                    "max(||a_i||, eps), which leaves every nonzero norm as it is",
+                    _cosine(x, y, add_eps=True)),
         ]  # fmt: skip
         sent = _on(device, x.to(dtype), y.to(dtype))
         got = call_unchanged(submission, "cosine_similarity", *sent, names=("a", "b"))
@@ -382,9 +389,34 @@ def test_nearest_neighbours(submission, device, rng):
         ]  # fmt: skip
         hint = likely_mistake(got, mistakes, default=NEIGHBOURS_RULE, expected=want, rtol=0, atol=0)
         if hint == NEIGHBOURS_RULE and not matches(got, want, rtol=0, atol=0):
-            hint = _cosine_first(submission, weight, queries, device, dtype) or hint
+            hint = (
+                _cosine_first(submission, weight, queries, device, dtype)
+                or _ties_only(got, weight, queries, want)
+                or hint
+            )
         name = f"nearest_neighbours on {case}: the ids for queries {queries.tolist()}"
         assert_equal(got, want, name=name, dtype=torch.int64, device=device, hint=hint)
+
+
+def _ties_only(got: Any, weight: torch.Tensor, queries: torch.Tensor, want: torch.Tensor) -> str:
+    """A hint when `got` ranks words of the right similarities and only orders ties otherwise."""
+    if type(got) is not torch.Tensor or got.shape != want.shape or got.is_floating_point():
+        return ""
+    got = got.detach().cpu().long()
+    V = weight.shape[0]
+    if bool(((got < 0) | (got >= V)).any()) or bool((got == queries[:, None]).any()):
+        return ""
+    if any(len(set(row.tolist())) != len(row) for row in got):
+        return ""
+    scores = _cosine(weight[queries], weight)
+    if not matches(scores.gather(1, got), scores.gather(1, want), rtol=0, atol=1e-12):
+        return ""
+    return (
+        "your lists hold words of the right similarities, in the right order of similarity, "
+        "but words of equal similarity come in another order: the smaller id comes first. A "
+        "stable sort keeps the ids' order among ties; torch.topk, or a sort without "
+        "stable=True, does not promise it"
+    )
 
 
 def _cosine_first(

@@ -123,17 +123,19 @@ def discriminator_step(
 ) -> float:
     """One update of the discriminator on a batch of real points and a batch of noise.
 
-    In order: clear the discriminator's old gradients; generate the fake batch G(z), cut off
-    from the generator's graph (`.detach()`), so that no gradient reaches the generator and
-    its parameters' .grad stay as they were; score both batches with the discriminator;
-    backpropagate discriminator_loss; take one d_optimizer step. The generator's weights do
-    not change.
+    The step takes one d_optimizer step on discriminator_loss of D's logits for `real` and
+    for the generated batch G(z). What the checks hold it to:
+    - the discriminator's parameters may hold stale gradients from an earlier step, and
+      backward adds to .grad: the step must follow the gradient of this loss alone;
+    - the generator is left alone: its weights do not change, and no gradient reaches it
+      (its parameters' .grad stay as they were), so the generated batch must be cut off
+      from the generator's graph before D scores it.
 
-    Shapes: real (N, 2), z (M, LATENT). Returns the loss as a Python float.
+    Shapes: real (N, 2), z (M, LATENT). Returns the loss (before the step) as a Python float.
     """
-    # TODO: update the discriminator once, as the docstring lists: stale gradients cleared
-    #       first, then the loss of the real batch and of a generated batch that no gradient
-    #       can flow back through, then one step of d_optimizer. Return the loss as a float.
+    # TODO: update the discriminator once: from cleared gradients, on the loss of the real
+    #       batch and of a generated batch that no gradient can flow back through, with one
+    #       step of d_optimizer. Return the loss as a float.
     # BEGIN SOLUTION
     d_optimizer.zero_grad()
     fake = generator(z).detach()
@@ -152,15 +154,17 @@ def generator_step(
 ) -> float:
     """One update of the generator with the non-saturating loss.
 
-    In order: clear the generator's old gradients; generate G(z) and score it with the
-    discriminator, this time keeping the whole graph (the gradient must pass through D to
-    reach G); backpropagate non_saturating_generator_loss; take one g_optimizer step. The
-    discriminator's weights do not change (its .grad may fill up: the next discriminator
-    step clears them).
+    The step takes one g_optimizer step on non_saturating_generator_loss of D's logits for
+    the generated batch G(z). What the checks hold it to:
+    - the generator's parameters may hold stale gradients from an earlier step: the step
+      must follow the gradient of this loss alone;
+    - this time the gradient must pass through D to reach G, so nothing is cut off;
+    - the discriminator's weights do not change (its .grad may fill up: the next
+      discriminator step clears them).
 
-    Shapes: z (M, LATENT). Returns the loss as a Python float.
+    Shapes: z (M, LATENT). Returns the loss (before the step) as a Python float.
     """
-    # TODO: update the generator once, as the docstring lists, with the non-saturating loss.
+    # TODO: update the generator once with the non-saturating loss, from cleared gradients.
     #       The gradient has to travel back through the discriminator into the generator;
     #       only g_optimizer steps. Return the loss as a float.
     # BEGIN SOLUTION
