@@ -102,8 +102,10 @@ def grade_class(
         "2",
         "--seed",
         "7",
+        # No verdict here is a timeout; room enough for a fork bomb to reach its process limit
+        # on a loaded machine.
         "--timeout",
-        "5",
+        "20",
         "--out",
         str(out),
         *options,
