@@ -41,6 +41,11 @@ NO_AUTOGRAD = kit.Shortcuts(
     methods={"backward", "grad", "requires_grad", "requires_grad_", "retain_grad"},
 )  # fmt: skip
 XOR_HIDDEN, XOR_STEPS, XOR_LR = 8, 150, 0.5
+# Central differences (eps 1e-6) of a float64 loss near 1 carry rounding noise of about
+# 1e-16 / 1e-6 = 1e-10 in every element, however small the element: the reference's worst over
+# 3000 seeds is 1e-9. Near 0 (a hidden unit off for most rows) that noise alone is a relative
+# error above 1e-5, so differences below this are not judged; each known mistake differs by 0.05+.
+NUMERICAL_NOISE = 1e-8
 LOSS_TITLE = "loss_and_grads's loss is softmax cross-entropy, the mean over the batch"
 AUTOGRAD_TITLE = "every gradient matches torch's autograd in float64"  # that check's title
 
@@ -238,6 +243,15 @@ def test_gradients_match_autograd(submission, device, rng):
         kit.assert_gradient(grads[key], expected[key], name=f"d{key}", threshold=1e-7, hint=hint)
 
 
+def _within_noise(got: Any, numerical: torch.Tensor) -> torch.Tensor:
+    """`numerical`, with the learner's value wherever the two differ by less than central
+    differences resolve (NUMERICAL_NOISE), so only a resolvable difference fails."""
+    if type(got) is not torch.Tensor or got.shape != numerical.shape or got.is_meta:
+        return numerical  # assert_gradient names the wrong type, shape or device
+    got = got.detach().to("cpu", F64)
+    return torch.where((got - numerical).abs() <= NUMERICAL_NOISE, got, numerical)
+
+
 def test_gradients_match_numerical(submission, rng):
     """every gradient matches central differences of your own loss (CS231n's gradient check)"""
     params, X, y = _problem(rng, N=6, D=3, H=4, C=3)
@@ -257,8 +271,9 @@ def test_gradients_match_numerical(submission, rng):
             else f"nudging {key} by +-1e-6 changes your loss at a "
             f"different rate than your d{key} says. {RULES[key]}"
         )
+        numerical = kit.numerical_gradient(loss_at, params[key], eps=1e-6)
         kit.assert_gradient(
-            grads[key], kit.numerical_gradient(loss_at, params[key], eps=1e-6),
+            grads[key], _within_noise(grads[key], numerical),
             name=f"d{key} (against central differences)", threshold=1e-5, hint=hint,
         )  # fmt: skip
 
