@@ -214,6 +214,12 @@ class ExerciseResult:
         return _fsum(check.max_points for check in self.checks if check.outcome != NOT_RUN)
 
     @property
+    def judged(self) -> bool:
+        """Whether any check ran: one whose checks could not run at all (CUDA only, without
+        CUDA) says nothing about the learner's code."""
+        return _judged(self.checks)
+
+    @property
     def passed(self) -> bool:
         ran = [check for check in self.checks if check.outcome != NOT_RUN]
         return bool(ran) and all(check.outcome == PASSED for check in ran)
@@ -273,6 +279,11 @@ class Report:
         return _fsum(check.max_points for check in self.checks if check.outcome != NOT_RUN)
 
     @property
+    def judged(self) -> bool:
+        """Whether any check of the run ran (see ExerciseResult.judged)."""
+        return _judged(self.checks)
+
+    @property
     def all_passed(self) -> bool:
         if self.errors:
             return False
@@ -325,3 +336,7 @@ class Report:
         _check_derived("", "score", _number(obj, "score", ""), report.score)
         _check_derived("", "max_score", _number(obj, "max_score", ""), report.max_score)
         return report
+
+
+def _judged(checks: tuple[CheckResult, ...]) -> bool:
+    return any(check.outcome != NOT_RUN for check in checks)

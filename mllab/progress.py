@@ -182,7 +182,7 @@ def record_report(
     """
     recorded, changed = [], []
     for result in report.exercises:
-        if not ran_anything([c.outcome for c in result.checks]):
+        if not result.judged:
             continue
         if judged is not None and result.id in judged:
             if fingerprint(learner_file(result.id)) != judged[result.id]:
@@ -209,12 +209,6 @@ def _check_entry(check: CheckResult) -> dict[str, Any]:
         "outcome": check.outcome, "points": check.points, "max_points": check.max_points,
         "device": check.device, "message": check.message[:MESSAGE_KEPT],
     }  # fmt: skip
-
-
-def ran_anything(outcomes: list[str]) -> bool:
-    """Whether a run judged anything: with no check passed, failed or in error (CUDA only without
-    CUDA, nothing selected) it says nothing about the learner's code, so it is not recorded."""
-    return any(outcome in ("passed", "failed", "error") for outcome in outcomes)
 
 
 def _validate_entry(exercise_id: str, entry: Any) -> None:

@@ -63,8 +63,7 @@ def render_summary(console: Console, report: Report) -> None:
     for exercise in report.exercises:
         counts = {o: sum(c.outcome == o for c in exercise.checks) for o in MARKS}
         parts = [f"{counts[o]} {o.replace('_', ' ')}" for o in MARKS if counts[o]]
-        judged = any(c.outcome != "not_run" for c in exercise.checks)
-        style = ("green" if exercise.passed else "red") if judged else MARKS["not_run"][1]
+        style = ("green" if exercise.passed else "red") if exercise.judged else MARKS["not_run"][1]
         table.add_row(
             Text(exercise.id, style=style),
             f"{_points(exercise.score)}/{_points(exercise.max_score)}",

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.report import NOT_RUN
 from mllab.batch.records import ERROR, GRADED, Record
 from mllab.batch.submissions import BadSubmission, Entry, stage
 from mllab.paths import CourseDirs
@@ -209,7 +208,7 @@ class Batch:
             return dataclasses.replace(
                 staged, status=ERROR, message=f"could not be graded: {reason or 'grader error'}"
             )
-        if report.checks and all(check.outcome == NOT_RUN for check in report.checks):
+        if report.checks and not report.judged:
             # 0 out of 0 is no grade: nothing could run here (--device cuda without CUDA).
             why = report.checks[0].message.strip().splitlines()
             return dataclasses.replace(

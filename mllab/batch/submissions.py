@@ -162,13 +162,13 @@ def _folder_files(source: Path) -> dict[PurePosixPath, Path]:
 # What file managers add beside a student's files: macOS's Finder zips a `__MACOSX/` folder of
 # resource forks and `.DS_Store` files along, Windows's Explorer leaves `Thumbs.db` and
 # `desktop.ini`. None of it is the student's work.
-_LITTER_FOLDERS = {"__MACOSX"}
-_LITTER_FILES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+LITTER_FOLDERS = {"__MACOSX"}
+LITTER_FILES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
 
 def _is_litter(path: PurePosixPath) -> bool:
     """Whether `path` is a file manager's litter rather than something the student put there."""
-    return path.parts[0] in _LITTER_FOLDERS or path.name in _LITTER_FILES
+    return path.parts[0] in LITTER_FOLDERS or path.name in LITTER_FILES
 
 
 def _strip_top_folder(

@@ -136,7 +136,10 @@ PER_SHARD = ("shard", "class", "students", "merged", "shards", "partial")
 
 # How the messages name a setting whose key does not read as one.
 _LABELS = {"hide_expected": "--hide-expected choice"}
-_DEFAULTS = {"visibility": GradescopeOptions().visibility, "hide_expected": False}
+_DEFAULTS = {
+    "visibility": GradescopeOptions().visibility,
+    "hide_expected": not GradescopeOptions().show_expected,
+}
 
 
 def _differences(earlier: Any, now: dict, also: tuple[str, ...] = ()) -> list[str]:

@@ -30,6 +30,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from mllab.batch.submissions import LITTER_FILES, LITTER_FOLDERS
 from mllab.catalog import Catalog
 from mllab.paths import CourseDirs
 from mllab.release.build import copy_checks, copy_file
@@ -89,7 +90,7 @@ done < /autograder/source/paths.txt
 tops=()
 for entry in "$root"/* "$root"/.[!.]*; do
     [ -e "$entry" ] || [ -L "$entry" ] || continue
-    case "$(basename "$entry")" in __MACOSX|.DS_Store|Thumbs.db|desktop.ini) continue ;; esac
+    case "$(basename "$entry")" in {litter}) continue ;; esac
     tops+=("$entry")
 done
 if [ "$found" = 0 ] && [ "${{#tops[@]}}" = 1 ] && [ -d "${{tops[0]}}" ] \\
@@ -210,6 +211,8 @@ def write_bundle(
                 options=grade_options(settings),
                 visibility=settings.visibility,
                 nothing=nothing_found(paths, settings.visibility),
+                # The same litter `mllab grade` looks past (mllab/batch/submissions.py).
+                litter="|".join(sorted(LITTER_FOLDERS | LITTER_FILES)),
             ),
             "paths.txt": "".join(f"{path}\n" for path in paths),
             "README.md": README.format(

@@ -27,7 +27,6 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from grader.report import Report
 from mllab.lab import Lab
-from mllab.progress import ran_anything
 from mllab.runner import GraderFailed
 from mllab.widgets.checks import ChecksPanel
 from mllab.widgets.figures import FigurePanel
@@ -319,7 +318,7 @@ class ExerciseScreen(Screen[None]):
             recorded = None  # the verdict still shows; the notice says it was not saved
             self.not_saved(exc)
         result = next((r for r in report.exercises if r.id == self.exercise.id), None)
-        if result is None or not ran_anything([c.outcome for c in result.checks]):
+        if result is None or not result.judged:
             self.show_status(
                 Text(
                     "No check could run here (cuda only without a GPU?); d picks the device. "
